@@ -1,0 +1,100 @@
+"""What every engine shares: the random masks of one call, and the loop over layers and directions.
+
+An engine that runs one direction of one layer at a time (``reference``, ``fused``) hands a
+``run_direction`` function to :func:`run_stack`; stacking, dropout between layers and collecting the
+final states and traces happen here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+
+
+@dataclass
+class Masks:
+    """The random masks of one forward call, drawn by the layer so that every engine sees the same.
+
+    * ``dropout[k]`` — ``(T, B, features)`` scaled keep-mask on layer k's output (k < L-1), or None.
+    * ``recurrent[i]`` — ``(B, P)`` scaled keep-mask on ``h_{t-1}`` for layer-direction i, or None.
+    * ``zoneout[i]`` — a bool ``(T, B, size)`` per state tensor (h, then c), True where the unit
+      keeps its previous value, for layer-direction i; or None.
+    """
+
+    dropout: list[Tensor | None] = field(default_factory=list)
+    recurrent: list[Tensor | None] = field(default_factory=list)
+    zoneout: list[tuple[Tensor, ...] | None] = field(default_factory=list)
+
+    @classmethod
+    def empty(cls, num_layers: int, num_stacked: int) -> Masks:
+        return cls([None] * num_layers, [None] * num_stacked, [None] * num_stacked)
+
+
+DirectionResult = tuple[Tensor, tuple[Tensor, ...], dict[str, Tensor] | None]
+RunDirection = Callable[..., DirectionResult]
+
+
+def run_stack(
+    layer: Any,
+    x: Tensor,
+    state: tuple[Tensor, ...],
+    lengths: Tensor | None,
+    masks: Masks,
+    want_trace: bool,
+    run_direction: RunDirection,
+) -> tuple[Tensor, tuple[Tensor, ...], dict[str, Tensor] | None]:
+    """Run every layer and direction of ``layer`` over time-major ``x`` (T, B, D).
+
+    ``run_direction(cell, x, state0, weights, options, lengths, reverse, h_mask, zoneout,
+    want_trace)`` returns ``(output (T, B, P), final state, trace or None)`` for one direction.
+    """
+    num_dirs = layer.num_directions
+    finals: list[list[Tensor]] = [[] for _ in state]
+    traces: list[dict[str, Tensor] | None] = []
+    layer_input = x
+    for k in range(layer.num_layers):
+        outputs = []
+        for d in range(num_dirs):
+            idx = k * num_dirs + d
+            out, final, trace = run_direction(
+                layer.cell,
+                layer_input,
+                tuple(s[idx] for s in state),
+                layer.direction_weights(k, d),
+                layer.step_options,
+                lengths,
+                d == 1,
+                masks.recurrent[idx],
+                masks.zoneout[idx],
+                want_trace,
+            )
+            outputs.append(out)
+            for acc, s in zip(finals, final, strict=True):
+                acc.append(s)
+            traces.append(trace)
+        layer_input = outputs[0] if num_dirs == 1 else torch.cat(outputs, dim=-1)
+        if masks.dropout[k] is not None:
+            layer_input = layer_input * masks.dropout[k]
+    final_state = tuple(torch.stack(acc) for acc in finals)
+    return layer_input, final_state, _stack_traces(traces, layer.num_layers, num_dirs)
+
+
+def _stack_traces(
+    traces: list[dict[str, Tensor] | None], num_layers: int, num_dirs: int
+) -> dict[str, Tensor] | None:
+    """Per-direction traces (T, B, size) -> one dict of (L, D, T, B, size)."""
+    if not traces or traces[0] is None:
+        return None
+    return {
+        key: torch.stack(
+            [
+                torch.stack([traces[k * num_dirs + d][key] for d in range(num_dirs)])
+                for k in range(num_layers)
+            ]
+        )
+        for key in traces[0]
+    }
