@@ -1,0 +1,56 @@
+"""``lstmkit <command> [options]``: thin wrappers that parse, call the library, print, write files.
+
+Each command lives in its own module of this package with a ``register(subparsers)`` function that
+adds its parser and sets ``func`` (called with the parsed arguments, returning an exit code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from lstmkit._version import __version__
+from lstmkit.errors import LstmkitError
+
+# One module per command (or command group), in the order ``lstmkit --help`` lists them.
+COMMANDS: tuple[str, ...] = ("demo",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lstmkit",
+        description="Long Short-Term Memory networks: train, evaluate, benchmark and inspect.",
+    )
+    parser.add_argument("--version", action="version", version=f"lstmkit {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log debug messages to stderr"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"lstmkit.cli.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except LstmkitError as err:
+        # Errors we raise on purpose already say what is wrong; a traceback would bury that.
+        print(f"lstmkit: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
