@@ -1,0 +1,49 @@
+"""Turning files into tensors: reading tables, missing values, scaling, windows, splits, padding.
+
+Depends on numpy, pandas and torch (pyarrow for Parquet files only).
+
+Typical forecasting flow::
+
+    table = read_table("sales.csv", time_col="date", targets="sales", missing="interpolate")
+    values = torch.tensor(table.frame[table.value_columns].to_numpy(), dtype=torch.float32)
+    split = temporal_split(len(values), lookback=24, horizon=6)
+    scaler = make_scaler("minmax").fit(values[split.fit_rows()])   # train rows only
+    parts = split_windows(scaler.transform(values), split)          # {"train": (x, y), ...}
+"""
+
+from lstmkit.data.datasets import dataset_path, list_datasets, load_elnino, load_us_macro
+from lstmkit.data.padding import BucketBatchSampler, collate_padded, pad_sequences
+from lstmkit.data.readers import SeriesTable, read_table
+from lstmkit.data.scalers import (
+    MinMaxScaler,
+    NotFittedError,
+    StandardScaler,
+    make_scaler,
+    scaler_from_dict,
+)
+from lstmkit.data.splits import TemporalSplit, split_window_starts, split_windows, temporal_split
+from lstmkit.data.windows import n_windows, sliding_windows, window_starts
+
+__all__ = [
+    "BucketBatchSampler",
+    "MinMaxScaler",
+    "NotFittedError",
+    "SeriesTable",
+    "StandardScaler",
+    "TemporalSplit",
+    "collate_padded",
+    "dataset_path",
+    "list_datasets",
+    "load_elnino",
+    "load_us_macro",
+    "make_scaler",
+    "n_windows",
+    "pad_sequences",
+    "read_table",
+    "scaler_from_dict",
+    "sliding_windows",
+    "split_window_starts",
+    "split_windows",
+    "temporal_split",
+    "window_starts",
+]
