@@ -114,6 +114,14 @@ class _Cell(nn.Module):
             raise ShapeError(
                 f"x_t has {x_t.shape[-1]} features, expected input_size={self.input_size}"
             )
+        # Checked here so that a mismatch names the cause instead of failing inside a matmul.
+        if not x_t.is_floating_point():
+            raise ShapeError(f"x_t must be a floating-point tensor, got dtype {x_t.dtype}")
+        if x_t.dtype != self.weight_ih.dtype:
+            raise ShapeError(
+                f"x_t has dtype {x_t.dtype}, expected {self.weight_ih.dtype} like the cell's "
+                f"weights; convert one of them, e.g. cell.to({x_t.dtype})"
+            )
 
 
 class LSTMCell(_Cell):
@@ -145,7 +153,8 @@ class LSTMCell(_Cell):
     Weights follow ``torch.nn.LSTMCell``: ``weight_ih`` stacks the gate blocks in the order
     i, f, g, o (f, g, o with coupled gates), and there are two biases. ``forget_bias`` is added
     to the forget gate's bias at initialisation (to the layer-norm shift with ``layer_norm``), so
-    that the cell starts out remembering (Gers et al., 2000; Jozefowicz et al., 2015).
+    that the cell starts out remembering (Gers et al., 2000; Jozefowicz et al., 2015). With
+    ``bias=False`` and no layer norm there is no bias to carry it, and it has no effect.
     """
 
     state_size = 2
@@ -512,6 +521,8 @@ def _step_state(
         expected = (size,) if unbatched else (batch, size)
         if tuple(s.shape) != expected:
             raise ShapeError(f"{name} has shape {tuple(s.shape)}, expected {expected}")
+        if s.dtype != x_t.dtype:
+            raise ShapeError(f"{name} has dtype {s.dtype}, expected {x_t.dtype} like x_t")
         out.append(s.unsqueeze(0) if unbatched else s)
     return tuple(out)
 

@@ -203,7 +203,7 @@ class _RecurrentBase(nn.Module):
             ``(output, h_n)`` (GRU, RNN) or ``(output, (h_n, c_n))`` (LSTM), plus the trace when
             asked: a dict of gate activations (``i, f, g, o`` or ``r, z, n``), ``c`` and ``h``, each
             ``(num_layers, num_directions, T, B, size)``, or ``(…, B, T, size)`` with
-            ``batch_first``; zeros past each sequence's length.
+            ``batch_first`` (PackedSequence input included); zeros past each sequence's length.
         """
         want_trace = self.return_trace if return_trace is None else bool(return_trace)
         packed = isinstance(input, PackedSequence)
@@ -232,7 +232,7 @@ class _RecurrentBase(nn.Module):
         if trace is not None:
             if unbatched:
                 trace = {k: v.squeeze(3) for k, v in trace.items()}
-            elif self.batch_first and not packed:
+            elif self.batch_first:
                 trace = {k: v.transpose(2, 3) for k, v in trace.items()}
         result: tuple[Any, ...] = (output, self._pack_state(final))
         return result + (trace,) if want_trace else result
