@@ -15,18 +15,38 @@ from lstmkit.errors import (
 )
 from lstmkit.nn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
+# Names whose modules pull in pandas/Lightning/matplotlib: imported on first use, so that
+# ``import lstmkit`` (and ``lstmkit.nn``) needs torch only.
+_LAZY = {
+    "Forecaster": "lstmkit.tasks",
+    "TrainConfig": "lstmkit.train",
+    "read_table": "lstmkit.data",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'lstmkit' has no attribute {name!r}")
+
+
 __all__ = [
     "GRU",
     "LSTM",
     "RNN",
     "ConfigError",
     "DataError",
+    "Forecaster",
     "GRUCell",
     "LSTMCell",
     "LstmkitError",
     "ModelFileError",
     "RNNCell",
     "ShapeError",
+    "TrainConfig",
     "UnsupportedConfigError",
     "__version__",
+    "read_table",
 ]

@@ -1,0 +1,508 @@
+"""``lstmkit forecast train|predict|backtest``: forecasting from CSV/Parquet files.
+
+``train`` reads a table, trains a :class:`~lstmkit.tasks.Forecaster`, prints its test-part metrics
+beside the naive and seasonal-naive baselines and writes, under ``--out DIR``::
+
+    DIR/model/         the saved model (config.json, weights.safetensors, state.json)
+    DIR/metrics.csv    the evaluation table
+    DIR/forecast.png   the last test window: history, forecast, interval band, actual values
+    DIR/loss.png       training and validation loss per epoch
+    DIR/run/           Lightning's CSV logs and checkpoints (best.ckpt, last.ckpt)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lstmkit._files import atomic_write
+from lstmkit.errors import ConfigError
+
+
+def _quantiles(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers in (0, 1) such as 0.1,0.5,0.9, got {text!r}"
+        ) from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one quantile, e.g. 0.1,0.5,0.9")
+    return values
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _columns(values: list[list[str]] | None) -> list[str]:
+    """Flatten repeated options that each take one or more names (commas allowed too)."""
+    out: list[str] = []
+    for group in values or []:
+        for item in group:
+            out.extend(name.strip() for name in item.split(",") if name.strip())
+    return out
+
+
+def add_threads_option(parser: argparse.ArgumentParser, default: int | None = None) -> None:
+    choice = "torch's choice" if default is None else str(default)
+    parser.add_argument(
+        "--threads",
+        type=_positive,
+        default=default,
+        metavar="N",
+        help=f"CPU threads for torch (default: {choice}); small models gain nothing from more, "
+        "and on a busy machine extra threads mostly wait for each other",
+    )
+
+
+def apply_threads(args: argparse.Namespace) -> None:
+    if getattr(args, "threads", None):
+        import torch
+
+        torch.set_num_threads(args.threads)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "forecast",
+        help="train, apply and backtest time-series forecasters",
+        description="Forecast time series from a CSV or Parquet table of timestamps and values.",
+    )
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    train = verbs.add_parser(
+        "train",
+        help="train a forecaster, evaluate it on the held-out end of the data and save it",
+        description="Train a forecaster; print its test metrics beside the naive and "
+        "seasonal-naive baselines; write the model, metrics and plots under --out.",
+    )
+    train.add_argument(
+        "--data",
+        required=True,
+        metavar="FILE",
+        help="CSV (.csv/.tsv/.txt) or Parquet (.parquet) file, one row per timestamp",
+    )
+    train.add_argument("--time-col", required=True, metavar="C", help="the timestamp column")
+    train.add_argument(
+        "--target",
+        required=True,
+        action="append",
+        nargs="+",
+        metavar="C",
+        help="column(s) to forecast; repeat or list several for multivariate targets",
+    )
+    train.add_argument(
+        "--covariates",
+        action="append",
+        nargs="+",
+        metavar="C",
+        default=None,
+        help="past covariates: columns known only up to the present",
+    )
+    train.add_argument(
+        "--future-covariates",
+        action="append",
+        nargs="+",
+        metavar="C",
+        default=None,
+        help="known-future covariates (calendar, planned values); predicting then "
+        "needs their future values (forecast predict --future)",
+    )
+    train.add_argument(
+        "--id-col",
+        metavar="C",
+        default=None,
+        help="series id column: train one global model on many series",
+    )
+    train.add_argument(
+        "--freq",
+        default=None,
+        metavar="ALIAS",
+        help="pandas frequency alias (e.g. D, h, MS, QS); inferred by default",
+    )
+    train.add_argument(
+        "--missing",
+        choices=("error", "interpolate", "ffill"),
+        default="error",
+        help="what to do with missing values and gaps (default: error)",
+    )
+    train.add_argument(
+        "--horizon", required=True, type=int, metavar="H", help="number of steps to forecast"
+    )
+    train.add_argument(
+        "--lookback",
+        type=_positive,
+        default=None,
+        metavar="L",
+        help="input steps (default: max(2*horizon, 2*season), clipped to the data)",
+    )
+    train.add_argument(
+        "--quantiles",
+        type=_quantiles,
+        default=None,
+        metavar="Q,Q,...",
+        help="quantiles for prediction intervals, e.g. 0.1,0.5,0.9 (default: point forecasts)",
+    )
+    train.add_argument(
+        "--decoder",
+        choices=("direct", "autoregressive"),
+        default="direct",
+        help="all steps at once (direct, default) or step by step from an LSTM "
+        "decoder (autoregressive)",
+    )
+    train.add_argument(
+        "--hidden-size",
+        type=_positive,
+        default=64,
+        metavar="N",
+        help="LSTM hidden units (default: 64)",
+    )
+    train.add_argument(
+        "--num-layers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="stacked LSTM layers (default: 1)",
+    )
+    train.add_argument(
+        "--dropout",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="dropout between layers and before the head (default: 0)",
+    )
+    train.add_argument(
+        "--scaler",
+        choices=("standard", "minmax", "none"),
+        default="standard",
+        help="per-column scaling fitted on the training rows (default: standard)",
+    )
+    train.add_argument(
+        "--season",
+        type=_positive,
+        default=None,
+        metavar="M",
+        help="season length in steps (default: from the frequency)",
+    )
+    train.add_argument(
+        "--val-size",
+        type=float,
+        default=0.15,
+        metavar="F",
+        help="fraction of each series kept for validation (default: 0.15)",
+    )
+    train.add_argument(
+        "--test-size",
+        type=float,
+        default=0.15,
+        metavar="F",
+        help="fraction of each series kept for testing (default: 0.15)",
+    )
+    train.add_argument(
+        "--epochs",
+        type=_positive,
+        default=100,
+        metavar="N",
+        help="maximum epochs (default: 100; early stopping usually ends sooner)",
+    )
+    train.add_argument(
+        "--patience",
+        type=_positive,
+        default=10,
+        metavar="N",
+        help="stop after N epochs without a better validation loss (default: 10)",
+    )
+    train.add_argument(
+        "--batch-size",
+        type=_positive,
+        default=64,
+        metavar="N",
+        help="windows per batch (default: 64)",
+    )
+    train.add_argument("--lr", type=float, default=1e-3, help="learning rate (default: 0.001)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    train.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
+    add_threads_option(train)
+    train.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="output directory for the model, metrics, plots and training logs",
+    )
+    train.set_defaults(func=cmd_train)
+
+    predict = verbs.add_parser(
+        "predict",
+        help="forecast the steps after the end of each series with a saved model",
+        description="Forecast the next horizon steps after the end of the data with a saved model.",
+    )
+    predict.add_argument(
+        "--model", required=True, metavar="DIR", help="model directory written by 'forecast train'"
+    )
+    predict.add_argument(
+        "--data",
+        required=True,
+        metavar="FILE",
+        help="history: a table with the model's columns, at least lookback rows",
+    )
+    predict.add_argument(
+        "--future",
+        default=None,
+        metavar="FILE",
+        help="known-future covariate values for the forecast timestamps (needed "
+        "only if the model has future covariates)",
+    )
+    predict.add_argument(
+        "--missing",
+        choices=("error", "interpolate", "ffill"),
+        default=None,
+        help="missing-value policy (default: the one used in training)",
+    )
+    predict.add_argument(
+        "--out", required=True, metavar="FILE.csv", help="CSV file to write the forecasts to"
+    )
+    predict.add_argument(
+        "--plot",
+        default=None,
+        metavar="FILE.png",
+        help="also write a plot of the history and forecast",
+    )
+    add_threads_option(predict)
+    predict.set_defaults(func=cmd_predict)
+
+    backtest = verbs.add_parser(
+        "backtest",
+        help="rolling-origin evaluation of a saved model against the baselines",
+        description="Forecast the last K windows of each series with a saved model (no refit) and "
+        "print MAE, RMSE, sMAPE and MASE beside the naive and seasonal-naive baselines.",
+    )
+    backtest.add_argument(
+        "--model", required=True, metavar="DIR", help="model directory written by 'forecast train'"
+    )
+    backtest.add_argument(
+        "--data", required=True, metavar="FILE", help="a table with the model's columns"
+    )
+    backtest.add_argument(
+        "--windows",
+        type=_positive,
+        default=5,
+        metavar="K",
+        help="number of forecast windows at the end of each series (default: 5)",
+    )
+    backtest.add_argument(
+        "--stride",
+        type=_positive,
+        default=None,
+        metavar="S",
+        help="steps between window origins (default: the horizon)",
+    )
+    backtest.add_argument(
+        "--missing",
+        choices=("error", "interpolate", "ffill"),
+        default=None,
+        help="missing-value policy (default: the one used in training)",
+    )
+    backtest.add_argument(
+        "--out",
+        default=None,
+        metavar="FILE.csv",
+        help="also write every window's forecasts and actual values to a CSV",
+    )
+    add_threads_option(backtest)
+    backtest.set_defaults(func=cmd_backtest)
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write a CSV via a temporary file beside it, so a failure leaves no half-written file."""
+    return atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
+
+
+def train_outputs(
+    forecaster: Any,
+    out: Path,
+    *,
+    metrics: pd.DataFrame,
+    last_window: pd.DataFrame,
+    history: pd.DataFrame,
+) -> dict[str, Path]:
+    """Write the model, metrics, forecast plot and loss plot under ``out``; returns the paths."""
+    from lstmkit.viz import plot_forecasts, plot_loss_curves
+
+    cols = forecaster.columns
+    paths: dict[str, Path] = {"model": forecaster.save(out / "model")}
+    paths["metrics"] = write_csv(metrics.reset_index(), out / "metrics.csv")
+    actual = last_window.drop(columns=list(cols["targets"])).rename(
+        columns={f"{t}_actual": t for t in cols["targets"]}
+    )
+    # the history each series had at its window's origin
+    if cols["id_col"] is None:
+        origin: Any = last_window["origin"].min()
+    else:
+        origins = last_window.groupby(cols["id_col"])["origin"].first()
+        origin = history[cols["id_col"]].map(origins)
+    before = history[history[cols["time_col"]] < origin]
+    for i, path in enumerate(
+        plot_forecasts(
+            before,
+            last_window,
+            out,
+            time_col=cols["time_col"],
+            targets=cols["targets"],
+            id_col=cols["id_col"],
+            actual=actual,
+        )
+    ):
+        paths["forecast plot" if i == 0 else f"forecast plot {i + 1}"] = path
+    if forecaster.history is not None and len(forecaster.history):
+        paths["loss plot"] = plot_loss_curves(forecaster.history, out / "loss.png")
+    run_dir = getattr(forecaster.fit_result, "run_dir", None)
+    if run_dir is not None:
+        paths["training logs"] = Path(run_dir)
+    return paths
+
+
+def last_windows(forecasts: pd.DataFrame, id_col: str | None) -> pd.DataFrame:
+    """The rows of the last forecast window (of each series)."""
+    if id_col is None:
+        return forecasts[forecasts["origin"] == forecasts["origin"].max()]
+    last = forecasts.groupby(id_col)["origin"].transform("max")
+    return forecasts[forecasts["origin"] == last]
+
+
+def print_metrics(forecaster: Any, metrics: pd.DataFrame) -> None:
+    """The metrics table, with what the coverage column means when there is one."""
+    from lstmkit.tasks.forecaster import format_metrics
+
+    print(format_metrics(metrics))
+    if forecaster.quantiles and "coverage" in metrics.columns:
+        lo, hi = forecaster.quantiles[0], forecaster.quantiles[-1]
+        print(
+            f"coverage: share of actual values inside the {lo:g}-{hi:g} quantile interval "
+            f"(nominal {hi - lo:.0%})"
+        )
+
+
+def print_paths(paths: dict[str, Path]) -> None:
+    width = max(len(name) for name in paths)
+    for name, path in paths.items():
+        print(f"  {name:<{width}}  {path}")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from lstmkit.tasks import Forecaster
+
+    apply_threads(args)
+    if args.horizon < 1:
+        raise ConfigError(f"--horizon must be a positive number of steps, got {args.horizon}")
+    out = Path(args.out)
+    forecaster = Forecaster(
+        horizon=args.horizon,
+        lookback=args.lookback,
+        quantiles=args.quantiles,
+        decoder=args.decoder,
+        hidden_size=args.hidden_size,
+        num_layers=args.num_layers,
+        dropout=args.dropout,
+        scaler=args.scaler,
+        season=args.season,
+        val_size=args.val_size,
+        test_size=args.test_size,
+    )
+    start = time.perf_counter()
+    forecaster.fit(
+        args.data,
+        time_col=args.time_col,
+        targets=_columns(args.target),
+        past_covariates=_columns(args.covariates),
+        future_covariates=_columns(args.future_covariates),
+        id_col=args.id_col,
+        freq=args.freq,
+        missing=args.missing,
+        max_epochs=args.epochs,
+        patience=args.patience,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        run_dir=out / "run",
+        enable_progress_bar=args.progress,
+    )
+    seconds = time.perf_counter() - start
+    evaluation = forecaster.evaluate_windows(part="test")
+    result = forecaster.fit_result
+    print(
+        f"trained in {seconds:.1f} s: {result.epochs} epochs, best epoch {result.best_epoch} "
+        f"(lookback {forecaster.lookback}, horizon {forecaster.horizon}, season "
+        f"{forecaster.season})"
+    )
+    print(
+        "\ntest-part metrics (every window whose forecast lies in the last "
+        f"{args.test_size:g} of each series):"
+    )
+    print_metrics(forecaster, evaluation.metrics)
+    paths = train_outputs(
+        forecaster,
+        out,
+        metrics=evaluation.metrics,
+        last_window=last_windows(evaluation.forecasts, forecaster.columns["id_col"]),
+        history=forecaster.training_data.frame,
+    )
+    print("\nwrote:")
+    print_paths(paths)
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from lstmkit.tasks import Forecaster
+
+    apply_threads(args)
+    forecaster = Forecaster.load(args.model)
+    frame = forecaster.predict(args.data, future=args.future, missing=args.missing)
+    paths = {"forecasts": write_csv(frame, args.out)}
+    n_series = len(frame) // forecaster.horizon
+    if args.plot:
+        from lstmkit.viz import plot_forecast
+
+        cols = forecaster.columns
+        history = forecaster.read(args.data, missing=args.missing).frame
+        if cols["id_col"] is not None:  # plot the first series
+            key = frame[cols["id_col"]].iloc[0]
+            history = history[history[cols["id_col"]] == key]
+            frame = frame[frame[cols["id_col"]] == key]
+        paths["plot"] = plot_forecast(
+            history, frame, args.plot, time_col=cols["time_col"], target=cols["targets"][0]
+        )
+    print(f"forecast {forecaster.horizon} steps for {n_series} series")
+    print("wrote:")
+    print_paths(paths)
+    return 0
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from lstmkit.tasks import Forecaster
+
+    apply_threads(args)
+    forecaster = Forecaster.load(args.model)
+    data = forecaster.read(args.data, missing=args.missing)
+    result = forecaster.backtest(data, windows=args.windows, stride=args.stride)
+    stride = args.stride or forecaster.horizon
+    print(
+        f"backtest: {args.windows} window(s) of {forecaster.horizon} steps, origins {stride} "
+        "steps apart, at the end of each series (no refit)"
+    )
+    print_metrics(forecaster, result.metrics)
+    if args.out:
+        print("wrote:")
+        print_paths({"forecasts": write_csv(result.forecasts, args.out)})
+    return 0

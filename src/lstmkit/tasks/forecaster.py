@@ -1,0 +1,963 @@
+"""``Forecaster``: multi-step forecasts of one or many time series with an LSTM.
+
+From a table of timestamps and measurements (a CSV/Parquet path, a DataFrame or a
+:class:`~lstmkit.data.SeriesTable`) to a trained, evaluated, saved model::
+
+    fc = Forecaster(horizon=12, quantiles=(0.1, 0.5, 0.9))
+    fc.fit("sst.csv", time_col="date", targets="sst", max_epochs=60, seed=0)
+    print(fc.evaluate())            # MAE, RMSE, sMAPE, MASE beside naive and seasonal naive
+    fc.predict(history)             # the next 12 steps, with sst_q0.1 / sst_q0.9 bands
+    fc.save("sst-model")            # config.json + weights.safetensors + state.json
+    fc = Forecaster.load("sst-model")
+
+Data handling, stated once:
+
+* Every series is split in time into train | val | test (``val_size``, ``test_size``, fractions of
+  each series' rows, see :func:`lstmkit.data.temporal_split`). Training windows come from the train
+  part of every series, early stopping watches the val part, :meth:`evaluate` scores the test part.
+* With ``id_col`` there is one global model for all series. Scalers are per column and fitted on the
+  train rows of all series pooled (one scaler for the targets, one for the covariates); they are
+  saved with the model.
+* Past covariates are inputs over the lookback only. Known-future covariates are inputs over the
+  lookback and are also given to the head (or decoder) for the forecast steps, so
+  :meth:`predict` needs their values for the next ``horizon`` timestamps.
+* MASE divides by the in-sample seasonal-naive MAE of each series (and target) on its training
+  part (:meth:`evaluate`) or on the rows before the first forecast origin (:meth:`backtest`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+from lstmkit.data import (
+    SeriesTable,
+    make_scaler,
+    read_table,
+    scaler_from_dict,
+    split_window_starts,
+    temporal_split,
+)
+from lstmkit.data._checks import positive_int
+from lstmkit.errors import ConfigError, DataError, ModelFileError
+from lstmkit.nn import LSTM
+from lstmkit.tasks import persistence
+from lstmkit.tasks.baselines import naive_forecast, seasonal_naive_forecast
+from lstmkit.tasks.forecast_net import DECODERS, ForecastNet, pinball_loss
+from lstmkit.tasks.metrics import METRICS, forecast_metrics, seasonal_naive_scale
+from lstmkit.train import FitResult, History, TrainConfig, fit, seed_everything
+
+log = logging.getLogger(__name__)
+
+TASK = "Forecaster"
+SCALERS = ("standard", "minmax", "none")
+LOSSES = ("mse", "mae")
+# Season length per pandas frequency (checked in this order on the upper-cased alias).
+SEASONS = (
+    ("MIN", 60),
+    ("T", 60),
+    ("Q", 4),
+    ("BQ", 4),
+    ("M", 12),
+    ("BM", 12),
+    ("W", 52),
+    ("B", 5),
+    ("D", 7),
+    ("H", 24),
+    ("BH", 24),
+    ("S", 60),
+    ("Y", 1),
+    ("A", 1),
+)
+_LSTM_OPTIONS = (
+    "peephole",
+    "coupled_gates",
+    "layer_norm",
+    "forget_bias",
+    "proj_size",
+    "recurrent_dropout",
+    "zoneout",
+    "init",
+    "impl",
+)
+
+
+def season_from_freq(freq: str | None) -> int | None:
+    """Season length for a pandas frequency alias: 12 monthly, 4 quarterly, 7 daily, 24 hourly,
+    52 weekly, 5 business-daily, 60 for minutes/seconds, 1 yearly; None if unknown."""
+    if not freq:
+        return None
+    alias = freq.upper().lstrip("0123456789")
+    for prefix, season in SEASONS:
+        if alias.startswith(prefix):
+            return season
+    return None
+
+
+def detect_season(values: np.ndarray, max_lag: int | None = None) -> int:
+    """The lag of the highest autocorrelation peak above 0.3 (1 when there is none)."""
+    x = np.asarray(values, dtype=np.float64).reshape(-1)
+    x = x - x.mean()
+    n = x.size
+    max_lag = min(max_lag or n // 3, n // 2)
+    denom = float(np.dot(x, x))
+    if max_lag < 3 or denom == 0:
+        return 1
+    acf = np.array([np.dot(x[:-k], x[k:]) / denom for k in range(1, max_lag + 1)])
+    best, best_value = 1, 0.3
+    for k in range(2, max_lag):  # acf[k - 1] is lag k
+        if acf[k - 1] > acf[k - 2] and acf[k - 1] >= acf[k] and acf[k - 1] > best_value:
+            best, best_value = k, float(acf[k - 1])
+    return best
+
+
+def _check_quantiles(quantiles: Any) -> tuple[float, ...] | None:
+    if quantiles is None:
+        return None
+    try:
+        values = sorted({float(q) for q in quantiles})
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"quantiles must be numbers in (0, 1), e.g. (0.1, 0.5, 0.9), got {quantiles!r}"
+        ) from None
+    bad = [q for q in values if not 0.0 < q < 1.0]
+    if bad or not values:
+        raise ConfigError(
+            f"quantiles must be numbers in (0, 1), e.g. (0.1, 0.5, 0.9), got {quantiles!r}"
+        )
+    if 0.5 not in values:  # the point forecast is the median
+        values = sorted([*values, 0.5])
+    return tuple(values)
+
+
+def quantile_label(q: float) -> str:
+    """Column suffix of a quantile: 0.1 -> "q0.1", 0.05 -> "q0.05"."""
+    return f"q{q:g}"
+
+
+@dataclass
+class BacktestResult:
+    """Forecasts of every backtest window (long format) and their metrics beside the baselines."""
+
+    forecasts: pd.DataFrame
+    metrics: pd.DataFrame
+
+    def __str__(self) -> str:
+        return format_metrics(self.metrics)
+
+
+def format_metrics(metrics: pd.DataFrame) -> str:
+    """The metrics table as aligned text (the CLI prints this); NaN shows as n/a."""
+    from lstmkit._table import format_table
+
+    rows = [
+        [str(name), *("n/a" if pd.isna(v) else f"{v:.4f}" for v in values)]
+        for name, values in zip(metrics.index, metrics.to_numpy(), strict=True)
+    ]
+    return format_table(["forecast", *map(str, metrics.columns)], rows)
+
+
+@dataclass
+class _Windows:
+    """Scaled model inputs for a set of windows, with where each window came from."""
+
+    past: Tensor  # (W, L, F_in)
+    future: Tensor  # (W, H, F_fut)
+    target: Tensor  # (W, H, T), scaled
+    series: list[int]  # index into the series list, per window
+    origins: np.ndarray  # (W,) row of the first forecast step within its series
+
+
+class Forecaster:
+    """Multi-step forecaster: an lstmkit LSTM encoder and a direct or autoregressive head.
+
+    Args:
+        horizon: steps to forecast (H >= 1).
+        lookback: input steps (L); by default ``max(2 * horizon, 2 * season)``, clipped so that the
+            shortest series' train part still holds windows.
+        quantiles: e.g. ``(0.1, 0.5, 0.9)`` to train with the pinball loss and forecast those
+            quantiles (0.5 is added if missing; the point forecast is the median). ``None``: point
+            forecasts trained with ``loss``.
+        decoder: ``"direct"`` (all H steps from one linear head) or ``"autoregressive"`` (an LSTM
+            decoder fed its own previous prediction; teacher forcing in training).
+        hidden_size, num_layers, dropout: the encoder (and decoder) LSTM; ``dropout`` acts between
+            stacked layers and before the head.
+        scaler: ``"standard"``, ``"minmax"`` or ``"none"``: per-column scaling of targets and
+            covariates, fitted on the train rows.
+        season: season length in steps; by default from the frequency (12 monthly, 4 quarterly,
+            7 daily, 24 hourly, 52 weekly), else found from the autocorrelation of the training
+            data. Used by the seasonal-naive baseline, MASE and the default lookback.
+        loss: ``"mse"`` or ``"mae"`` for point forecasts.
+        teacher_forcing: probability, per batch, of feeding the true previous value to the
+            autoregressive decoder during training.
+        val_size, test_size: the parts of every series kept for validation and testing.
+        **lstm_options: passed to :class:`lstmkit.nn.LSTM` (``peephole``, ``coupled_gates``,
+            ``layer_norm``, ``forget_bias``, ``proj_size``, ``recurrent_dropout``, ``zoneout``,
+            ``init``, ``impl``).
+    """
+
+    def __init__(
+        self,
+        horizon: int,
+        *,
+        lookback: int | None = None,
+        quantiles: tuple[float, ...] | list[float] | None = None,
+        decoder: str = "direct",
+        hidden_size: int = 64,
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        scaler: str = "standard",
+        season: int | None = None,
+        loss: str = "mse",
+        teacher_forcing: float = 1.0,
+        val_size: float | int = 0.15,
+        test_size: float | int = 0.15,
+        **lstm_options: Any,
+    ) -> None:
+        self.horizon = positive_int("horizon", horizon)
+        self.lookback = None if lookback is None else positive_int("lookback", lookback)
+        self.quantiles = _check_quantiles(quantiles)
+        if decoder not in DECODERS:
+            raise ConfigError(
+                f"decoder must be one of {', '.join(map(repr, DECODERS))}, got {decoder!r}"
+            )
+        self.decoder = decoder
+        self.hidden_size = positive_int("hidden_size", hidden_size)
+        self.num_layers = positive_int("num_layers", num_layers)
+        if (
+            isinstance(dropout, bool)
+            or not isinstance(dropout, int | float)
+            or not 0 <= dropout < 1
+        ):
+            raise ConfigError(f"dropout must be a number in [0, 1), got {dropout!r}")
+        self.dropout = float(dropout)
+        if scaler not in SCALERS:
+            raise ConfigError(
+                f"scaler must be one of {', '.join(map(repr, SCALERS))}, got {scaler!r}"
+            )
+        self.scaler = scaler
+        self.season = None if season is None else positive_int("season", season)
+        # What the caller asked for; fit resolves None from the data into lookback/season.
+        self._requested = {"lookback": self.lookback, "season": self.season}
+        if loss not in LOSSES:
+            raise ConfigError(f"loss must be one of {', '.join(map(repr, LOSSES))}, got {loss!r}")
+        self.loss = loss
+        if not isinstance(teacher_forcing, int | float) or not 0 <= teacher_forcing <= 1:
+            raise ConfigError(
+                f"teacher_forcing must be a probability in [0, 1], got {teacher_forcing!r}"
+            )
+        self.teacher_forcing = float(teacher_forcing)
+        self.val_size = val_size
+        self.test_size = test_size
+        unknown = sorted(set(lstm_options) - set(_LSTM_OPTIONS))
+        if unknown:
+            raise ConfigError(
+                f"unknown option(s) {', '.join(unknown)}; the LSTM options are "
+                f"{', '.join(_LSTM_OPTIONS)}"
+            )
+        LSTM(1, self.hidden_size, **lstm_options)  # check the options now, not after reading data
+        self.lstm_options = dict(lstm_options)
+        # Set by fit (or load):
+        self.net: ForecastNet | None = None
+        self.columns: dict[str, Any] | None = None
+        self.history: History | None = None
+        self.fit_result: FitResult | None = None
+        self._target_scaler: Any = None
+        self._covariate_scaler: Any = None
+        self.training_data: SeriesTable | None = None  # the table fit() read
+
+    # --- configuration ----------------------------------------------------------------------
+
+    def get_config(self) -> dict[str, Any]:
+        """Everything the constructor needs, plus what fit decided (lookback, season, columns)."""
+        return {
+            "horizon": self.horizon,
+            "lookback": self.lookback,
+            "quantiles": list(self.quantiles) if self.quantiles else None,
+            "decoder": self.decoder,
+            "hidden_size": self.hidden_size,
+            "num_layers": self.num_layers,
+            "dropout": self.dropout,
+            "scaler": self.scaler,
+            "season": self.season,
+            "loss": self.loss,
+            "teacher_forcing": self.teacher_forcing,
+            "val_size": self.val_size,
+            "test_size": self.test_size,
+            "lstm_options": dict(self.lstm_options),
+            "columns": self.columns,
+        }
+
+    def __repr__(self) -> str:
+        state = "fitted" if self.net is not None else "not fitted"
+        return (
+            f"Forecaster(horizon={self.horizon}, lookback={self.lookback}, "
+            f"decoder={self.decoder!r}, hidden_size={self.hidden_size}, "
+            f"quantiles={self.quantiles}, {state})"
+        )
+
+    @property
+    def n_quantiles(self) -> int:
+        return len(self.quantiles) if self.quantiles else 1
+
+    @property
+    def _point_index(self) -> int:
+        return self.quantiles.index(0.5) if self.quantiles else 0
+
+    def _require_fitted(self, what: str) -> None:
+        if self.net is None or self.columns is None:
+            raise ConfigError(
+                f"Forecaster.{what} needs a trained model: call fit() or load() first"
+            )
+
+    # --- reading data -----------------------------------------------------------------------
+
+    def _read(
+        self,
+        data: Any,
+        *,
+        time_col: str | None = None,
+        targets: str | list[str] | None = None,
+        past_covariates: Any = (),
+        future_covariates: Any = (),
+        id_col: str | None = None,
+        freq: str | None = None,
+        missing: str | None = None,
+    ) -> SeriesTable:
+        if isinstance(data, SeriesTable):
+            return data
+        if self.columns is not None and time_col is None and targets is None:
+            cols = self.columns
+            return read_table(
+                data,
+                time_col=cols["time_col"],
+                targets=cols["targets"],
+                past_covariates=cols["past_covariates"],
+                future_covariates=cols["future_covariates"],
+                id_col=cols["id_col"],
+                freq=cols["freq"],
+                missing=missing or cols.get("missing", "error"),
+            )
+        if time_col is None or targets is None:
+            raise ConfigError(
+                "fit needs the column roles: pass time_col= and targets= (or a SeriesTable)"
+            )
+        return read_table(
+            data,
+            time_col=time_col,
+            targets=targets,
+            past_covariates=tuple(past_covariates or ()),
+            future_covariates=tuple(future_covariates or ()),
+            id_col=id_col,
+            freq=freq,
+            missing=missing or "error",
+        )
+
+    def read(self, data: Any, *, missing: str | None = None) -> SeriesTable:
+        """Read ``data`` with the model's column roles and frequency (a SeriesTable passes)."""
+        self._require_fitted("read")
+        return self._read(data, missing=missing)
+
+    def _series_values(self, table: SeriesTable) -> list[tuple[Any, pd.DataFrame, np.ndarray]]:
+        """``(id, frame, values (n, F) float64 in targets | past | future column order)``."""
+        cols = self.columns
+        assert cols is not None
+        names = [*cols["targets"], *cols["past_covariates"], *cols["future_covariates"]]
+        return [(key, part, part[names].to_numpy(np.float64)) for key, part in table.series()]
+
+    def _check_same_columns(self, table: SeriesTable) -> None:
+        cols = self.columns
+        assert cols is not None
+        for role in ("targets", "past_covariates", "future_covariates"):
+            if list(getattr(table, role)) != list(cols[role]):
+                raise DataError(
+                    f"the data's {role} {list(getattr(table, role))} differ from the model's "
+                    f"{list(cols[role])}"
+                )
+        if (table.id_col is None) != (cols["id_col"] is None):
+            raise DataError(
+                f"the model was trained with id_col={cols['id_col']!r}, the data has "
+                f"id_col={table.id_col!r}"
+            )
+
+    # --- scaling ----------------------------------------------------------------------------
+
+    def _scale(self, values: np.ndarray) -> np.ndarray:
+        """Scale ``(..., F)`` values in targets | covariates column order; float32."""
+        n_t = len(self.columns["targets"])  # type: ignore[index]
+        out = np.array(values, dtype=np.float64, copy=True)
+        if self._target_scaler is not None:
+            out[..., :n_t] = self._target_scaler.transform(out[..., :n_t])
+        if self._covariate_scaler is not None and out.shape[-1] > n_t:
+            out[..., n_t:] = self._covariate_scaler.transform(out[..., n_t:])
+        return out.astype(np.float32)
+
+    def _unscale_targets(self, values: np.ndarray) -> np.ndarray:
+        """Undo target scaling of ``(..., T)`` values."""
+        if self._target_scaler is None:
+            return np.asarray(values, dtype=np.float64)
+        return self._target_scaler.inverse_transform(np.asarray(values, dtype=np.float64))
+
+    # --- windows ----------------------------------------------------------------------------
+
+    def _windows(
+        self, series: list[tuple[Any, pd.DataFrame, np.ndarray]], origins: list[np.ndarray]
+    ) -> _Windows:
+        """Model inputs of the windows whose first forecast step is at each ``origins[s]``."""
+        L, H = self.lookback, self.horizon
+        assert L is not None
+        n_t = len(self.columns["targets"])  # type: ignore[index]
+        n_fut = len(self.columns["future_covariates"])  # type: ignore[index]
+        pasts, futures, targets, owners, all_origins = [], [], [], [], []
+        span = np.arange(-L, H)
+        for s, ((_, _, values), org) in enumerate(zip(series, origins, strict=True)):
+            if len(org) == 0:
+                continue
+            scaled = self._scale(values)
+            n = scaled.shape[0]
+            rows = org[:, None] + span[None, :]  # (W, L+H); rows past the end are padded
+            window = scaled[np.clip(rows, 0, n - 1)]  # (W, L+H, F)
+            pasts.append(window[:, :L])
+            futures.append(
+                window[:, L:, scaled.shape[1] - n_fut :]
+                if n_fut
+                else np.zeros((len(org), H, 0), np.float32)
+            )
+            targets.append(window[:, L:, :n_t])
+            owners.extend([s] * len(org))
+            all_origins.append(org)
+        if not pasts:
+            raise DataError("no windows to forecast: every series is too short")
+        return _Windows(
+            past=torch.from_numpy(np.concatenate(pasts)),
+            future=torch.from_numpy(np.ascontiguousarray(np.concatenate(futures))),
+            target=torch.from_numpy(np.ascontiguousarray(np.concatenate(targets))),
+            series=owners,
+            origins=np.concatenate(all_origins),
+        )
+
+    def _split(self, n: int, key: Any) -> Any:
+        assert self.lookback is not None
+        try:
+            return temporal_split(
+                n,
+                lookback=self.lookback,
+                horizon=self.horizon,
+                val_size=self.val_size,
+                test_size=self.test_size,
+            )
+        except DataError as err:
+            where = "" if key is None else f"series {key!r}: "
+            raise DataError(f"{where}{err}") from None
+
+    # --- training ---------------------------------------------------------------------------
+
+    def _default_lookback(self, lengths: list[int], season: int) -> int:
+        want = max(2 * self.horizon, 2 * season)
+        shortest = min(lengths)
+        n_val = _part_rows(self.val_size, shortest, self.horizon)
+        n_test = _part_rows(self.test_size, shortest, self.horizon)
+        n_train = shortest - n_val - n_test
+        # leave room for at least half of the train rows' windows
+        allowed = max(1, (n_train - self.horizon) // 2)
+        if want > allowed:
+            log.info(
+                "lookback %d clipped to %d by the shortest series (%d rows)",
+                want,
+                allowed,
+                shortest,
+            )
+        return max(1, min(want, allowed))
+
+    def fit(
+        self,
+        data: Any,
+        *,
+        time_col: str | None = None,
+        targets: str | list[str] | None = None,
+        past_covariates: Any = (),
+        future_covariates: Any = (),
+        id_col: str | None = None,
+        freq: str | None = None,
+        missing: str = "error",
+        config: TrainConfig | None = None,
+        **train_options: Any,
+    ) -> Forecaster:
+        """Train on ``data`` (a path, DataFrame or SeriesTable); returns ``self``.
+
+        Column roles (``time_col``, ``targets``, ``past_covariates``, ``future_covariates``,
+        ``id_col``), ``freq`` and ``missing`` are those of :func:`lstmkit.data.read_table`.
+        Training options are a :class:`~lstmkit.train.TrainConfig` and/or its fields as keywords
+        (``max_epochs``, ``lr``, ``batch_size``, ``patience``, ``seed``, ``run_dir``, ...).
+        ``lookback`` and ``season`` left as None are chosen from this data (again on a refit).
+        """
+        base = config or TrainConfig()
+        train_config = base.replace(**train_options) if train_options else base
+        table = self._read(
+            data,
+            time_col=time_col,
+            targets=targets,
+            past_covariates=past_covariates,
+            future_covariates=future_covariates,
+            id_col=id_col,
+            freq=freq,
+            missing=missing,
+        )
+        self.columns = {
+            "time_col": table.time_col,
+            "targets": list(table.targets),
+            "past_covariates": list(table.past_covariates),
+            "future_covariates": list(table.future_covariates),
+            "id_col": table.id_col,
+            "freq": table.freq,
+            "step": _int_step(table),
+            "missing": missing,
+        }
+        series = self._series_values(table)
+        n_t = len(table.targets)
+        lengths = [len(values) for _, _, values in series]
+        self.season, self.lookback = self._requested["season"], self._requested["lookback"]
+        if self.season is None:
+            found = season_from_freq(table.freq)
+            if found is None:
+                first = series[int(np.argmax(lengths))][2][:, 0]
+                found = detect_season(first[: max(3, int(len(first) * 0.7))])
+            self.season = found
+        if self.lookback is None:
+            self.lookback = self._default_lookback(lengths, self.season)
+        splits = [self._split(len(values), key) for key, _, values in series]
+
+        # Scalers: per column, on the train rows of every series pooled.
+        train_rows = np.concatenate(
+            [v[sp.fit_rows()] for (_, _, v), sp in zip(series, splits, strict=True)]
+        )
+        self._target_scaler = self._covariate_scaler = None
+        if self.scaler != "none":
+            self._target_scaler = make_scaler(self.scaler).fit(train_rows[:, :n_t])
+            if train_rows.shape[1] > n_t:
+                self._covariate_scaler = make_scaler(self.scaler).fit(train_rows[:, n_t:])
+
+        parts = {}
+        for name in ("train", "val"):
+            origins = [split_window_starts(sp)[name].numpy() + self.lookback for sp in splits]
+            parts[name] = self._windows(series, origins) if any(len(o) for o in origins) else None
+        assert parts["train"] is not None
+
+        seed_everything(train_config.seed)
+        self.net = self._build_net(n_inputs=series[0][2].shape[1])
+        quantiles = torch.tensor(self.quantiles or (0.5,), dtype=torch.float32)
+        loss_kind, has_q = self.loss, self.quantiles is not None
+
+        def loss_fn(model: ForecastNet, batch: tuple[Tensor, ...]) -> Tensor:
+            past, future, target = batch
+            pred = model(past, future, target).float()  # (B, H, T, Q); fp32 under autocast
+            if has_q:
+                return pinball_loss(pred, target, quantiles.to(pred.device))
+            pred = pred[..., 0]
+            if loss_kind == "mae":
+                return (pred - target).abs().mean()
+            return torch.nn.functional.mse_loss(pred, target)
+
+        train_w, val_w = parts["train"], parts["val"]
+        self.fit_result = fit(
+            self.net,
+            loss_fn,
+            (train_w.past, train_w.future, train_w.target),
+            (val_w.past, val_w.future, val_w.target) if val_w is not None else None,
+            train_config,
+        )
+        self.history = self.fit_result.history
+        self.net.eval()
+        self.training_data = table
+        return self
+
+    def _build_net(self, n_inputs: int) -> ForecastNet:
+        cols = self.columns
+        assert cols is not None
+        return ForecastNet(
+            n_inputs=n_inputs,
+            n_targets=len(cols["targets"]),
+            n_future=len(cols["future_covariates"]),
+            horizon=self.horizon,
+            n_quantiles=self.n_quantiles,
+            point_index=self._point_index,
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            dropout=self.dropout,
+            decoder=self.decoder,
+            teacher_forcing=self.teacher_forcing,
+            lstm_options=self.lstm_options,
+        )
+
+    # --- forecasting ------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def _forecast(self, windows: _Windows, batch_size: int = 1024) -> np.ndarray:
+        """Unscaled forecasts ``(W, H, T, Q)``, quantiles in increasing order."""
+        assert self.net is not None
+        self.net.eval()
+        outs = []
+        for i in range(0, windows.past.shape[0], batch_size):
+            outs.append(
+                self.net(windows.past[i : i + batch_size], windows.future[i : i + batch_size])
+            )
+        pred = torch.cat(outs).double().numpy()  # (W, H, T, Q) scaled
+        pred = np.sort(pred, axis=-1)  # quantile crossing is possible; the bands stay ordered
+        moved = np.moveaxis(pred, -1, 0)  # (Q, W, H, T)
+        return np.moveaxis(self._unscale_targets(moved), 0, -1)
+
+    def predict(
+        self, history: Any, future: Any = None, *, missing: str | None = None
+    ) -> pd.DataFrame:
+        """Forecast the ``horizon`` steps after the end of ``history`` (of every series in it).
+
+        ``history``: a path, DataFrame or SeriesTable with the model's columns and at least
+        ``lookback`` rows per series. ``future``: with known-future covariates, a DataFrame (or
+        path) holding their values at the next ``horizon`` timestamps (and the id column).
+
+        Returns a DataFrame with the id column (if any), the time column (future timestamps from
+        the frequency), each target (the point forecast: the median with quantiles) and, with
+        quantiles, ``<target>_q<q>`` columns.
+        """
+        self._require_fitted("predict")
+        cols = self.columns
+        assert cols is not None
+        series = self._history(history, missing)
+        times = [self._future_times(part) for _, part, _ in series]
+        if cols["future_covariates"]:
+            series = self._append_future(series, times, future)
+            origins = [np.array([len(v) - self.horizon]) for _, _, v in series]
+        else:
+            origins = [np.array([len(v)]) for _, _, v in series]
+        pred = self._forecast(self._windows(series, origins))  # (S, H, T, Q)
+        frames = []
+        for s, (key, _, _) in enumerate(series):
+            frame = pd.DataFrame({cols["time_col"]: times[s]})
+            if cols["id_col"] is not None:
+                frame.insert(0, cols["id_col"], key)
+            for t, name in enumerate(cols["targets"]):
+                frame[name] = pred[s, :, t, self._point_index]
+                for q_i, q in enumerate(self.quantiles or ()):
+                    frame[f"{name}_{quantile_label(q)}"] = pred[s, :, t, q_i]
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def encoder_inputs(self, history: Any, *, missing: str | None = None) -> Tensor:
+        """The scaled window the encoder reads to forecast from the end of each series of
+        ``history``: ``(n_series, lookback, F_in)``, columns targets | past | future covariates.
+        """
+        self._require_fitted("encoder_inputs")
+        series = self._history(history, missing)
+        return self._windows(series, [np.array([len(v)]) for _, _, v in series]).past
+
+    def _history(self, history: Any, missing: str | None) -> list[Any]:
+        """The series of ``history``, each checked to hold at least ``lookback`` rows."""
+        assert self.lookback is not None
+        table = self.read(history, missing=missing)
+        self._check_same_columns(table)
+        series = self._series_values(table)
+        for key, _, values in series:
+            if len(values) < self.lookback:
+                where = "history" if key is None else f"history of series {key!r}"
+                raise DataError(
+                    f"{where} has {len(values)} rows; the model needs at least lookback="
+                    f"{self.lookback} rows to forecast from"
+                )
+        return series
+
+    def _future_times(self, part: pd.DataFrame) -> pd.Index:
+        cols = self.columns
+        assert cols is not None
+        last = part[cols["time_col"]].iloc[-1]
+        if cols["freq"] is None:
+            step = int(cols.get("step") or 1)
+            return pd.Index(int(last) + step * np.arange(1, self.horizon + 1))
+        return pd.date_range(start=last, periods=self.horizon + 1, freq=cols["freq"])[1:]
+
+    def _append_future(
+        self, series: list[tuple[Any, pd.DataFrame, np.ndarray]], times: list[pd.Index], future: Any
+    ) -> list[tuple[Any, pd.DataFrame, np.ndarray]]:
+        """Append the horizon's known-future covariates (targets and past covariates as NaN)."""
+        cols = self.columns
+        assert cols is not None
+        names = cols["future_covariates"]
+        if future is None:
+            raise DataError(
+                f"this model uses known-future covariates {names}: pass future= with their values "
+                f"for the {self.horizon} timestamps after the history"
+            )
+        frame = future if isinstance(future, pd.DataFrame) else _read_any(future)
+        absent = [c for c in [cols["time_col"], *names] if c not in frame.columns]
+        if cols["id_col"] is not None and cols["id_col"] not in frame.columns:
+            absent.append(cols["id_col"])
+        if absent:
+            raise DataError(
+                f"future covariates: column(s) {absent} not found; the columns present are "
+                f"{list(frame.columns)}"
+            )
+        frame = frame.copy()
+        if cols["freq"] is not None:
+            frame[cols["time_col"]] = pd.to_datetime(frame[cols["time_col"]])
+        out = []
+        n_t = len(cols["targets"]) + len(cols["past_covariates"])
+        for (key, part, values), when in zip(series, times, strict=True):
+            rows = frame if cols["id_col"] is None else frame[frame[cols["id_col"]] == key]
+            rows = rows.set_index(cols["time_col"])
+            missing_times = [t for t in when if t not in rows.index]
+            if missing_times:
+                where = "" if key is None else f" for series {key!r}"
+                raise DataError(
+                    f"future covariates{where} lack timestamp {missing_times[0]} "
+                    f"({len(missing_times)} of the {self.horizon} forecast timestamps missing)"
+                )
+            fut = rows.loc[list(when), names].to_numpy(np.float64)
+            if not np.isfinite(fut).all():
+                where = "" if key is None else f" of series {key!r}"
+                raise DataError(f"future covariates{where} hold missing or non-numeric values")
+            extra = np.full((self.horizon, values.shape[1]), np.nan)
+            extra[:, n_t:] = fut
+            out.append((key, part, np.concatenate([values, extra])))
+        return out
+
+    # --- evaluation -------------------------------------------------------------------------
+
+    def _score(
+        self,
+        series: list[tuple[Any, pd.DataFrame, np.ndarray]],
+        origins: list[np.ndarray],
+        scales: list[np.ndarray],
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Forecast the windows at ``origins``; metrics of the model and the baselines."""
+        cols = self.columns
+        assert cols is not None and self.season is not None
+        n_t = len(cols["targets"])
+        windows = self._windows(series, origins)
+        pred = self._forecast(windows)  # (W, H, T, Q)
+        point = pred[..., self._point_index]
+        actual, naive, snaive, scale = [], [], [], []
+        for s, (_, _, values) in enumerate(series):
+            org = origins[s]
+            if len(org) == 0:
+                continue
+            y = values[:, :n_t]
+            idx = org[:, None] + np.arange(self.horizon)[None, :]
+            actual.append(y[idx])
+            naive.append(naive_forecast(y, org, self.horizon))
+            snaive.append(seasonal_naive_forecast(y, org, self.horizon, self.season))
+            scale.append(np.broadcast_to(scales[s], (len(org), n_t)))
+        y_true = np.concatenate(actual)  # (W, H, T)
+        scale_w = np.concatenate(scale)[:, None, :]  # (W, 1, T)
+        rows = {
+            "model": forecast_metrics(y_true, point, scale_w),
+            "naive": forecast_metrics(y_true, np.concatenate(naive), scale_w),
+            "seasonal_naive": forecast_metrics(y_true, np.concatenate(snaive), scale_w),
+        }
+        metrics = pd.DataFrame.from_dict(rows, orient="index")[list(METRICS)]
+        metrics.index.name = "forecast"
+        if self.quantiles:
+            lo, hi = pred[..., 0], pred[..., -1]
+            inside = (y_true >= lo) & (y_true <= hi)
+            metrics["coverage"] = [float(inside.mean()), np.nan, np.nan]
+        return metrics, self._forecast_frame(series, windows, pred, y_true)
+
+    def _forecast_frame(
+        self, series, windows: _Windows, pred: np.ndarray, y_true: np.ndarray
+    ) -> pd.DataFrame:
+        cols = self.columns
+        assert cols is not None
+        records: dict[str, list[Any]] = {}
+        ids, origin_times, times, steps = [], [], [], []
+        for s, origin in zip(windows.series, windows.origins, strict=True):
+            key, part, _ = series[s]
+            t = part[cols["time_col"]].to_numpy()
+            ids.extend([key] * self.horizon)
+            origin_times.extend([t[origin]] * self.horizon)
+            times.extend(t[origin : origin + self.horizon])
+            steps.extend(range(1, self.horizon + 1))
+        if cols["id_col"] is not None:
+            records[cols["id_col"]] = ids
+        records["origin"] = origin_times
+        records[cols["time_col"]] = times
+        records["step"] = steps
+        for t_i, name in enumerate(cols["targets"]):
+            records[f"{name}_actual"] = y_true[:, :, t_i].reshape(-1).tolist()
+            records[name] = pred[:, :, t_i, self._point_index].reshape(-1).tolist()
+            for q_i, q in enumerate(self.quantiles or ()):
+                records[f"{name}_{quantile_label(q)}"] = pred[:, :, t_i, q_i].reshape(-1).tolist()
+        return pd.DataFrame(records)
+
+    def evaluate(self, data: Any = None, *, part: str = "test", stride: int = 1) -> pd.DataFrame:
+        """MAE, RMSE, sMAPE and MASE of the model beside the naive and seasonal-naive baselines.
+
+        Scores every window (every ``stride`` steps) whose targets lie in ``part`` ("train",
+        "val" or "test") of each series of ``data``, split as in :meth:`fit`; ``data`` defaults to
+        the data the model was fitted on. MASE scales are the in-sample seasonal-naive MAE of each
+        series' training part. With quantiles, ``coverage`` is the share of actual values inside
+        the outermost interval. :meth:`evaluate_windows` also returns the forecasts.
+        """
+        return self.evaluate_windows(data, part=part, stride=stride).metrics
+
+    def evaluate_windows(
+        self, data: Any = None, *, part: str = "test", stride: int = 1
+    ) -> BacktestResult:
+        """:meth:`evaluate`, with every scored window's forecasts (long format) as well."""
+        self._require_fitted("evaluate")
+        if part not in ("train", "val", "test"):
+            raise ConfigError(f"part must be 'train', 'val' or 'test', got {part!r}")
+        stride = positive_int("stride", stride)
+        table = self._data_or_training(data, "evaluate")
+        series = self._series_values(table)
+        n_t = len(self.columns["targets"])  # type: ignore[index]
+        origins, scales = [], []
+        for key, _, values in series:
+            split = self._split(len(values), key)
+            origins.append(split_window_starts(split, stride)[part].numpy() + self.lookback)
+            scales.append(seasonal_naive_scale(values[split.fit_rows(), :n_t], self.season))
+        if not any(len(o) for o in origins):
+            raise DataError(f"the {part} part of the data holds no complete window to score")
+        metrics, forecasts = self._score(series, origins, scales)
+        return BacktestResult(forecasts=forecasts, metrics=metrics)
+
+    def _data_or_training(self, data: Any, what: str) -> SeriesTable:
+        if data is None:
+            if self.training_data is None:
+                raise ConfigError(
+                    f"{what} needs data: this model was loaded, so pass the data to score"
+                )
+            return self.training_data
+        table = self.read(data)
+        self._check_same_columns(table)
+        return table
+
+    def backtest(
+        self, data: Any = None, *, windows: int = 5, stride: int | None = None
+    ) -> BacktestResult:
+        """Rolling-origin evaluation over the last ``windows`` forecast windows of every series.
+
+        Window k (of K) forecasts from origin ``n - horizon - stride * (K - 1 - k)``; ``stride``
+        defaults to the horizon (adjacent, non-overlapping windows). The model is not refitted.
+        MASE scales are the seasonal-naive MAE of the rows before the first origin.
+        """
+        self._require_fitted("backtest")
+        windows = positive_int("windows", windows)
+        stride = self.horizon if stride is None else positive_int("stride", stride)
+        table = self._data_or_training(data, "backtest")
+        series = self._series_values(table)
+        n_t = len(self.columns["targets"])  # type: ignore[index]
+        assert self.lookback is not None and self.season is not None
+        need = self.lookback + self.horizon + stride * (windows - 1)
+        origins, scales = [], []
+        for key, _, values in series:
+            n = len(values)
+            if n < need:
+                where = "the series" if key is None else f"series {key!r}"
+                raise DataError(
+                    f"{where} has {n} rows, too short for {windows} backtest windows: it needs "
+                    f"lookback + horizon + stride * (windows - 1) = {need} rows"
+                )
+            org = n - self.horizon - stride * np.arange(windows - 1, -1, -1)
+            origins.append(org)
+            scales.append(seasonal_naive_scale(values[: org[0], :n_t], self.season))
+        metrics, forecasts = self._score(series, origins, scales)
+        return BacktestResult(forecasts=forecasts, metrics=metrics)
+
+    # --- saving -----------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save to directory ``path`` (config.json, weights.safetensors, state.json), atomically."""
+        self._require_fitted("save")
+        assert self.net is not None
+        state = {
+            "target_scaler": self._target_scaler.to_dict() if self._target_scaler else None,
+            "covariate_scaler": self._covariate_scaler.to_dict()
+            if self._covariate_scaler
+            else None,
+            "history": self.history.to_dict() if self.history else None,
+        }
+        config = {**self.get_config(), "n_inputs": int(self.net.encoder.input_size)}
+        return persistence.save_model_dir(
+            path,
+            task=TASK,
+            config=persistence.json_safe(config),
+            tensors=self.net.state_dict(),
+            state=persistence.json_safe(state),
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Forecaster:
+        """Load a model saved by :meth:`save` (on the CPU; no pickles are read)."""
+        config, tensors, state = persistence.load_model_dir(path, task=TASK)
+        try:
+            init = {
+                k: config[k]
+                for k in (
+                    "horizon",
+                    "lookback",
+                    "quantiles",
+                    "decoder",
+                    "hidden_size",
+                    "num_layers",
+                    "dropout",
+                    "scaler",
+                    "season",
+                    "loss",
+                    "teacher_forcing",
+                    "val_size",
+                    "test_size",
+                )
+            }
+            lstm_options = dict(config.get("lstm_options") or {})
+            columns = dict(config["columns"])
+            n_inputs = int(config["n_inputs"])
+            model = cls(**init, **lstm_options)
+            model.columns = columns
+            model._target_scaler = _scaler(state.get("target_scaler"))
+            model._covariate_scaler = _scaler(state.get("covariate_scaler"))
+            model.history = History.from_dict(state["history"]) if state.get("history") else None
+            model.net = model._build_net(n_inputs)
+        except ModelFileError:
+            raise
+        except (KeyError, TypeError, ValueError) as err:
+            raise ModelFileError(
+                f"{Path(path) / persistence.CONFIG_FILE} is corrupt or incomplete: "
+                f"{type(err).__name__}: {err}"
+            ) from None
+        persistence.load_weights(model.net, tensors, path)
+        model.net.eval()
+        return model
+
+
+def _scaler(saved: Any) -> Any:
+    return None if saved is None else scaler_from_dict(saved)
+
+
+def _part_rows(size: float | int, n: int, horizon: int) -> int:
+    if isinstance(size, int) and not isinstance(size, bool):
+        return size
+    return 0 if size == 0 else max(int(round(float(size) * n)), horizon)
+
+
+def _int_step(table: SeriesTable) -> int | None:
+    if table.freq is not None:
+        return None
+    diffs = [np.diff(part[table.time_col].to_numpy()) for _, part in table.series()]
+    flat = np.concatenate(diffs) if diffs else np.array([1])
+    flat = flat[flat > 0]
+    return int(np.gcd.reduce(flat.astype(np.int64))) if flat.size else 1
+
+
+def _read_any(source: Any) -> pd.DataFrame:
+    from lstmkit.data.fileio import read_file
+
+    return read_file(source)
+
+
+__all__ = ["BacktestResult", "Forecaster", "format_metrics", "season_from_freq"]

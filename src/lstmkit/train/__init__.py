@@ -1,0 +1,46 @@
+"""The one training loop every lstmkit task uses, on PyTorch Lightning.
+
+* :class:`TrainConfig` — optimiser (Adam, AdamW, RMSprop, SGD), learning-rate schedule (none,
+  cosine, step, reduce-on-plateau), batch size, epochs, early stopping on the validation loss,
+  gradient-norm clipping (5.0 by default), checkpoints and resume, seed, devices, precision.
+* :func:`fit` — trains a plain ``torch.nn.Module`` against ``loss_fn(model, batch)`` and returns a
+  :class:`FitResult` whose :class:`History` holds the mean train/validation loss of every epoch.
+* :class:`TaskModule` — the LightningModule underneath, for tasks that want Lightning directly.
+
+Checkpoints (``run_dir/checkpoints/best.ckpt`` and ``last.ckpt``) are Lightning's, i.e. pickles:
+``resume`` only accepts checkpoints inside the run directory's own ``checkpoints`` folder and loads
+them with ``weights_only=True``. Finished models are saved by the tasks as safetensors, never
+pickles. Scaling out is Lightning's: ``TrainConfig(strategy="ddp", devices=N, num_nodes=M)``.
+"""
+
+from lstmkit.train.config import OPTIMIZERS, PRECISIONS, SCHEDULES, TrainConfig
+from lstmkit.train.loop import (
+    BestWeights,
+    FitResult,
+    History,
+    HistoryCallback,
+    TensorRows,
+    fit,
+    make_loader,
+    quiet_lightning,
+    seed_everything,
+)
+from lstmkit.train.module import TaskModule, build_optimizer
+
+__all__ = [
+    "OPTIMIZERS",
+    "PRECISIONS",
+    "SCHEDULES",
+    "BestWeights",
+    "FitResult",
+    "History",
+    "HistoryCallback",
+    "TaskModule",
+    "TensorRows",
+    "TrainConfig",
+    "build_optimizer",
+    "fit",
+    "make_loader",
+    "quiet_lightning",
+    "seed_everything",
+]

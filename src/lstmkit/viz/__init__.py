@@ -1,0 +1,10 @@
+"""Plots written as PNG files (matplotlib, off-screen Agg canvases; pyplot is never touched).
+
+* :func:`plot_forecast` / :func:`plot_forecasts` — history, forecast and interval bands.
+* :func:`plot_loss_curves` — training and validation loss per epoch.
+"""
+
+from lstmkit.viz.forecast import plot_forecast, plot_forecasts
+from lstmkit.viz.training import plot_loss_curves
+
+__all__ = ["plot_forecast", "plot_forecasts", "plot_loss_curves"]
