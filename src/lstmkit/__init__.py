@@ -18,6 +18,7 @@ from lstmkit.nn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 # Names whose modules pull in pandas/Lightning/matplotlib: imported on first use, so that
 # ``import lstmkit`` (and ``lstmkit.nn``) needs torch only.
 _LAZY = {
+    "AnomalyDetector": "lstmkit.tasks",
     "Forecaster": "lstmkit.tasks",
     "TrainConfig": "lstmkit.train",
     "read_table": "lstmkit.data",
@@ -36,6 +37,7 @@ __all__ = [
     "GRU",
     "LSTM",
     "RNN",
+    "AnomalyDetector",
     "ConfigError",
     "DataError",
     "Forecaster",

@@ -22,6 +22,7 @@ from lstmkit.data.scalers import (
     scaler_from_dict,
 )
 from lstmkit.data.splits import TemporalSplit, split_window_starts, split_windows, temporal_split
+from lstmkit.data.synthetic_anomalies import SyntheticAnomalies, make_anomaly_series
 from lstmkit.data.windows import n_windows, sliding_windows, window_starts
 
 __all__ = [
@@ -30,12 +31,14 @@ __all__ = [
     "NotFittedError",
     "SeriesTable",
     "StandardScaler",
+    "SyntheticAnomalies",
     "TemporalSplit",
     "collate_padded",
     "dataset_path",
     "list_datasets",
     "load_elnino",
     "load_us_macro",
+    "make_anomaly_series",
     "make_scaler",
     "n_windows",
     "pad_sequences",

@@ -1,0 +1,425 @@
+"""``lstmkit detect train|score|stream|benchmark``: anomaly detection from CSV/Parquet files.
+
+``train`` writes ``DIR/model/`` (the saved detector), ``DIR/scores.csv`` and ``DIR/anomalies.png``
+(the training data scored) and ``DIR/run/`` (Lightning's logs). ``score`` writes the scores CSV,
+``<stem>.intervals.csv``, ``<stem>.png`` and, with ``--labels``, ``<stem>.metrics.csv``.
+``stream`` reads CSV rows from stdin and writes one score line per row at once.
+
+Labels file: a CSV with columns ``start`` and ``end``: timestamps of the time column (or step
+numbers for an integer time column), both inclusive; other columns are ignored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lstmkit.cli.forecast import (
+    _columns,
+    _positive,
+    add_threads_option,
+    apply_threads,
+    print_paths,
+    write_csv,
+)
+from lstmkit.errors import DataError
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    return value
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "detect",
+        help="train, apply and stream anomaly detectors on time series",
+        description="Detect anomalies in multivariate time series with an LSTM (prediction "
+        "errors or autoencoder reconstruction errors) or the rolling z-score baseline.",
+    )
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    train = verbs.add_parser(
+        "train",
+        help="train a detector on (mostly nominal) data and save it",
+        description="Train a detector; its fixed threshold comes from the validation part (the "
+        "last --val-size of the data). Writes the model, the training data's scores and a plot.",
+    )
+    train.add_argument("--data", required=True, metavar="FILE", help="CSV or Parquet file")
+    train.add_argument("--time-col", required=True, metavar="C", help="the timestamp column")
+    train.add_argument(
+        "--columns",
+        required=True,
+        action="append",
+        nargs="+",
+        metavar="C",
+        help="the channels to model and score (repeat, list, or comma-separate)",
+    )
+    train.add_argument(
+        "--method",
+        choices=("prediction", "reconstruction", "zscore"),
+        default="prediction",
+        help="one-step-ahead LSTM errors (prediction, default; streams in O(1) per row), LSTM "
+        "autoencoder errors (reconstruction) or the rolling z-score baseline (zscore)",
+    )
+    train.add_argument(
+        "--window",
+        type=_positive,
+        default=64,
+        metavar="W",
+        help="rows per training chunk / autoencoder window / z-score window (default: 64)",
+    )
+    train.add_argument(
+        "--hidden-size", type=_positive, default=64, metavar="N", help="LSTM units (default: 64)"
+    )
+    train.add_argument(
+        "--num-layers", type=_positive, default=1, metavar="N", help="LSTM layers (default: 1)"
+    )
+    train.add_argument(
+        "--smoothing",
+        type=_positive,
+        default=4,
+        metavar="SPAN",
+        help="EWMA span of the per-channel errors, 1 for none (default: 4)",
+    )
+    train.add_argument(
+        "--threshold",
+        choices=("quantile", "dynamic"),
+        default="quantile",
+        help="fixed threshold from the validation scores (quantile, default) or Hundman et "
+        "al.'s per-window dynamic threshold (dynamic; batch scoring only, streams use the "
+        "fixed one)",
+    )
+    train.add_argument(
+        "--quantile",
+        type=_fraction,
+        default=1.0,
+        metavar="Q",
+        help="quantile of the validation scores used as the fixed threshold (default: 1.0, "
+        "their maximum)",
+    )
+    train.add_argument(
+        "--val-size",
+        type=_fraction,
+        default=0.2,
+        metavar="F",
+        help="trailing fraction of the data for early stopping and the threshold (default: 0.2)",
+    )
+    train.add_argument(
+        "--missing",
+        choices=("error", "interpolate", "ffill"),
+        default="error",
+        help="what to do with missing values and gaps (default: error)",
+    )
+    train.add_argument(
+        "--epochs", type=_positive, default=40, metavar="N", help="maximum epochs (default: 40)"
+    )
+    train.add_argument(
+        "--patience",
+        type=_positive,
+        default=10,
+        metavar="N",
+        help="stop after N epochs without a better validation loss (default: 10)",
+    )
+    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    train.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
+    add_threads_option(train, default=1)
+    train.add_argument(
+        "--out", required=True, metavar="DIR", help="output directory for the model and files"
+    )
+    train.set_defaults(func=cmd_train)
+
+    score = verbs.add_parser(
+        "score",
+        help="score a table with a saved detector; intervals, plot and metrics",
+        description="Score every row of a table with a saved detector. Writes the scores CSV, "
+        "the detected intervals (<stem>.intervals.csv), a plot (<stem>.png) and, with --labels, "
+        "the metrics (<stem>.metrics.csv).",
+    )
+    score.add_argument(
+        "--model", required=True, metavar="DIR", help="model directory from 'detect train'"
+    )
+    score.add_argument(
+        "--data", required=True, metavar="FILE", help="a table with the model's columns"
+    )
+    score.add_argument(
+        "--out", required=True, metavar="FILE.csv", help="CSV file for the per-row scores"
+    )
+    score.add_argument(
+        "--labels",
+        default=None,
+        metavar="FILE",
+        help="CSV of labelled anomalies with columns start,end (timestamps, inclusive): print and "
+        "write point-wise, event-wise and point-adjusted precision/recall/F1",
+    )
+    score.add_argument(
+        "--missing",
+        choices=("error", "interpolate", "ffill"),
+        default=None,
+        help="missing-value policy (default: the one used in training)",
+    )
+    score.add_argument(
+        "--threshold",
+        choices=("quantile", "dynamic"),
+        default=None,
+        help="override the model's thresholding: the fixed threshold fitted in training "
+        "(quantile) or the per-window dynamic threshold (dynamic) (default: the model's)",
+    )
+    add_threads_option(score, default=1)
+    score.set_defaults(func=cmd_score)
+
+    stream = verbs.add_parser(
+        "stream",
+        help="score CSV rows from stdin one at a time (prediction and zscore detectors)",
+        description="Read CSV from stdin: a header line naming at least the training columns, "
+        "then one row per time step. Writes a header and then one line 'row,score,is_anomaly' "
+        "(plus the time column when the header has it) per row, flushed at once. Rows are "
+        "numbered from 1, the header not counted; each record must fit on one line. Bad rows "
+        "are reported on stderr.",
+    )
+    stream.add_argument(
+        "--model", required=True, metavar="DIR", help="model directory from 'detect train'"
+    )
+    stream.add_argument(
+        "--on-bad-row",
+        choices=("skip", "stop"),
+        default="skip",
+        help="a row with the wrong number of fields or a non-numeric value: report it on stderr "
+        "and skip it, keeping the state (skip, default), or report it and exit with status 2 "
+        "(stop)",
+    )
+    add_threads_option(stream, default=1)
+    stream.set_defaults(func=cmd_stream)
+
+    bench = verbs.add_parser(
+        "benchmark",
+        help="event-wise F1 of every method on a synthetic series, and streaming latency",
+        description="Generate a seeded synthetic series with injected anomalies, train each "
+        "method on its clean first half, print point, event and point-adjusted metrics on the "
+        "whole series, and time the prediction stream per row (batch size 1).",
+    )
+    bench.add_argument(
+        "--rows", type=_positive, default=4000, metavar="N", help="rows (default: 4000)"
+    )
+    bench.add_argument(
+        "--epochs", type=_positive, default=40, metavar="N", help="maximum epochs (default: 40)"
+    )
+    bench.add_argument(
+        "--hidden-size", type=_positive, default=64, metavar="N", help="LSTM units (default: 64)"
+    )
+    bench.add_argument(
+        "--steps",
+        type=_positive,
+        default=2000,
+        metavar="N",
+        help="stream updates to time (default: 2000)",
+    )
+    bench.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    add_threads_option(bench, default=1)
+    bench.add_argument(
+        "--out", default=None, metavar="FILE.csv", help="also write the metrics table to a CSV"
+    )
+    bench.set_defaults(func=cmd_benchmark)
+
+
+def _stem(path: Path) -> Path:
+    return path.with_suffix("") if path.suffix else path
+
+
+def _outputs(det: Any, data: pd.DataFrame, result: Any, stem: Path, labels: Any) -> dict:
+    from lstmkit.viz.anomaly import plot_anomalies
+
+    paths = {
+        "scores": write_csv(result.scores, stem.with_name(stem.name + ".csv")),
+        "intervals": write_csv(result.intervals, stem.with_name(stem.name + ".intervals.csv")),
+    }
+    paths["plot"] = plot_anomalies(
+        data,
+        result.scores,
+        result.intervals,
+        stem.with_name(stem.name + ".png"),
+        time_col=det.columns["time_col"],
+        columns=det.channels,
+        labels=labels,
+    )
+    return paths
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.anomaly import AnomalyDetector
+
+    apply_threads(args)
+    out = Path(args.out)
+    det = AnomalyDetector(
+        args.method,
+        window=args.window,
+        hidden_size=args.hidden_size,
+        num_layers=args.num_layers,
+        smoothing=args.smoothing,
+        threshold=args.threshold,
+        quantile=args.quantile,
+        val_size=args.val_size,
+    )
+    start = time.perf_counter()
+    det.fit(
+        args.data,
+        time_col=args.time_col,
+        columns=_columns(args.columns),
+        missing=args.missing,
+        max_epochs=args.epochs,
+        patience=args.patience,
+        seed=args.seed,
+        run_dir=out / "run" if args.method != "zscore" else None,
+        enable_progress_bar=args.progress,
+    )
+    seconds = time.perf_counter() - start
+    table = det.read(args.data, missing=args.missing)
+    result = det.detect(table)
+    epochs = f"{det.fit_result.epochs} epochs, " if det.fit_result else ""
+    print(
+        f"trained a {det.method} detector in {seconds:.1f} s ({epochs}window {det.window}); "
+        f"fixed threshold {det.threshold_:.4g}; {len(result.intervals)} interval(s) flagged in "
+        "the training data"
+    )
+    paths = {"model": det.save(out / "model")}
+    paths.update(_outputs(det, table.frame, result, out / "scores", None))
+    print("wrote:")
+    print_paths(paths)
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.anomaly import AnomalyDetector, evaluate_detection, format_evaluation
+    from lstmkit.tasks.anomaly.detector import labels_to_rows
+
+    apply_threads(args)
+    det = AnomalyDetector.load(args.model)
+    if args.threshold:
+        det.threshold = args.threshold
+    table = det.read(args.data, missing=args.missing)
+    result = det.detect(table)
+    labels = None
+    if args.labels:
+        labels = pd.read_csv(args.labels) if Path(args.labels).is_file() else None
+        if labels is None:
+            raise DataError(f"labels file {args.labels} does not exist")
+    stem = _stem(Path(args.out))
+    paths = _outputs(det, table.frame, result, stem, labels)
+    print(
+        f"scored {len(result.scores)} rows with the {det.method} detector "
+        f"({det.threshold} threshold): {len(result.intervals)} interval(s) detected"
+    )
+    if labels is not None:
+        time_col = det.columns["time_col"]
+        truth = labels_to_rows(labels, result.scores[time_col])
+        predicted = list(
+            zip(result.intervals["start_row"], result.intervals["end_row"], strict=True)
+        )
+        metrics = evaluate_detection(predicted, truth, len(result.scores))
+        print(format_evaluation(metrics))
+        print("point-adjusted counts a whole labelled interval as found when one row is flagged")
+        paths["metrics"] = write_csv(
+            metrics.reset_index(), stem.with_name(stem.name + ".metrics.csv")
+        )
+    print("wrote:")
+    print_paths(paths)
+    return 0
+
+
+def _fmt(value: float) -> str:
+    return "nan" if math.isnan(value) else f"{value:.6g}"
+
+
+def cmd_stream(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.anomaly import AnomalyDetector
+
+    apply_threads(args)
+    det = AnomalyDetector.load(args.model)
+    stream = det.stream()
+    header_line = sys.stdin.readline()
+    if not header_line:
+        raise DataError("stdin is empty: expected a CSV header line naming the columns")
+    header = [name.strip() for name in _split(header_line)]
+    absent = [c for c in det.channels if c not in header]
+    if absent:
+        raise DataError(f"the header line lacks the model's column(s) {absent}; it has {header}")
+    index = [header.index(c) for c in det.channels]
+    time_col = det.columns["time_col"]
+    time_at = header.index(time_col) if time_col in header else None
+    out = sys.stdout
+    out.write("row," + (f"{time_col}," if time_at is not None else "") + "score,is_anomaly\n")
+    out.flush()
+    bad = 0
+    for row, line in enumerate(sys.stdin, start=1):
+        line = line.rstrip("\r\n")
+        if not line.strip():
+            continue
+        fields = _split(line)
+        problem = None
+        if len(fields) != len(header):
+            problem = f"expected {len(header)} fields, got {len(fields)}"
+        else:
+            try:
+                x = [float(fields[i]) for i in index]
+            except ValueError:
+                bad_field = next(f for f in (fields[i] for i in index) if not _is_float(f))
+                problem = f"non-numeric value {bad_field.strip()!r}"
+            else:
+                if not all(math.isfinite(v) for v in x):
+                    problem = "missing or infinite value"
+        if problem is not None:
+            bad += 1
+            if args.on_bad_row == "stop":
+                print(f"lstmkit: error: data row {row}: {problem}; stopping", file=sys.stderr)
+                return 2
+            print(f"lstmkit: warning: data row {row}: {problem}; skipped", file=sys.stderr)
+            sys.stderr.flush()
+            continue
+        score, flag = stream.update(x)
+        stamp = f"{fields[time_at].strip()}," if time_at is not None else ""
+        out.write(f"{row},{stamp}{_fmt(score)},{int(flag)}\n")
+        out.flush()
+    if bad:
+        print(f"lstmkit: {bad} bad row(s) skipped", file=sys.stderr)
+    return 0
+
+
+def _split(line: str) -> list[str]:
+    """The fields of one CSV line (quotes handled by the csv module; one record per line)."""
+    return next(csv.reader([line.rstrip("\r\n")]), [])
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.anomaly.benchmark import run_benchmark
+
+    apply_threads(args)
+    report = run_benchmark(
+        rows=args.rows,
+        epochs=args.epochs,
+        hidden_size=args.hidden_size,
+        steps=args.steps,
+        seed=args.seed,
+    )
+    print(report.text())
+    if args.out:
+        print("wrote:")
+        print_paths({"metrics": write_csv(report.metrics, args.out)})
+    return 0

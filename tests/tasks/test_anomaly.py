@@ -1,0 +1,190 @@
+"""AnomalyDetector: batch vs stream scores, thresholds, save/load, bad input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from lstmkit.data.synthetic_anomalies import make_anomaly_series
+from lstmkit.errors import ConfigError, DataError
+from lstmkit.tasks.anomaly import AnomalyDetector
+from lstmkit.tasks.anomaly.nets import NextStepNet
+
+FAST = {"max_epochs": 2, "enable_progress_bar": False, "seed": 0}
+
+
+@pytest.fixture(scope="module")
+def series():
+    kinds = ("spike", "level_shift", "noise_burst")
+    return make_anomaly_series(800, channels=2, n_anomalies=3, kinds=kinds, gap=30, seed=1)
+
+
+def _fit(series, method="prediction", **options):
+    det = AnomalyDetector(method, window=16, hidden_size=8, **options)
+    train = series.frame.iloc[: series.clean_rows]
+    return det.fit(train, time_col="time", columns=series.columns, **FAST)
+
+
+@pytest.fixture(scope="module")
+def predictor(series):
+    torch.set_num_threads(1)
+    return _fit(series)
+
+
+def _stream_all(det, values):
+    stream = det.stream()
+    out = [stream.update(row) for row in values]
+    return np.array([s for s, _ in out]), np.array([f for _, f in out])
+
+
+def test_step_equals_layer_in_float64():
+    torch.manual_seed(0)
+    net = NextStepNet(3, 5, 2, 0.0).double().eval()
+    x = torch.randn(1, 40, 3, dtype=torch.float64)
+    with torch.no_grad():
+        batch, _ = net(x)
+        h = [torch.zeros(1, 5, dtype=torch.float64) for _ in range(2)]
+        c = [torch.zeros(1, 5, dtype=torch.float64) for _ in range(2)]
+        w = net.step_weights()
+        steps = [net.step(x[:, t], h, c, w, net.head.weight, net.head.bias) for t in range(40)]
+    torch.testing.assert_close(torch.cat(steps), batch[0], rtol=1e-12, atol=1e-12)
+
+
+def test_stream_scores_and_flags_equal_batch(predictor, series):
+    result = predictor.detect(series.frame)
+    values = series.frame[series.columns].to_numpy()
+    scores, flags = _stream_all(predictor, values)
+    assert math.isnan(scores[0])  # row 0 has no prediction
+    np.testing.assert_allclose(scores, result.scores["score"], rtol=1e-5, atol=1e-6)
+    assert predictor.threshold == "quantile"
+    # away from float rounding at the threshold, the flags agree too
+    near = np.abs(result.scores["score"].to_numpy() - predictor.threshold_) < 1e-5
+    assert (flags == result.scores["is_anomaly"].to_numpy())[~near].all()
+    assert flags.any()
+
+
+def test_stream_with_dynamic_threshold_uses_the_fixed_one(series):
+    det = _fit(series, threshold="dynamic")
+    result = det.detect(series.frame)
+    values = series.frame[series.columns].to_numpy()
+    scores, flags = _stream_all(det, values)
+    np.testing.assert_allclose(scores, result.scores["score"], rtol=1e-5, atol=1e-6)
+    # stream flags: the fixed threshold fitted in training; batch: one per threshold window
+    want = np.nan_to_num(scores, nan=-np.inf) > det.threshold_
+    want[: det.warmup_rows] = False
+    assert det.warmup_rows == 4
+    np.testing.assert_array_equal(flags, want)
+    assert not np.allclose(result.scores["threshold"], det.threshold_)
+
+
+def test_zscore_stream_equals_batch(series):
+    det = _fit(series, "zscore")
+    assert det.net is None
+    result = det.detect(series.frame)
+    scores, _ = _stream_all(det, series.frame[series.columns].to_numpy())
+    assert np.isnan(scores[:16]).all()
+    np.testing.assert_allclose(scores, result.scores["score"], rtol=1e-9, atol=1e-12)
+
+
+def test_zscore_matches_a_loop():
+    from lstmkit.tasks.anomaly.scoring import rolling_zscore
+
+    x = np.random.default_rng(0).standard_normal((30, 2))
+    got = rolling_zscore(x, 5)
+    for t in range(5, 30):
+        past = x[t - 5 : t]
+        np.testing.assert_allclose(got[t], np.abs(x[t] - past.mean(0)) / past.std(0))
+    assert np.isnan(got[:5]).all()
+
+
+def test_bad_row_leaves_the_stream_state(predictor, series):
+    values = series.frame[series.columns].to_numpy()[:50]
+    clean, _ = _stream_all(predictor, values)
+    stream = predictor.stream()
+    got = []
+    for t, row in enumerate(values):
+        if t == 20:
+            with pytest.raises(DataError, match=r"a row must hold 2 values \(x0, x1\), got 3"):
+                stream.update([1.0, 2.0, 3.0])
+            with pytest.raises(DataError, match="finite numbers"):
+                stream.update([float("nan"), 1.0])
+        got.append(stream.update(row)[0])
+    np.testing.assert_array_equal(np.array(got), clean)
+
+
+def test_reconstruction_scores_and_refuses_to_stream(series):
+    det = _fit(series, "reconstruction")
+    result = det.detect(series.frame)
+    assert result.scores["score"].notna().all()
+    assert {"x0_score", "x1_score", "threshold", "is_anomaly"} <= set(result.scores.columns)
+    with pytest.raises(ConfigError, match="streaming is supported for method='prediction'"):
+        det.stream()
+
+
+def test_too_short_training_data_names_the_minimum(series):
+    det = AnomalyDetector("prediction", window=50, val_size=0.2)
+    assert det.min_rows() == 64  # 51 train rows + round(0.2 * 64) = 13 val rows
+    short = series.frame.iloc[:63]
+    with pytest.raises(
+        DataError, match=r"training data has 63 rows, too short for window=50: .* minimum is 64"
+    ):
+        det.fit(short, time_col="time", columns=series.columns, **FAST)
+    det.fit(series.frame.iloc[:64], time_col="time", columns=series.columns, **FAST)
+
+
+def test_save_load_round_trip(predictor, series, tmp_path):
+    path = predictor.save(tmp_path / "det")
+    loaded = AnomalyDetector.load(path)
+    assert loaded.get_config() == predictor.get_config()
+    assert loaded.threshold_ == predictor.threshold_
+    a = predictor.score(series.frame)
+    b = loaded.score(series.frame)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_zscore_save_load(series, tmp_path):
+    det = _fit(series, "zscore")
+    loaded = AnomalyDetector.load(det.save(tmp_path / "z"))
+    pd.testing.assert_frame_equal(det.score(series.frame), loaded.score(series.frame))
+
+
+def test_load_wrong_task(tmp_path):
+    from lstmkit.errors import ModelFileError
+    from lstmkit.tasks import persistence
+
+    persistence.save_model_dir(tmp_path / "m", task="Forecaster", config={}, tensors={})
+    with pytest.raises(ModelFileError, match="holds a 'Forecaster' model, not a 'AnomalyDetector'"):
+        AnomalyDetector.load(tmp_path / "m")
+
+
+def test_evaluate_and_intervals(predictor, series):
+    metrics = predictor.evaluate(series.frame, series.labels)
+    assert list(metrics.index) == ["point", "event", "point_adjusted"]
+    assert ((metrics[["precision", "recall", "f1"]] >= 0) & (metrics[["f1"]] <= 1)).all().all()
+    # point adjustment never lowers recall
+    assert metrics.loc["point_adjusted", "recall"] >= metrics.loc["point", "recall"]
+    intervals = predictor.detect(series.frame).intervals
+    assert (intervals["end_row"] >= intervals["start_row"]).all()
+    assert (intervals["length"] == intervals["end_row"] - intervals["start_row"] + 1).all()
+
+
+def test_wrong_columns_and_bad_options(predictor, series):
+    with pytest.raises(ConfigError, match="method must be one of"):
+        AnomalyDetector("forecast")
+    with pytest.raises(ConfigError, match=r"quantile must be a number in \(0, 1\], got 1.5"):
+        AnomalyDetector(quantile=1.5)
+    with pytest.raises(ConfigError, match="needs a fitted detector"):
+        AnomalyDetector().detect(series.frame)
+    with pytest.raises(DataError, match="not found|x1"):
+        predictor.detect(series.frame.drop(columns=["x1"]))
+
+
+def test_two_layer_stream_equals_batch(series):
+    det = _fit(series, num_layers=2, dropout=0.2)  # dropout between layers is off when scoring
+    result = det.detect(series.frame)
+    scores, _ = _stream_all(det, series.frame[series.columns].to_numpy())
+    np.testing.assert_allclose(scores, result.scores["score"], rtol=1e-5, atol=1e-6)
