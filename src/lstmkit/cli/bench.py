@@ -1,0 +1,135 @@
+"""``lstmkit bench``: time torch.nn.LSTM and lstmkit's engines side by side, print and save."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+import torch
+
+from lstmkit.bench import (
+    IMPLS,
+    MODES,
+    QUICK_SHAPES,
+    SHAPES,
+    VARIANTS,
+    environment,
+    render,
+    run_bench,
+    select_contenders,
+    select_shapes,
+    write_json,
+)
+from lstmkit.bench.report import default_json_path
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def register(subparsers: Any) -> None:
+    shapes = ", ".join(f"{s.name} ({s.describe()})" for s in SHAPES.values())
+    parser = subparsers.add_parser(
+        "bench",
+        help="time torch.nn.LSTM against lstmkit's engines and variants",
+        description=(
+            "Time contenders side by side in one process: warm-up, then interleaved repeats, "
+            "median reported with its ratio to torch.nn.LSTM on the same shape and mode. "
+            f"Shapes: {shapes}."
+        ),
+    )
+    parser.add_argument(
+        "--shapes",
+        type=_names,
+        help=f"comma-separated shapes to run (default: all; {','.join(QUICK_SHAPES)} with --quick)",
+    )
+    parser.add_argument(
+        "--modes",
+        type=_names,
+        default=list(MODES),
+        help=f"comma-separated modes among {','.join(MODES)} (default: both)",
+    )
+    parser.add_argument(
+        "--variants",
+        type=_names,
+        help=f"comma-separated variants among {','.join(VARIANTS)} (default: all)",
+    )
+    parser.add_argument(
+        "--impls",
+        type=_names,
+        help=f"comma-separated implementations among {','.join(IMPLS)} (default: all); "
+        "torch.nn.LSTM plain is always timed, as the baseline of the ratios",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a short run: shapes S1,S2 unless --shapes is given, 5 repeats, 1 warm-up call",
+    )
+    parser.add_argument(
+        "--repeats", type=int, help="timed calls per contender (default 10, 5 with --quick)"
+    )
+    parser.add_argument(
+        "--warmup", type=int, help="untimed calls per contender first (default 2, 1 with --quick)"
+    )
+    parser.add_argument(
+        "--max-ms",
+        type=float,
+        default=5000.0,
+        help="time budget in ms for one contender's timed calls at one shape and mode: slower "
+        "contenders get fewer repeats, at least 3 (default 5000; 0 for no cap)",
+    )
+    parser.add_argument(
+        "--no-memory", action="store_true", help="skip the peak-memory pass (one call each)"
+    )
+    parser.add_argument(
+        "--device", default="cpu", help="torch device to run on, e.g. cpu or cuda (default cpu)"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="torch CPU threads (default: torch's own default, usually the number of cores)",
+    )
+    parser.add_argument(
+        "--out",
+        help="where to write the JSON results (default bench-results/bench-<UTC time>.json)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    shapes = select_shapes(args.shapes or (QUICK_SHAPES if args.quick else None))
+    contenders = select_contenders(args.variants, args.impls)
+    repeats = args.repeats or (5 if args.quick else 10)
+    warmup = args.warmup if args.warmup is not None else (1 if args.quick else 2)
+    settings = {
+        "shapes": [s.name for s in shapes],
+        "modes": args.modes,
+        "contenders": [c.name for c in contenders],
+        "repeats": repeats,
+        "warmup": warmup,
+        "max_ms": args.max_ms or None,
+        "command": "lstmkit " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("lstmkit") else None,
+    }
+    results = run_bench(
+        shapes,
+        args.modes,
+        contenders,
+        repeats,
+        warmup,
+        max_ms=args.max_ms or None,
+        memory=not args.no_memory,
+        device=args.device,
+        progress=lambda message: print(f"timing {message} ...", file=sys.stderr, flush=True),
+    )
+    env = environment(args.device)
+    print(render(results, env))
+    path = write_json(args.out or default_json_path(), results, env, settings)
+    print(f"results written to {path}")
+    errors = [r for r in results if r["status"] == "error"]
+    if errors:
+        print(f"lstmkit: {len(errors)} contender(s) failed; see the note column", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,113 @@
+"""The bench harness's structure on a tiny shape; speed is never asserted."""
+
+import json
+
+import pytest
+
+from lstmkit.bench import (
+    BASELINE,
+    Contender,
+    Shape,
+    environment,
+    render,
+    run_bench,
+    select_contenders,
+    select_shapes,
+    write_json,
+)
+from lstmkit.cli import main
+from lstmkit.errors import ConfigError, UnsupportedConfigError
+
+TINY = Shape("tiny", 4, 2, 3, 5)
+
+
+def _unsupported(D, H):
+    raise UnsupportedConfigError("impl='made-up' does not support this configuration (testing)")
+
+
+def _broken(D, H):
+    raise RuntimeError("boom")
+
+
+def test_every_contender_gets_a_row_per_shape_and_mode_with_ratios():
+    contenders = select_contenders(["plain", "peephole"], ["torch", "native", "reference"])
+    assert [c.name for c in contenders] == [
+        BASELINE,
+        "native/plain",
+        "reference/plain",
+        "reference/peephole",
+    ]
+    results = run_bench([TINY], ["inference", "train"], contenders, repeats=1, warmup=0)
+    assert len(results) == 2 * len(contenders)
+    for row in results:
+        assert row["status"] == "ok", row
+        assert row["median_ms"] > 0 and row["repeats"] == 1 and row["ratio"] > 0
+        assert (row["T"], row["B"], row["D"], row["H"]) == (4, 2, 3, 5)
+    assert {r["ratio"] for r in results if r["contender"] == BASELINE} == {1.0}
+
+
+def test_unsupported_and_failing_contenders_are_reported_not_raised(tmp_path):
+    contenders = [
+        *select_contenders(["plain"], ["torch"]),
+        Contender("made-up", "plain", _unsupported),
+        Contender("broken", "plain", _broken),
+    ]
+    results = run_bench([TINY], ["inference"], contenders, repeats=1, warmup=0, memory=False)
+    by_name = {r["contender"]: r for r in results}
+    na = by_name["made-up/plain"]
+    assert na["status"] == "n/a" and "does not support" in na["reason"]
+    assert na["median_ms"] is None and na["ratio"] is None
+    assert by_name["broken/plain"]["status"] == "error"
+    assert by_name["broken/plain"]["reason"] == "RuntimeError: boom"
+
+    env = environment()
+    assert {"device", "torch", "threads", "cpu_model", "memory_method"} <= set(env)
+    text = render(results, env)
+    assert "n/a" in text and "does not support" in text and "torch.nn.LSTM plain" in text
+    path = write_json(tmp_path / "sub" / "b.json", results, env, {"repeats": 1})
+    saved = json.loads(path.read_text())
+    assert saved["environment"] == env and saved["settings"] == {"repeats": 1}
+    assert saved["results"] == results
+
+
+def test_cli_writes_json_and_prints_its_path(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("lstmkit.cli.bench.select_shapes", lambda names: [TINY])
+    out = tmp_path / "bench.json"
+    code = main(
+        [
+            "bench",
+            "--quick",
+            "--repeats",
+            "1",
+            "--warmup",
+            "0",
+            "--variants",
+            "plain,gru",
+            "--impls",
+            "torch,fused",
+            "--modes",
+            "inference",
+            "--out",
+            str(out),
+        ]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert f"results written to {out}" in printed
+    assert "torch.nn.GRU gru" in printed and "lstmkit fused plain" in printed
+    saved = json.loads(out.read_text())
+    names = [r["contender"] for r in saved["results"]]
+    assert names == ["torch/plain", "torch/gru", "fused/plain", "fused/gru"]
+    for row in saved["results"]:
+        assert row["status"] in ("ok", "n/a")
+        if row["status"] == "n/a":  # the fused engine may not cover everything
+            assert row["reason"]
+
+
+def test_unknown_names_are_rejected_with_the_choices():
+    with pytest.raises(ConfigError, match="unknown shape 'S9'; choose from S1, S2, S3, S4"):
+        select_shapes(["S9"])
+    with pytest.raises(ConfigError, match="unknown variant 'nope'"):
+        select_contenders(["nope"])
+    with pytest.raises(ConfigError, match="unknown mode 'fast'"):
+        run_bench([TINY], ["fast"])
