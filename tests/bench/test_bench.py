@@ -111,3 +111,32 @@ def test_unknown_names_are_rejected_with_the_choices():
         select_contenders(["nope"])
     with pytest.raises(ConfigError, match="unknown mode 'fast'"):
         run_bench([TINY], ["fast"])
+
+
+def test_stream_bench_reports_latency_per_step(tmp_path):
+    from lstmkit.bench.stream import STREAM_CONTENDERS, run_stream_bench
+
+    results = run_stream_bench(hidden_size=8, steps=20, warmup=2, round_size=7)
+    assert [r["contender"] for r in results] == list(STREAM_CONTENDERS)
+    for row in results:
+        assert row["steps"] == 20 and row["batch"] == 1
+        assert 0 < row["median_ms"] <= row["p99_ms"]
+
+
+def test_stream_bench_rejects_unknown_contender():
+    from lstmkit.bench.stream import run_stream_bench
+
+    with pytest.raises(ConfigError, match="unknown stream contender"):
+        run_stream_bench(contenders=("nope",))
+
+
+def test_cli_stream_writes_json(tmp_path, capsys):
+    out = tmp_path / "stream.json"
+    code = main(
+        ["bench", "--stream", "--stream-hidden", "8", "--stream-steps", "10", "--out", str(out)]
+    )
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "AnomalyDetector stream" in text and "p99 ms" in text
+    data = json.loads(out.read_text())
+    assert data["settings"]["mode"] == "stream" and len(data["results"]) == 3

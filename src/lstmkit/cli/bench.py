@@ -91,6 +91,21 @@ def register(subparsers: Any) -> None:
         help="torch CPU threads (default: torch's own default, usually the number of cores)",
     )
     parser.add_argument(
+        "--stream",
+        action="store_true",
+        help="instead of whole sequences, time one streaming step with carried state at batch "
+        "size 1 (torch.nn.LSTMCell, lstmkit's LSTMCell, a fitted anomaly detector's stream): "
+        "median, 99th percentile and mean per step",
+    )
+    parser.add_argument(
+        "--stream-hidden", type=int, default=64, help="hidden units for --stream (default 64)"
+    )
+    parser.add_argument(
+        "--stream-steps",
+        type=int,
+        help="timed steps per contender for --stream (default 5000, 1000 with --quick)",
+    )
+    parser.add_argument(
         "--out",
         help="where to write the JSON results (default bench-results/bench-<UTC time>.json)",
     )
@@ -100,6 +115,8 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.stream:
+        return run_stream(args)
     shapes = select_shapes(args.shapes or (QUICK_SHAPES if args.quick else None))
     contenders = select_contenders(args.variants, args.impls)
     repeats = args.repeats or (5 if args.quick else 10)
@@ -132,4 +149,19 @@ def run(args: argparse.Namespace) -> int:
     if errors:
         print(f"lstmkit: {len(errors)} contender(s) failed; see the note column", file=sys.stderr)
         return 1
+    return 0
+
+
+def run_stream(args: argparse.Namespace) -> int:
+    from lstmkit.bench.report import header_lines
+    from lstmkit.bench.stream import render_stream, run_stream_bench
+
+    steps = args.stream_steps or (1000 if args.quick else 5000)
+    settings = {"mode": "stream", "hidden_size": args.stream_hidden, "steps": steps}
+    print("timing streaming steps ...", file=sys.stderr, flush=True)
+    results = run_stream_bench(hidden_size=args.stream_hidden, steps=steps)
+    env = environment("cpu")
+    print(render_stream(results, header_lines(env)[:2]))
+    path = write_json(args.out or default_json_path(), results, env, settings)
+    print(f"results written to {path}")
     return 0
