@@ -24,11 +24,18 @@ Cost, measured on the 2-core CPU machine: at large shapes the time goes to the m
 (as in torch's fused op); at small ones (B=1, H=64) to dispatching ~12 torch ops per step
 (~7 forward, ~5 backward), which only a loop compiled as a whole could remove. With layer norm,
 torch's CPU ``native_layer_norm`` and its backward cost about 8 same-size multiplies per step each.
+
+That compiled loop exists for small shapes: :mod:`lstmkit.nn.engine.fused_numba` runs a
+direction's forward and backward loops as one numba kernel call each, on CPU, for the LSTM
+(without layer norm or projection), the GRU and the RNN, without trace, up to a batch x hidden
+size threshold (``fused_numba.choose`` says which path a call takes). Without numba, or outside
+what it covers, the torch-ops path below runs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -40,6 +47,8 @@ from lstmkit.nn.cells import LN_EPS
 from lstmkit.nn.engine.base import DirectionResult, Masks, run_stack
 
 NAME = "fused"
+
+log = logging.getLogger(__name__)
 
 _DOUBLE_BACKWARD = (
     "impl='fused' does not support double backward (create_graph=True, e.g. for a gradient "
@@ -262,12 +271,40 @@ def run_direction(
         names=names,
     )
     needs_grad = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
-    # Inference builds no graph and saves nothing.
-    outs = fn.apply(plan, *tensors) if needs_grad else fn.compute(plan, *tensors, save=False)[0]
+    nb = _numba()
+    path = "torch" if nb is None else nb.choose(kind, plan, x, weights)
+    outs = None
+    if path == "numba":
+        try:
+            outs = _call(nb.FUNCTIONS[kind], plan, tensors, needs_grad)
+        except Exception as err:
+            if not nb.is_compile_error(err):
+                raise
+            nb.disable(f"{type(err).__name__}: {err}")  # and run this call on torch ops
+            path = "torch"
+    if nb is not None:
+        nb.CALLS[path, kind] += 1
+    if outs is None:
+        outs = _call(fn, plan, tensors, needs_grad)
     nstate = 2 if kind == "lstm" else 1
     output, final = outs[0], tuple(outs[1 : 1 + nstate])
     trace = dict(zip(names, outs[1 + nstate :], strict=True)) if want_trace else None
     return output, final, trace
+
+
+def _call(fn: Any, plan: _Plan, tensors: tuple, needs_grad: bool) -> tuple[Tensor, ...]:
+    # Inference builds no graph and saves nothing.
+    return fn.apply(plan, *tensors) if needs_grad else fn.compute(plan, *tensors, save=False)[0]
+
+
+def _numba() -> Any:
+    """The compiled small-shape path (:mod:`.fused_numba`), or None when it cannot be imported."""
+    try:
+        from lstmkit.nn.engine import fused_numba
+    except ImportError as err:  # numpy missing: fall back to torch ops
+        log.debug("fused_numba unavailable: %s", err)
+        return None
+    return fused_numba
 
 
 class _FusedFunction(torch.autograd.Function):

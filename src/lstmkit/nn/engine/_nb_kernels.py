@@ -1,0 +1,424 @@
+"""numba kernels of the fused engine's small-shape path: one call runs a whole direction.
+
+Imported only by :mod:`lstmkit.nn.engine.fused_numba`, which falls back to the torch-ops path when
+this module fails to import. Every array is C-contiguous and of one float dtype (float32 or
+float64: numba compiles one specialisation per dtype); optional inputs are passed as 1-element
+dummies with a flag, so each kernel has exactly one signature per dtype.
+
+Kernels: ``lstm_forward``/``lstm_backward``, ``gru_forward``/``gru_backward``,
+``rnn_forward``/``rnn_backward``; each runs every step of one direction for the whole batch. Gate
+blocks are in torch's row order: LSTM ``i, f, g, o`` (``f, g, o`` with coupled gates), GRU
+``r, z, n``. State chains ``Hs``/``Cs`` are ``(T+1, B, H)``: step ``t`` reads index ``t`` and
+writes ``t+1`` going forward, reads ``t+1`` and writes ``t`` in reverse, as the torch-ops path
+does. Keep masks (zoneout, and steps past a sequence's length) hold the previous state; the
+backward kernels pass the gradient of a kept unit straight to the previous step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lstmkit.nn.engine._nb_math import jit, matvec_add, sigmoid, sigmoid_range, tanh, tanh_range
+
+
+@jit
+def lstm_forward(  # noqa: ANN201, PLR0913
+    A,  # (T, B, G*H) in: input projection + biases; out: gate activations
+    W,  # (G*H, P) W_hh
+    h0,  # (B, P)
+    c0,  # (B, H)
+    hmask,  # (B, P) recurrent dropout mask, or dummy
+    keep_h,  # (T, B, P) bool, True = keep previous, or dummy
+    keep_c,  # (T, B, H) bool, or dummy
+    wci,  # (H,) peepholes, or dummies
+    wcf,
+    wco,
+    Hs,  # (T+1, B, P) out: hidden state chain
+    Cs,  # (T+1, B, H) out: cell state chain
+    Cc,  # (T, B, H) out: c_t before zoneout/lengths
+    TC,  # (T, B, H) out: tanh(c_t)
+    Hr,  # (T, B, P) out: h_{t-1} * hmask when has_mask
+    reverse,
+    coupled,
+    peep,
+    has_mask,
+    has_keep,
+):
+    T, B, GH = A.shape
+    H = Cs.shape[2]
+    P = Hs.shape[2]
+    first = T if reverse else 0
+    for b in range(B):
+        for k in range(P):
+            Hs[first, b, k] = h0[b, k]
+        for j in range(H):
+            Cs[first, b, j] = c0[b, j]
+    for s in range(T):
+        t = T - 1 - s if reverse else s
+        tp = t + 1 if reverse else t
+        tn = t if reverse else t + 1
+        for b in range(B):
+            z = A[t, b]
+            hp = Hs[tp, b]
+            cp = Cs[tp, b]
+            hn = Hs[tn, b]
+            cn = Cs[tn, b]
+            hr = hp
+            if has_mask:
+                hr = Hr[t, b]
+                for k in range(P):
+                    hr[k] = hp[k] * hmask[b, k]
+            matvec_add(W, hr, z)
+            # Gate activations in place, block by block: [i, f, g, o] or [f, g, o].
+            gb = H if coupled else 2 * H  # start of g; the sigmoid gates before it
+            ob = gb + H
+            if peep:
+                fb = 0 if coupled else H
+                for j in range(H):
+                    z[fb + j] += wcf[j] * cp[j]
+                if not coupled:
+                    for j in range(H):
+                        z[j] += wci[j] * cp[j]
+                sigmoid_range(z, 0, gb)
+            else:
+                sigmoid_range(z, 0, gb)
+                sigmoid_range(z, ob, ob + H)
+            tanh_range(z, gb, ob)
+            cc = Cc[t, b]
+            tc = TC[t, b]
+            if coupled:
+                for j in range(H):
+                    f = z[j]
+                    cc[j] = f * cp[j] + (1.0 - f) * z[gb + j]
+            else:
+                for j in range(H):
+                    cc[j] = z[H + j] * cp[j] + z[j] * z[gb + j]
+            if peep:
+                for j in range(H):
+                    z[ob + j] = sigmoid(z[ob + j] + wco[j] * cc[j])
+            for j in range(H):
+                tc[j] = tanh(cc[j])
+            if has_keep:
+                for j in range(H):
+                    h = z[ob + j] * tc[j]
+                    hn[j] = hp[j] if keep_h[t, b, j] else h
+                    cn[j] = cp[j] if keep_c[t, b, j] else cc[j]
+            else:
+                for j in range(H):
+                    hn[j] = z[ob + j] * tc[j]
+                    cn[j] = cc[j]
+
+
+# Holding the GIL: released inside torch's autograd engine, it cost ~4 ms per backward call here
+# (the thread then waits a switch interval to get it back), 3x the whole S1 training step.
+@jit(nogil=False)
+def lstm_backward(  # noqa: ANN201, PLR0913
+    Z,  # (T, B, G*H) gate activations from lstm_forward
+    Cs,  # (T+1, B, H) cell state chain
+    Cc,  # (T, B, H)
+    TC,  # (T, B, H)
+    WT,  # (P, G*H) W_hh transposed
+    hmask,
+    keep_h,
+    keep_c,
+    wci,
+    wcf,
+    wco,
+    gout,  # (T, B, P) gradient reaching each step's new h from the output, or dummy
+    dh,  # (B, P) in: gradient of the final h; out: of the initial h
+    dc,  # (B, H) in: gradient of the final c; out: of the initial c
+    dZ,  # (T, B, G*H) out: gradient of the gate pre-activations
+    dpeep,  # (3, H) out: gradients of w_ci, w_cf, w_co (when peep)
+    reverse,
+    coupled,
+    peep,
+    has_mask,
+    has_keep,
+    has_gout,
+):
+    T, B, GH = Z.shape
+    H = Cs.shape[2]
+    P = dh.shape[1]
+    acc = np.empty_like(dh[0])  # (P,) scratch: W_hh^T dz for one row
+    dhpass = np.empty_like(dh[0])  # (P,) gradient passed straight to h_{t-1} by zoneout
+    dpeep[:] = 0.0
+    for s in range(T):
+        t = s if reverse else T - 1 - s
+        tp = t + 1 if reverse else t
+        for b in range(B):
+            z = Z[t, b]
+            cp = Cs[tp, b]
+            cc = Cc[t, b]
+            tc = TC[t, b]
+            dz = dZ[t, b]
+            for k in range(P):
+                dhk = dh[b, k]
+                if has_gout:
+                    dhk += gout[t, b, k]
+                dh[b, k] = dhk
+                dhpass[k] = 0.0
+                if has_keep and keep_h[t, b, k]:
+                    dhpass[k] = dhk
+            for j in range(H):
+                dhj = dh[b, j]
+                dcj = dc[b, j]
+                dhc = dhj
+                dcc = dcj
+                if has_keep:
+                    if keep_h[t, b, j]:
+                        dhc = 0.0
+                    if keep_c[t, b, j]:
+                        dcc = 0.0
+                if coupled:
+                    f = z[j]
+                    g = z[H + j]
+                    o = z[2 * H + j]
+                else:
+                    i = z[j]
+                    f = z[H + j]
+                    g = z[2 * H + j]
+                    o = z[3 * H + j]
+                tcj = tc[j]
+                dzo = dhc * tcj * (o - o * o)
+                dct = dcc + dhc * o * (1.0 - tcj * tcj)
+                if peep:
+                    dct += dzo * wco[j]
+                cpj = cp[j]
+                dcp = dct * f
+                if coupled:
+                    dzf = dct * (cpj - g) * (f - f * f)
+                    dzg = dct * (1.0 - f) * (1.0 - g * g)
+                    dz[j] = dzf
+                    dz[H + j] = dzg
+                    dz[2 * H + j] = dzo
+                else:
+                    dzi = dct * g * (i - i * i)
+                    dzf = dct * cpj * (f - f * f)
+                    dzg = dct * i * (1.0 - g * g)
+                    dz[j] = dzi
+                    dz[H + j] = dzf
+                    dz[2 * H + j] = dzg
+                    dz[3 * H + j] = dzo
+                    if peep:
+                        dcp += dzi * wci[j]
+                        dpeep[0, j] += dzi * cpj
+                if peep:
+                    dcp += dzf * wcf[j]
+                    dpeep[1, j] += dzf * cpj
+                    dpeep[2, j] += dzo * cc[j]
+                if has_keep and keep_c[t, b, j]:
+                    dcp += dcj
+                dc[b, j] = dcp
+            for k in range(P):
+                acc[k] = 0.0
+            matvec_add(WT, dz, acc)
+            for k in range(P):
+                a = acc[k]
+                if has_mask:
+                    a *= hmask[b, k]
+                dh[b, k] = a + dhpass[k]
+
+
+@jit
+def rnn_forward(  # noqa: ANN201, PLR0913
+    A,  # (T, B, H) in: input projection + both biases; out: h_t before zoneout/lengths
+    W,  # (H, H) W_hh
+    h0,  # (B, H)
+    hmask,  # (B, H) or dummy
+    keep_h,  # (T, B, H) bool or dummy
+    Hs,  # (T+1, B, H) out: state chain
+    Hr,  # (T, B, H) out: h_{t-1} * hmask when has_mask
+    reverse,
+    relu,
+    has_mask,
+    has_keep,
+):
+    T, B, H = A.shape
+    first = T if reverse else 0
+    for b in range(B):
+        for k in range(H):
+            Hs[first, b, k] = h0[b, k]
+    for s in range(T):
+        t = T - 1 - s if reverse else s
+        tp = t + 1 if reverse else t
+        tn = t if reverse else t + 1
+        for b in range(B):
+            z = A[t, b]
+            hp = Hs[tp, b]
+            hn = Hs[tn, b]
+            hr = hp
+            if has_mask:
+                hr = Hr[t, b]
+                for k in range(H):
+                    hr[k] = hp[k] * hmask[b, k]
+            matvec_add(W, hr, z)
+            if relu:
+                for j in range(H):
+                    if z[j] < 0.0:  # NaN passes, as in torch.relu
+                        z[j] = 0.0
+            else:
+                for j in range(H):
+                    z[j] = tanh(z[j])
+            if has_keep:
+                for j in range(H):
+                    hn[j] = hp[j] if keep_h[t, b, j] else z[j]
+            else:
+                for j in range(H):
+                    hn[j] = z[j]
+
+
+@jit(nogil=False)
+def rnn_backward(  # noqa: ANN201, PLR0913
+    Z,  # (T, B, H) h_t before zoneout/lengths, from rnn_forward
+    WT,  # (H, H) W_hh transposed
+    hmask,
+    keep_h,
+    gout,  # (T, B, H) or dummy
+    dh,  # (B, H) in: gradient of the final h; out: of the initial h
+    dA,  # (T, B, H) out: gradient of the pre-activations
+    reverse,
+    relu,
+    has_mask,
+    has_keep,
+    has_gout,
+):
+    T, B, H = Z.shape
+    acc = np.empty_like(dh[0])
+    dhpass = np.empty_like(dh[0])
+    for s in range(T):
+        t = s if reverse else T - 1 - s
+        for b in range(B):
+            z = Z[t, b]
+            da = dA[t, b]
+            for j in range(H):
+                dhj = dh[b, j]
+                if has_gout:
+                    dhj += gout[t, b, j]
+                dhpass[j] = 0.0
+                if has_keep and keep_h[t, b, j]:
+                    dhpass[j] = dhj
+                    dhj = 0.0
+                hj = z[j]
+                if relu:
+                    da[j] = dhj if hj > 0.0 else 0.0
+                else:
+                    da[j] = dhj * (1.0 - hj * hj)
+                acc[j] = 0.0
+            matvec_add(WT, da, acc)
+            for k in range(H):
+                a = acc[k]
+                if has_mask:
+                    a *= hmask[b, k]
+                dh[b, k] = a + dhpass[k]
+
+
+@jit
+def gru_forward(  # noqa: ANN201, PLR0913
+    X,  # (T, B, 3H) in: input projection + [b_ir + b_hr, b_iz + b_hz, b_in]; out: r, z, n
+    HH,  # (T, B, 3H) out: W_hh h_rec + [0, 0, b_hn]
+    bhn,  # (3H,) [0, 0, b_hn], or dummy
+    W,  # (3H, H) W_hh
+    h0,  # (B, H)
+    hmask,
+    keep_h,
+    Hs,  # (T+1, B, H) out
+    Hr,  # (T, B, H) out when has_mask
+    reverse,
+    has_bias,
+    has_mask,
+    has_keep,
+):
+    T, B, H3 = X.shape
+    H = H3 // 3
+    first = T if reverse else 0
+    for b in range(B):
+        for k in range(H):
+            Hs[first, b, k] = h0[b, k]
+    for s in range(T):
+        t = T - 1 - s if reverse else s
+        tp = t + 1 if reverse else t
+        tn = t if reverse else t + 1
+        for b in range(B):
+            x = X[t, b]
+            hh = HH[t, b]
+            hp = Hs[tp, b]
+            hn = Hs[tn, b]
+            hr = hp
+            if has_mask:
+                hr = Hr[t, b]
+                for k in range(H):
+                    hr[k] = hp[k] * hmask[b, k]
+            for j in range(H3):
+                hh[j] = bhn[j] if has_bias else 0.0
+            matvec_add(W, hr, hh)
+            for j in range(2 * H):
+                x[j] = sigmoid(x[j] + hh[j])
+            for j in range(H):
+                x[2 * H + j] = tanh(x[2 * H + j] + x[j] * hh[2 * H + j])
+            for j in range(H):
+                z = x[H + j]
+                h = (1.0 - z) * x[2 * H + j] + z * hp[j]
+                if has_keep:
+                    hn[j] = hp[j] if keep_h[t, b, j] else h
+                else:
+                    hn[j] = h
+
+
+@jit(nogil=False)
+def gru_backward(  # noqa: ANN201, PLR0913
+    X,  # (T, B, 3H) gates r, z, n from gru_forward
+    HH,  # (T, B, 3H)
+    Hs,  # (T+1, B, H)
+    WT,  # (H, 3H) W_hh transposed
+    hmask,
+    keep_h,
+    gout,
+    dh,  # (B, H) in/out
+    dX,  # (T, B, 3H) out: gradient of the input part [r, z, n pre-activations]
+    dHH,  # (T, B, 3H) out: gradient of W_hh h_rec (+ b_hh)
+    reverse,
+    has_mask,
+    has_keep,
+    has_gout,
+):
+    T, B, H3 = X.shape
+    H = H3 // 3
+    acc = np.empty_like(dh[0])
+    dhpass = np.empty_like(dh[0])
+    for s in range(T):
+        t = s if reverse else T - 1 - s
+        tp = t + 1 if reverse else t
+        for b in range(B):
+            x = X[t, b]
+            hh = HH[t, b]
+            hp = Hs[tp, b]
+            dx = dX[t, b]
+            dhh = dHH[t, b]
+            for j in range(H):
+                dhj = dh[b, j]
+                if has_gout:
+                    dhj += gout[t, b, j]
+                dhpass[j] = 0.0
+                if has_keep and keep_h[t, b, j]:
+                    dhpass[j] = dhj
+                    dhj = 0.0
+                r = x[j]
+                z = x[H + j]
+                n = x[2 * H + j]
+                dan = dhj * (1.0 - z) * (1.0 - n * n)
+                daz = dhj * (hp[j] - n) * (z - z * z)
+                dar = dan * hh[2 * H + j] * (r - r * r)
+                dx[j] = dar
+                dx[H + j] = daz
+                dx[2 * H + j] = dan
+                dhh[j] = dar
+                dhh[H + j] = daz
+                dhh[2 * H + j] = dan * r
+                acc[j] = 0.0
+                dhpass[j] += dhj * z  # through z * h_{t-1}, the undropped state
+            matvec_add(WT, dhh, acc)
+            for k in range(H):
+                a = acc[k]
+                if has_mask:
+                    a *= hmask[b, k]
+                dh[b, k] = a + dhpass[k]

@@ -1,0 +1,485 @@
+"""The fused engine's numba path (small shapes) against the reference engine, in float64.
+
+The shape threshold is lifted so that every call here takes the numba path, and each comparison
+asserts that it did (``fused_numba.CALLS``). Outputs, final states and every gradient (input,
+initial state, each parameter) must agree with the reference to 1e-10, for the LSTM variants it
+covers, the GRU and the RNN. The kernels compile once per machine (numba's on-disk cache): about
+40 s the first time, a few seconds after.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import pytest
+import torch
+from torch.autograd import gradcheck
+
+import lstmkit.nn as lnn
+from lstmkit.nn.engine import fused, fused_numba
+
+pytest.importorskip("numba")
+
+F64 = torch.float64
+T, B, D, H = 5, 3, 4, 5
+LENGTHS = [3, 5, 1]
+
+
+@pytest.fixture(autouse=True)
+def numba_path(monkeypatch):
+    monkeypatch.setattr(fused_numba, "ENABLED", True)
+    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS", 1 << 40)
+
+
+def _calls(path: str = "numba", kind: str = "lstm") -> int:
+    return fused_numba.CALLS[path, kind]
+
+
+def _kind(layer) -> str:
+    return {"LSTM": "lstm", "GRU": "gru"}.get(layer.mode, "rnn")
+
+
+def _run(layer, impl, x, hx, lengths, dtype):
+    layer.impl = impl
+    layer.zero_grad(set_to_none=True)
+    x = x.clone().requires_grad_(True)
+    hx = None if hx is None else tuple(h.clone().requires_grad_(True) for h in hx)
+    arg = hx if hx is None or len(hx) == 2 else hx[0]
+    torch.manual_seed(7)  # the same random masks for both engines
+    out, state = layer(x, arg, lengths)
+    state = state if isinstance(state, tuple) else (state,)
+    loss = (out * torch.linspace(-1, 1, out.numel(), dtype=dtype).view_as(out)).sum()
+    loss = loss + sum((s * s).sum() for s in state)
+    loss.backward()
+    grads = [x.grad] + ([h.grad for h in hx] if hx is not None else [])
+    grads += [p.grad for p in layer.parameters()]
+    return [out.detach(), *(s.detach() for s in state)], grads
+
+
+def assert_same(layer, *, hx=False, lengths=None, train=False, dtype=F64, tol=1e-10):
+    """Reference vs fused (numba path) on the same input; returns the numba calls it made."""
+    torch.manual_seed(0)
+    layer = layer.to(dtype).train(train)
+    shape = (B, T, layer.input_size) if layer.batch_first else (T, B, layer.input_size)
+    x = torch.randn(shape, dtype=dtype)
+    h = None
+    if hx:
+        stack = layer.num_layers * layer.num_directions
+        h = tuple(torch.randn(stack, B, s, dtype=dtype) for s in layer.state_sizes)
+    ref_vals, ref_grads = _run(layer, "reference", x, h, lengths, dtype)
+    kind = _kind(layer)
+    before = _calls("numba", kind)
+    nb_vals, nb_grads = _run(layer, "fused", x, h, lengths, dtype)
+    taken = _calls("numba", kind) - before
+    assert taken == layer.num_layers * layer.num_directions
+    for a, b in zip(ref_vals, nb_vals, strict=True):
+        torch.testing.assert_close(b, a, rtol=tol, atol=tol)
+    for a, b in zip(ref_grads, nb_grads, strict=True):
+        assert (a is None) == (b is None)
+        if a is not None:
+            scale = max(1.0, a.abs().max().item())
+            torch.testing.assert_close(b, a, rtol=tol, atol=tol * scale)
+
+
+VARIANTS = [
+    {},
+    {"peephole": True},
+    {"coupled_gates": True},
+    {"coupled_gates": True, "peephole": True},
+]
+IDS = ["plain", "peephole", "coupled", "coupled-peephole"]
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
+@pytest.mark.parametrize("bias", [True, False])
+def test_variants(variant, bias):
+    assert_same(lnn.LSTM(D, H, bias=bias, **variant), hx=True)
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
+@pytest.mark.parametrize(
+    "case",
+    ["recurrent_dropout", "zoneout", "lengths", "bidirectional", "stacked", "batch_first"],
+)
+def test_options(variant, case):
+    kw = dict(variant)
+    call: dict = {}
+    if case == "recurrent_dropout":
+        kw["recurrent_dropout"] = 0.4
+        call["train"] = True
+    elif case == "zoneout":
+        kw["zoneout"] = 0.4
+        call["train"] = True
+    elif case == "lengths":
+        call.update(lengths=LENGTHS, hx=True)
+    elif case == "bidirectional":
+        kw["bidirectional"] = True
+        call["hx"] = True
+    elif case == "stacked":
+        kw.update(num_layers=2, dropout=0.3)
+        call["train"] = True
+    elif case == "batch_first":
+        kw.update(batch_first=True, bidirectional=True)
+        call["lengths"] = LENGTHS
+    assert_same(lnn.LSTM(D, H, **kw), **call)
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
+def test_everything_at_once(variant):
+    layer = lnn.LSTM(
+        D,
+        H,
+        num_layers=2,
+        bidirectional=True,
+        dropout=0.2,
+        recurrent_dropout=0.3,
+        zoneout=0.3,
+        **variant,
+    )
+    assert_same(layer, hx=True, lengths=LENGTHS, train=True)
+
+
+SINGLE = [
+    (lnn.GRU, {}),
+    (lnn.RNN, {"nonlinearity": "tanh"}),
+    (lnn.RNN, {"nonlinearity": "relu"}),
+]
+
+
+@pytest.mark.parametrize("cls,base_kw", SINGLE, ids=["gru", "rnn_tanh", "rnn_relu"])
+@pytest.mark.parametrize(
+    "case",
+    ["plain", "no_bias", "recurrent_dropout", "zoneout", "lengths", "bidirectional", "all"],
+)
+def test_gru_rnn(cls, base_kw, case):
+    kw = dict(base_kw)
+    call: dict = {"hx": True}
+    if case == "no_bias":
+        kw["bias"] = False
+    elif case == "recurrent_dropout":
+        kw["recurrent_dropout"] = 0.4
+        call["train"] = True
+    elif case == "zoneout":
+        kw["zoneout"] = 0.4
+        call["train"] = True
+    elif case == "lengths":
+        call["lengths"] = LENGTHS
+    elif case == "bidirectional":
+        kw.update(bidirectional=True, batch_first=True)
+    elif case == "all":
+        kw.update(num_layers=2, bidirectional=True, recurrent_dropout=0.3, zoneout=0.3, dropout=0.2)
+        call.update(lengths=LENGTHS, train=True)
+    assert_same(cls(D, H, **kw), **call)
+
+
+def test_float32():
+    # numba compiles a float32 specialisation; compared with the reference in float32.
+    for layer in (
+        lnn.LSTM(D, H, peephole=True, bidirectional=True, zoneout=0.3),
+        lnn.GRU(D, H, bidirectional=True, zoneout=0.3, recurrent_dropout=0.3),
+        lnn.RNN(D, H, bidirectional=True, zoneout=0.3),
+    ):
+        assert_same(layer, hx=True, lengths=LENGTHS, train=True, dtype=torch.float32, tol=1e-5)
+
+
+def test_inference_matches():
+    layer = lnn.LSTM(D, H, peephole=True, bidirectional=True).to(F64).eval()
+    x = torch.randn(T, B, D, dtype=F64)
+    with torch.no_grad():
+        layer.impl = "reference"
+        ref = layer(x, lengths=LENGTHS)
+        layer.impl = "fused"
+        before = _calls()
+        out = layer(x, lengths=LENGTHS)
+        assert _calls() - before == 2
+    for a, b in zip((ref[0], *ref[1]), (out[0], *out[1]), strict=True):
+        torch.testing.assert_close(b, a, rtol=1e-12, atol=1e-12)
+
+
+def test_gradcheck_direction():
+    # The numba path's Function on its own: reverse, lengths, zoneout, recurrent dropout.
+    torch.manual_seed(3)
+    layer = lnn.LSTM(2, 3, peephole=True).to(F64)
+    steps, batch = 4, 2
+    x = torch.randn(steps, batch, 2, dtype=F64, requires_grad=True)
+    state = tuple(torch.randn(batch, 3, dtype=F64, requires_grad=True) for _ in range(2))
+    params = tuple(q.detach().clone().requires_grad_(True) for q in layer.parameters())
+    fields = [n[: -len("_l0")] for n, _ in layer.named_parameters()]
+    zoneout = tuple(torch.rand(steps, batch, 3) < 0.3 for _ in range(2))
+    h_mask = (torch.rand(batch, 3, dtype=F64) < 0.7).to(F64) / 0.7
+    lengths = torch.tensor([3, 4])
+
+    def fn(x, h0, c0, *params):
+        weights = layer.weights_type(**dict(zip(fields, params, strict=True)))
+        out, final, _ = fused.run_direction(
+            layer.cell,
+            x,
+            (h0, c0),
+            weights,
+            layer.step_options,
+            lengths,
+            True,
+            h_mask,
+            zoneout,
+            False,
+        )
+        return (out, *final)
+
+    before = _calls()
+    assert gradcheck(fn, (x, *state, *params), eps=1e-6, atol=1e-7)
+    assert _calls() > before
+
+
+# --- which path is taken -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make,trace",
+    [
+        (lambda: lnn.LSTM(D, H, layer_norm=True), False),
+        (lambda: lnn.LSTM(D, H, proj_size=2), False),
+        (lambda: lnn.LSTM(D, H), True),
+        (lambda: lnn.GRU(D, H), True),
+        (lambda: lnn.RNN(D, H), True),
+    ],
+    ids=["layer_norm", "proj", "trace", "gru-trace", "rnn-trace"],
+)
+def test_uncovered_configurations_use_torch_ops(make, trace):
+    layer = make().to(F64)
+    layer.impl = "fused"
+    kind = _kind(layer)
+    before_nb, before_t = _calls("numba", kind), _calls("torch", kind)
+    layer(torch.randn(T, B, D, dtype=F64), return_trace=trace)
+    assert _calls("numba", kind) == before_nb
+    assert _calls("torch", kind) == before_t + 1
+
+
+def test_threshold_and_switch(monkeypatch):
+    layer = lnn.LSTM(D, H, impl="fused").to(F64)
+    x = torch.randn(T, B, D, dtype=F64)
+    units = B * H
+    for limit, enabled, path in [
+        (units, True, "numba"),
+        (units - 1, True, "torch"),
+        (units, False, "torch"),
+    ]:
+        monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS", limit)
+        monkeypatch.setattr(fused_numba, "ENABLED", enabled)
+        before = _calls(path)
+        layer(x)
+        assert _calls(path) == before + 1
+
+
+def test_half_precision_uses_torch_ops():
+    layer = lnn.LSTM(D, H, impl="fused").to(torch.bfloat16)
+    before = _calls("torch")
+    layer(torch.randn(T, B, D, dtype=torch.bfloat16))
+    assert _calls("torch") == before + 1
+
+
+def test_without_numba_falls_back(monkeypatch):
+    # As if numba were not installed: the kernels module fails to import, the torch-ops path
+    # runs, and the results still match the reference.
+    monkeypatch.setattr(fused_numba, "_kernels", None)
+    monkeypatch.setattr(fused_numba, "_load_failed", False)
+    monkeypatch.setitem(sys.modules, "numba", None)
+    monkeypatch.setitem(sys.modules, "lstmkit.nn.engine._nb_kernels", None)
+    layer = lnn.LSTM(D, H, peephole=True).to(F64)
+    x = torch.randn(T, B, D, dtype=F64)
+    layer.impl = "reference"
+    ref = layer(x)[0]
+    layer.impl = "fused"
+    before_nb, before_t = _calls("numba"), _calls("torch")
+    out = layer(x)[0]
+    assert fused_numba._load() is None and fused_numba._load_failed
+    assert _calls("numba") == before_nb and _calls("torch") == before_t + 1
+    torch.testing.assert_close(out, ref, rtol=1e-10, atol=1e-10)
+
+
+def test_kernel_compile_failure_falls_back(monkeypatch, caplog):
+    # numba importable but unable to compile a kernel here: that call and every later one run
+    # on torch ops, with a warning; results still match the reference.
+    import numba
+
+    kernels = fused_numba._load()
+
+    def broken(*args):
+        raise numba.core.errors.TypingError("no implementation for this machine")
+
+    monkeypatch.setattr(kernels, "lstm_forward", broken)
+    layer = lnn.LSTM(D, H, zoneout=0.3).to(F64).train()
+    x = torch.randn(T, B, D, dtype=F64, requires_grad=True)
+    torch.manual_seed(1)
+    layer.impl = "reference"
+    ref = layer(x)[0]
+    torch.manual_seed(1)
+    layer.impl = "fused"
+    before_t = _calls("torch")
+    with caplog.at_level("WARNING", logger="lstmkit.nn.engine.fused_numba"):
+        out = layer(x)[0]
+    assert "numba kernels unusable here (TypingError" in caplog.text
+    assert not fused_numba.ENABLED and _calls("torch") == before_t + 1
+    torch.testing.assert_close(out, ref, rtol=1e-10, atol=1e-10)
+    (g,) = torch.autograd.grad(out.sum(), x)
+    (g_ref,) = torch.autograd.grad(ref.sum(), x)
+    torch.testing.assert_close(g, g_ref, rtol=1e-10, atol=1e-10)
+
+
+def test_other_kernel_errors_propagate(monkeypatch):
+    kernels = fused_numba._load()
+
+    def broken(*args):
+        raise ValueError("a bug, not a compile failure")
+
+    monkeypatch.setattr(kernels, "lstm_forward", broken)
+    layer = lnn.LSTM(D, H, impl="fused").to(F64)
+    with pytest.raises(ValueError, match="a bug, not a compile failure"):
+        layer(torch.randn(T, B, D, dtype=F64))
+    assert fused_numba.ENABLED
+
+
+def test_cache_failure_compiles_without_cache(monkeypatch):
+    from lstmkit.nn.engine import _nb_math
+
+    real = _nb_math.numba.njit
+
+    class FakeNumba:
+        @staticmethod
+        def njit(**kw):
+            if kw.get("cache"):
+                raise RuntimeError("cannot cache function: no locator available")
+            return real(**kw)
+
+    monkeypatch.setattr(_nb_math, "numba", FakeNumba)
+
+    def add_one(a):
+        return a + 1.0
+
+    assert _nb_math.jit(add_one)(1.0) == 2.0
+
+
+def test_cache_write_and_read_failures_are_not_fatal(monkeypatch):
+    import numba.core.caching as caching
+
+    from lstmkit.nn.engine import _nb_math
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(caching.IndexDataCacheFile, "save", fail)
+    monkeypatch.setattr(caching.IndexDataCacheFile, "load", fail)
+
+    def times_three(a):
+        return a * 3.0
+
+    assert _nb_math.jit(times_three)(2.0) == 6.0
+
+
+def test_graphs_do_not_share_buffers():
+    # Two forwards before one backward, an inference call in between, and a second backward.
+    torch.manual_seed(0)
+    layer = lnn.LSTM(D, H, zoneout=0.2).to(F64).train()
+    xs = [torch.randn(T, B, D, dtype=F64, requires_grad=True) for _ in range(2)]
+    grads = {}
+    for impl in ("reference", "fused"):
+        layer.impl = impl
+        torch.manual_seed(1)
+        outs = [layer(x)[0] for x in xs]
+        with torch.no_grad():
+            layer(torch.randn(T, B, D, dtype=F64))
+        loss = (outs[0] * 2.0).sum() + outs[1].pow(2).sum()
+        params = [*xs, *layer.parameters()]
+        first = torch.autograd.grad(loss, params, retain_graph=True)
+        second = torch.autograd.grad(loss, params)
+        for a, b in zip(first, second, strict=True):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+        grads[impl] = first
+    for a, b in zip(grads["reference"], grads["fused"], strict=True):
+        torch.testing.assert_close(b, a, rtol=1e-10, atol=1e-10)
+
+
+def test_threads_agree():
+    layer = lnn.LSTM(D, H, peephole=True, impl="fused").to(F64)
+    xs = [torch.randn(50, B, D, dtype=F64, requires_grad=True) for _ in range(4)]
+    expected = [torch.autograd.grad(layer(x)[0].sum(), x)[0] for x in xs]
+    got: list = [None] * len(xs)
+
+    def work(k: int) -> None:
+        for _ in range(5):
+            got[k] = torch.autograd.grad(layer(xs[k])[0].sum(), xs[k])[0]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(xs))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for a, b in zip(expected, got, strict=True):
+        torch.testing.assert_close(b, a, rtol=0, atol=0)
+
+
+def test_double_backward_raises():
+    layer = lnn.LSTM(D, H, impl="fused").to(F64)
+    x = torch.randn(T, B, D, dtype=F64, requires_grad=True)
+    out, _ = layer(x)
+    with pytest.raises(RuntimeError, match="does not support double backward"):
+        torch.autograd.grad(out.sum(), x, create_graph=True)
+
+
+@pytest.mark.parametrize("dtype,rtol", [(torch.float64, 4e-15), (torch.float32, 4e-7)])
+def test_kernel_sigmoid_and_tanh(dtype, rtol):
+    # The kernels' own exp-based sigmoid and tanh (vectorisable) against torch's.
+    import numba
+
+    from lstmkit.nn.engine import _nb_math as k
+
+    @numba.njit
+    def apply(a, s, t):
+        for i in range(a.size):
+            s[i] = k.sigmoid(a[i])
+            t[i] = k.tanh(a[i])
+
+    torch.manual_seed(0)
+    special = [0.0, -0.0, 1e-30, -1e-30, 0.3465, -0.3466, 20.0, -20.0, 90.0, -90.0, 800.0, -800.0]
+    x = torch.cat([torch.randn(5000) * 4, torch.randn(500) * 1e-4, torch.tensor(special)])
+    x = x.to(dtype)
+    s, t = torch.empty_like(x), torch.empty_like(x)
+    apply(x.numpy(), s.numpy(), t.numpy())
+    # exp's argument is clamped where its result leaves the normal range: sigmoid(-800) is the
+    # smallest normal number instead of 0, a difference below any tolerance.
+    tiny = 16 * torch.finfo(dtype).tiny
+    torch.testing.assert_close(s, torch.sigmoid(x), rtol=rtol, atol=tiny)
+    torch.testing.assert_close(t, torch.tanh(x), rtol=rtol, atol=tiny)
+    odd = torch.tensor([float("inf"), -float("inf"), float("nan")], dtype=dtype)
+    s, t = torch.empty_like(odd), torch.empty_like(odd)
+    apply(odd.numpy(), s.numpy(), t.numpy())
+    assert s[0] == 1.0 and 0.0 <= s[1] <= tiny and t[:2].tolist() == [1.0, -1.0]
+    assert s[2].isnan() and t[2].isnan()
+
+
+def test_nan_input_propagates():
+    layer = lnn.LSTM(D, H, peephole=True).to(F64)
+    x = torch.randn(T, B, D, dtype=F64)
+    x[2, 1, 0] = float("nan")
+    outs = {}
+    for impl in ("reference", "fused"):
+        layer.impl = impl
+        outs[impl] = layer(x)[0]
+    assert torch.equal(outs["fused"].isnan(), outs["reference"].isnan())
+    assert outs["fused"].isnan().any()
+
+
+def test_non_cpu_tensors_use_torch_ops():
+    # No GPU here: a meta-device input stands in for any non-CPU tensor.
+    from types import SimpleNamespace
+
+    from lstmkit.nn.cells import LSTMOptions
+
+    plan = SimpleNamespace(want_trace=False, options=LSTMOptions())
+    w_hh = torch.empty(4 * H, H)
+    assert fused_numba.choose("lstm", plan, torch.empty(T, B, D), (None, w_hh)) == "numba"
+    x_meta = torch.empty(T, B, D, device="meta")
+    assert fused_numba.choose("lstm", plan, x_meta, (None, w_hh)) == "torch"
+    assert fused_numba.choose("lstm", plan, torch.empty(T, B, D), (None, w_hh.to("meta"))) == (
+        "torch"
+    )
