@@ -16,7 +16,13 @@ from lstmkit._version import __version__
 from lstmkit.errors import LstmkitError
 
 # One module per command (or command group), in the order ``lstmkit --help`` lists them.
-COMMANDS: tuple[str, ...] = ("demo",)
+COMMANDS: tuple[str, ...] = (
+    "demo",
+    "forecast",
+    "quickstart",
+    "bench",
+    "detect",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,9 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Long Short-Term Memory networks: train, evaluate, benchmark and inspect.",
     )
     parser.add_argument("--version", action="version", version=f"lstmkit {__version__}")
-    parser.add_argument(
-        "-v", "--verbose", action="store_true", help="log debug messages to stderr"
-    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages to stderr")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"lstmkit.cli.{name}").register(subparsers)
