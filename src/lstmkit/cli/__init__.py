@@ -20,6 +20,8 @@ COMMANDS: tuple[str, ...] = (
     "demo",
     "forecast",
     "quickstart",
+    "experiments",
+    "inspect",
     "bench",
     "detect",
 )

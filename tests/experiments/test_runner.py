@@ -1,0 +1,296 @@
+"""The runner, the models it compares, saving, the report and the CLI, in quick mode (seconds)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from lstmkit.cli import build_parser, main
+from lstmkit.errors import ConfigError, ModelFileError
+from lstmkit.experiments.models import (
+    MODELS,
+    NoForgetCell,
+    NoForgetLSTM,
+    NoForgetWeights,
+    SequenceModel,
+    load_model,
+    save_model,
+)
+from lstmkit.experiments.report import build_report
+from lstmkit.experiments.runner import (
+    ExperimentResult,
+    RunConfig,
+    config_command,
+    make_config,
+    plan,
+    read_results,
+    run_experiment,
+    write_result,
+)
+from lstmkit.experiments.tasks import TASKS, make_task
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+# --- models ---------------------------------------------------------------------------------------
+
+
+def test_no_forget_cell_matches_the_equations_in_float64():
+    torch.manual_seed(0)
+    d, h = 3, 4
+    w = NoForgetWeights(
+        *(torch.randn(s, dtype=torch.float64) for s in ((3 * h, d), (3 * h, h), (3 * h,), (3 * h,)))
+    )
+    x, h0, c0 = (torch.randn(2, s, dtype=torch.float64) for s in (d, h, h))
+    (h1, c1), gates = NoForgetCell.step(x, (h0, c0), w)
+    z = x @ w.weight_ih.T + w.bias_ih + h0 @ w.weight_hh.T + w.bias_hh
+    i, g, o = torch.sigmoid(z[:, :h]), torch.tanh(z[:, h : 2 * h]), torch.sigmoid(z[:, 2 * h :])
+    torch.testing.assert_close(c1, c0 + i * g)  # no forget gate: the cell keeps all of c0
+    torch.testing.assert_close(h1, o * torch.tanh(c0 + i * g))
+    assert bool((gates["f"] == 1).all())
+
+
+def test_no_forget_lstm_lengths_and_trace():
+    torch.manual_seed(1)
+    layer = NoForgetLSTM(2, 5, batch_first=True).double()
+    x = torch.randn(3, 9, 2, dtype=torch.float64)
+    lengths = torch.tensor([9, 4, 6])
+    out, (h_n, c_n), trace = layer(x, lengths=lengths, return_trace=True)
+    for b, n in enumerate(lengths.tolist()):
+        alone, (h_b, _) = layer(x[b : b + 1, :n])
+        torch.testing.assert_close(out[b, :n], alone[0])
+        torch.testing.assert_close(h_n[0, b], h_b[0, 0])
+        assert float(out[b, n:].detach().abs().sum()) == 0.0
+    assert set(trace) == {"i", "f", "g", "o", "c", "h"} and trace["i"].shape == (1, 1, 3, 9, 5)
+
+
+@pytest.mark.parametrize("kind", MODELS)
+def test_last_readout_is_each_sequence_at_its_own_end(kind):
+    torch.manual_seed(2)
+    model = SequenceModel(kind, 2, 6, 1, "last").double().eval()
+    x = torch.randn(3, 12, 2, dtype=torch.float64)
+    lengths = torch.tensor([12, 5, 8])
+    x = x * (torch.arange(12)[None, :, None] < lengths[:, None, None])
+    out = model(x, lengths)
+    for b, n in enumerate(lengths.tolist()):
+        torch.testing.assert_close(out[b], model(x[b : b + 1, :n])[0])
+
+
+def test_save_and_load_round_trip(tmp_path):
+    torch.manual_seed(3)
+    model = SequenceModel("lstm-peephole", 7, 8, 7, "every")
+    path = save_model(model, tmp_path / "m", {"experiment": "reber", "task_params": {}, "seed": 3})
+    loaded, config = load_model(path)
+    x = torch.randn(2, 5, 7)
+    torch.testing.assert_close(loaded(x), model.eval()(x))
+    assert config["experiment"] == "reber" and config["model"] == "lstm-peephole"
+    assert sorted(p.name for p in path.iterdir()) == [
+        "config.json",
+        "state.json",
+        "weights.safetensors",
+    ]
+    with pytest.raises(ModelFileError, match="no model at"):
+        load_model(tmp_path / "missing")
+
+
+def test_unknown_model_message():
+    with pytest.raises(ConfigError, match="unknown model 'lstmx'; expected one of lstm"):
+        SequenceModel("lstmx", 2, 4, 1, "last")
+
+
+# --- runner -------------------------------------------------------------------------------------
+
+
+def test_config_errors_name_the_bad_value():
+    with pytest.raises(ConfigError, match="unknown model\\(s\\) 'cnn'; expected some of lstm"):
+        make_config("adding", models=("lstm", "cnn"))
+    with pytest.raises(ConfigError, match="give a budget"):
+        RunConfig("adding", budget_sequences=None, budget_seconds=None).check()
+    with pytest.raises(ConfigError, match="unknown experiment 'parity'"):
+        make_config("parity")
+    with pytest.raises(ConfigError, match="hidden_size must be a positive int, got 0"):
+        make_config("reber", hidden_size=0)
+
+
+def test_same_seed_same_run_and_same_data_for_every_model():
+    config = make_config("adding", quick=True, models=("lstm", "rnn"))
+    a, b = run_experiment(config), run_experiment(config)
+    for ra, rb in zip(a.runs, b.runs, strict=True):
+        assert ra.test_error == rb.test_error and ra.sequences_seen == rb.sequences_seen
+        assert [p.error for p in ra.curve] == [p.error for p in rb.curve]
+    assert {r.sequences_seen for r in a.runs} == {config.budget_sequences}
+
+
+def test_stops_at_the_criterion_and_records_it():
+    # long-lag with p = 2 is learned within a few hundred sequences
+    config = make_config(
+        "long-lag",
+        task_params={"p": 2},
+        models=("lstm",),
+        seeds=(0,),
+        batch_size=16,
+        budget_sequences=20_000,
+        budget_seconds=120.0,
+        eval_every=160,
+        validation_size=16,
+        test_size=16,
+        lr=0.05,
+        hidden_size=8,
+    )
+    run = run_experiment(config).runs[0]
+    assert run.solved and run.sequences_to_criterion is not None
+    assert run.sequences_to_criterion < run.sequences_seen < 20_000
+    # it stops at the second check in a row that meets the criterion
+    assert [p.share_correct for p in run.curve[-2:]] == [1.0, 1.0]
+    assert run.curve[-1].sequences == run.sequences_seen
+
+
+@pytest.mark.slow
+def test_every_quick_experiment_runs_and_reports(tmp_path):
+    results = []
+    for config in plan(quick=True):
+        result = run_experiment(config)
+        assert [r.model for r in result.runs] == list(MODELS)
+        json_path, png = write_result(result, tmp_path / "results")
+        assert png.read_bytes()[:8] == PNG
+        data = json.loads(json_path.read_text())
+        assert data["format"] == "lstmkit-experiment-result"
+        assert ExperimentResult.from_dict(data).runs[0].test_error == result.runs[0].test_error
+        results.append(result)
+    assert {r.config.experiment for r in results} == set(TASKS)
+    back = read_results(tmp_path / "results")
+    report = build_report(
+        back, output=tmp_path / "EXPERIMENTS.md", results_dir=tmp_path / "results"
+    )
+    text = report.read_text()
+    for config in plan(quick=True):
+        task = make_task(config.experiment, **config.task_params)
+        assert f"`{task.describe()}`" in text
+    assert "Table 7 (Section 5.4)" in text and "| LSTM (no forget gate) |" in text
+    assert "](results/adding-T20-quick.png)" in text
+
+
+def test_config_command_reproduces_the_config():
+    config = make_config("copy", quick=True, models=("lstm", "gru"), seeds=(1, 2))
+    cmd = config_command(config)
+    assert cmd.startswith("lstmkit experiments run copy --K 3 --T 5 --quick --models lstm,gru")
+    ns = build_parser().parse_args(cmd.split()[1:])
+    assert ns.models == ("lstm", "gru") and ns.seeds == (1, 2) and ns.T == 5 and ns.K == 3
+
+
+# --- CLI ------------------------------------------------------------------------------------------
+
+
+def test_cli_run_report_and_inspect(tmp_path, capsys):
+    results = tmp_path / "res"
+    models = tmp_path / "models"
+    code = main(
+        [
+            "experiments",
+            "run",
+            "adding",
+            "--quick",
+            "--models",
+            "lstm,rnn",
+            "--seeds",
+            "0",
+            "--results",
+            str(results),
+            "--save-models",
+            str(models),
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "| LSTM | 0/1 |" in out or "| LSTM | 1/1 |" in out
+    assert (results / "adding-T20-quick.json").is_file()
+    assert (results / "adding-T20-quick.png").read_bytes()[:8] == PNG
+    saved = models / "adding-T20-quick" / "lstm-seed0"
+    assert (saved / "config.json").is_file() and (saved / "weights.safetensors").is_file()
+
+    report = tmp_path / "EXP.md"
+    assert (
+        main(
+            ["experiments", "report", "--quick", "--results", str(results), "--output", str(report)]
+        )
+        == 0
+    )
+    assert "Adding problem: `adding(T=20)` (quick mode)" in report.read_text()
+
+    out_dir = tmp_path / "inspect"
+    assert main(["inspect", "--model", str(saved), "--out", str(out_dir)]) == 0
+    for name in ("gates.png", "gradient_flow.png"):
+        assert (out_dir / name).read_bytes()[:8] == PNG
+
+
+def test_cli_errors(tmp_path, capsys):
+    assert main(["experiments", "run", "parity", "--quick", "--results", str(tmp_path)]) == 2
+    assert "unknown experiment 'parity'" in capsys.readouterr().err
+    assert main(["experiments", "run", "reber", "--T", "10", "--results", str(tmp_path)]) == 2
+    assert "experiment 'reber' takes no parameter T" in capsys.readouterr().err
+    assert main(["inspect", "--model", str(tmp_path / "nothing")]) == 2
+    assert "no model at" in capsys.readouterr().err
+
+
+def test_cli_inspect_fresh_and_data_file(tmp_path, capsys):
+    assert (
+        main(["inspect", "--fresh", "--T", "30", "--hidden-size", "8", "--out", str(tmp_path)]) == 0
+    )
+    assert (tmp_path / "gradient_flow.png").read_bytes()[:8] == PNG
+    model = SequenceModel("gru", 2, 4, 1, "last")
+    saved = save_model(model, tmp_path / "gru")
+    data = tmp_path / "seq.csv"
+    data.write_text("a,b\n" + "\n".join(f"{i / 10},{(-1) ** i}" for i in range(15)) + "\n")
+    assert (
+        main(["inspect", "--model", str(saved), "--data", str(data), "--out", str(tmp_path / "o")])
+        == 0
+    )
+    assert (tmp_path / "o" / "gates.png").is_file()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a\n1\n2\n")
+    assert main(["inspect", "--model", str(saved), "--data", str(bad)]) == 2
+    assert "expected a (time, 2) array for this model, got shape (2, 1)" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_cli_inspect_reads_a_saved_forecaster(tmp_path):
+    from lstmkit.data.datasets import dataset_path
+    from lstmkit.tasks import Forecaster
+
+    data = dataset_path("elnino_sst_monthly")
+    forecaster = Forecaster(horizon=3, hidden_size=8, lookback=12)
+    forecaster.fit(data, time_col="date", targets="sst", max_epochs=1, run_dir=tmp_path / "run")
+    forecaster.save(tmp_path / "fc")
+    out = tmp_path / "inspect"
+    assert (
+        main(["inspect", "--model", str(tmp_path / "fc"), "--data", str(data), "--out", str(out)])
+        == 0
+    )
+    for name in ("gates.png", "gradient_flow.png"):
+        assert (out / name).read_bytes()[:8] == PNG
+    assert main(["inspect", "--model", str(tmp_path / "fc")]) == 2
+
+
+def test_results_of_other_models_and_seeds_merge(tmp_path):
+    first = run_experiment(make_config("long-lag", quick=True, models=("lstm",), seeds=(0,)))
+    second = run_experiment(make_config("long-lag", quick=True, models=("rnn", "lstm"), seeds=(1,)))
+    write_result(first, tmp_path)
+    path, _ = write_result(second, tmp_path)
+    merged = read_results(tmp_path)[0]
+    assert [(r.model, r.seed) for r in merged.runs] == [("lstm", 0), ("lstm", 1), ("rnn", 1)]
+    assert merged.config.models == ("lstm", "rnn") and merged.config.seeds == (0, 1)
+    assert "--models lstm --seeds 0" in merged.command and "--seeds 1" in merged.command
+    # other settings: the new result replaces the old one
+    other = run_experiment(make_config("long-lag", quick=True, models=("gru",), hidden_size=4))
+    write_result(other, tmp_path)
+    assert [r.model for r in read_results(tmp_path)[0].runs] == ["gru"]
