@@ -15,7 +15,19 @@ from torch.autograd import gradcheck
 
 import lstmkit.nn as lnn
 from lstmkit.nn import engine
-from lstmkit.nn.engine import base, fused
+from lstmkit.nn.engine import base, fused, fused_numba
+
+
+@pytest.fixture(autouse=True, params=["numba", "torch-ops"])
+def engine_path(request, monkeypatch):
+    """Run every test on both of the fused engine's paths.
+
+    Small shapes take the numba kernels by default; switching them off makes the torch-ops path,
+    which serves large shapes, projections and traces, meet the same checks.
+    """
+    monkeypatch.setattr(fused_numba, "ENABLED", request.param == "numba")
+    return request.param
+
 
 F64 = torch.float64
 T, B, D, H = 5, 3, 4, 5

@@ -30,6 +30,8 @@ LENGTHS = [3, 5, 1]
 def numba_path(monkeypatch):
     monkeypatch.setattr(fused_numba, "ENABLED", True)
     monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS", 1 << 40)
+    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_LN_TRAIN", 1 << 40)
+    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_LN_INFER", 1 << 40)
 
 
 def _calls(path: str = "numba", kind: str = "lstm") -> int:
@@ -140,6 +142,81 @@ def test_everything_at_once(variant):
     assert_same(layer, hx=True, lengths=LENGTHS, train=True)
 
 
+def _ln_layer(**kw) -> lnn.LSTM:
+    """An LSTM with layer norm whose LN scales and shifts are non-trivial (not 1 and 0)."""
+    layer = lnn.LSTM(D, H, layer_norm=True, **kw)
+    gen = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        names = []
+        for name, prm in layer.named_parameters():
+            if "ln_" in name:
+                names.append(name)
+                prm.copy_(
+                    torch.randn(prm.shape, generator=gen) * 0.7 + (1.0 if "weight" in name else 0.0)
+                )
+    assert len(names) == 4 * layer.num_layers * layer.num_directions
+    return layer
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
+@pytest.mark.parametrize("bias", [True, False])
+def test_layer_norm(variant, bias):
+    assert_same(_ln_layer(bias=bias, **variant), hx=True)
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
+@pytest.mark.parametrize(
+    "case", ["recurrent_dropout", "zoneout", "lengths", "bidirectional", "batch_first"]
+)
+def test_layer_norm_options(variant, case):
+    kw = dict(variant)
+    call: dict = {}
+    if case == "recurrent_dropout":
+        kw["recurrent_dropout"] = 0.4
+        call["train"] = True
+    elif case == "zoneout":
+        kw["zoneout"] = 0.4
+        call["train"] = True
+    elif case == "lengths":
+        call.update(lengths=LENGTHS, hx=True)
+    elif case == "bidirectional":
+        kw["bidirectional"] = True
+        call["hx"] = True
+    elif case == "batch_first":
+        kw.update(batch_first=True, bidirectional=True)
+        call["lengths"] = LENGTHS
+    assert_same(_ln_layer(**kw), **call)
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
+def test_layer_norm_everything_at_once(variant):
+    layer = _ln_layer(
+        num_layers=2,
+        bidirectional=True,
+        dropout=0.2,
+        recurrent_dropout=0.3,
+        zoneout=0.3,
+        **variant,
+    )
+    assert_same(layer, hx=True, lengths=LENGTHS, train=True)
+
+
+def test_layer_norm_float32_and_inference():
+    layer = _ln_layer(peephole=True, bidirectional=True, zoneout=0.3)
+    assert_same(layer, hx=True, lengths=LENGTHS, train=True, dtype=torch.float32, tol=1e-5)
+    layer = layer.to(F64).eval()
+    x = torch.randn(T, B, D, dtype=F64)
+    with torch.no_grad():
+        layer.impl = "reference"
+        ref = layer(x, lengths=LENGTHS)
+        layer.impl = "fused"
+        before = _calls()
+        out = layer(x, lengths=LENGTHS)
+        assert _calls() - before == 2
+    for a, b in zip((ref[0], *ref[1]), (out[0], *out[1]), strict=True):
+        torch.testing.assert_close(b, a, rtol=1e-12, atol=1e-12)
+
+
 SINGLE = [
     (lnn.GRU, {}),
     (lnn.RNN, {"nonlinearity": "tanh"}),
@@ -237,13 +314,14 @@ def test_gradcheck_direction():
 @pytest.mark.parametrize(
     "make,trace",
     [
-        (lambda: lnn.LSTM(D, H, layer_norm=True), False),
         (lambda: lnn.LSTM(D, H, proj_size=2), False),
+        (lambda: lnn.LSTM(D, H, layer_norm=True, proj_size=2), False),
+        (lambda: lnn.LSTM(D, H, layer_norm=True), True),
         (lambda: lnn.LSTM(D, H), True),
         (lambda: lnn.GRU(D, H), True),
         (lambda: lnn.RNN(D, H), True),
     ],
-    ids=["layer_norm", "proj", "trace", "gru-trace", "rnn-trace"],
+    ids=["proj", "ln-proj", "ln-trace", "trace", "gru-trace", "rnn-trace"],
 )
 def test_uncovered_configurations_use_torch_ops(make, trace):
     layer = make().to(F64)
@@ -269,6 +347,34 @@ def test_threshold_and_switch(monkeypatch):
         before = _calls(path)
         layer(x)
         assert _calls(path) == before + 1
+
+
+def test_layer_norm_threshold_training_and_inference(monkeypatch):
+    # With layer norm the limit is its own, and differs between recording a graph and not.
+    layer = _ln_layer().to(F64)
+    layer.impl = "fused"
+    x = torch.randn(T, B, D, dtype=F64)
+    units = B * H
+    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS", 0)  # not the limit used with LN
+    for train_lim, infer_lim, grad, path in [
+        (units, units - 1, True, "numba"),
+        (units, units - 1, False, "torch"),
+        (units - 1, units, True, "torch"),
+        (units - 1, units, False, "numba"),
+    ]:
+        monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_LN_TRAIN", train_lim)
+        monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_LN_INFER", infer_lim)
+        before = _calls(path)
+        with torch.set_grad_enabled(grad):
+            out, _ = layer(x)
+        assert out.requires_grad == grad
+        assert _calls(path) == before + 1
+    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS", 1 << 40)
+    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_LN_TRAIN", 0)
+    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_LN_INFER", 0)
+    before = _calls("torch")
+    layer(x)
+    assert _calls("torch") == before + 1
 
 
 def test_half_precision_uses_torch_ops():

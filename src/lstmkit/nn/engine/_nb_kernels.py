@@ -18,7 +18,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstmkit.nn.engine._nb_math import jit, matvec_add, sigmoid, sigmoid_range, tanh, tanh_range
+from lstmkit.nn.engine._nb_math import (
+    jit,
+    layer_norm_backward_row,
+    layer_norm_row,
+    matvec_add,
+    sigmoid,
+    sigmoid_range,
+    tanh,
+    tanh_range,
+)
 
 
 @jit
@@ -38,15 +47,26 @@ def lstm_forward(  # noqa: ANN201, PLR0913
     Cc,  # (T, B, H) out: c_t before zoneout/lengths
     TC,  # (T, B, H) out: tanh(c_t)
     Hr,  # (T, B, P) out: h_{t-1} * hmask when has_mask
+    lnp,  # (2*G*H + 2*H,) [ln_gates_weight, ln_gates_bias, ln_cell_weight, ln_cell_bias], or dummy
+    LH,  # (T, B, G*H + H) out when ln: the normalised pre-activations, then the normalised c_t
+    LR,  # (T, B, G + 1) out when ln: 1/std of each gate block, then of c_t; both (1, B, .)
+    #      scratch (every step writes row 0) when the backward pass will not need them
+    eps,  # layer norm epsilon
     reverse,
     coupled,
     peep,
     has_mask,
     has_keep,
+    ln,
 ):
     T, B, GH = A.shape
     H = Cs.shape[2]
     P = Hs.shape[2]
+    NG = GH // H
+    lnw = lnp[:GH]
+    lnb = lnp[GH : 2 * GH]
+    lncw = lnp[2 * GH : 2 * GH + H]
+    lncb = lnp[2 * GH + H :]
     first = T if reverse else 0
     for b in range(B):
         for k in range(P):
@@ -69,6 +89,13 @@ def lstm_forward(  # noqa: ANN201, PLR0913
                 for k in range(P):
                     hr[k] = hp[k] * hmask[b, k]
             matvec_add(W, hr, z)
+            if ln:
+                # Each gate block normalised on its own, then the per-unit affine, in place;
+                # the normalised values and 1/std are kept for the backward pass.
+                ts = t % LH.shape[0]
+                zh = LH[ts, b]
+                for blk in range(NG):
+                    LR[ts, b, blk] = layer_norm_row(z, zh, blk * H, H, eps, lnw, lnb, True)
             # Gate activations in place, block by block: [i, f, g, o] or [f, g, o].
             gb = H if coupled else 2 * H  # start of g; the sigmoid gates before it
             ob = gb + H
@@ -96,8 +123,14 @@ def lstm_forward(  # noqa: ANN201, PLR0913
             if peep:
                 for j in range(H):
                     z[ob + j] = sigmoid(z[ob + j] + wco[j] * cc[j])
-            for j in range(H):
-                tc[j] = tanh(cc[j])
+            if ln:
+                ch = LH[ts, b, GH:]
+                LR[ts, b, NG] = layer_norm_row(cc, ch, 0, H, eps, lncw, lncb, False)
+                for j in range(H):
+                    tc[j] = tanh(ch[j] * lncw[j] + lncb[j])
+            else:
+                for j in range(H):
+                    tc[j] = tanh(cc[j])
             if has_keep:
                 for j in range(H):
                     h = z[ob + j] * tc[j]
@@ -129,19 +162,33 @@ def lstm_backward(  # noqa: ANN201, PLR0913
     dc,  # (B, H) in: gradient of the final c; out: of the initial c
     dZ,  # (T, B, G*H) out: gradient of the gate pre-activations
     dpeep,  # (3, H) out: gradients of w_ci, w_cf, w_co (when peep)
+    lnp,  # the LN parameters as packed for lstm_forward, or dummy
+    LH,  # from lstm_forward when ln, or dummies
+    LR,
+    dln,  # (2*G*H + 2*H,) out when ln: the LN parameters' gradients, packed as lnp
     reverse,
     coupled,
     peep,
     has_mask,
     has_keep,
     has_gout,
+    ln,
 ):
     T, B, GH = Z.shape
     H = Cs.shape[2]
     P = dh.shape[1]
     acc = np.empty_like(dh[0])  # (P,) scratch: W_hh^T dz for one row
     dhpass = np.empty_like(dh[0])  # (P,) gradient passed straight to h_{t-1} by zoneout
+    dcln = np.empty_like(Cs[0, 0])  # (H,) gradient reaching c_t through LN(c_t), when ln
     dpeep[:] = 0.0
+    dln[:] = 0.0
+    NG = GH // H
+    lnw = lnp[:GH]
+    lncw = lnp[2 * GH : 2 * GH + H]
+    dlnw = dln[:GH]
+    dlnb = dln[GH : 2 * GH]
+    dlncw = dln[2 * GH : 2 * GH + H]
+    dlncb = dln[2 * GH + H :]
     for s in range(T):
         t = s if reverse else T - 1 - s
         tp = t + 1 if reverse else t
@@ -159,6 +206,21 @@ def lstm_backward(  # noqa: ANN201, PLR0913
                 dhpass[k] = 0.0
                 if has_keep and keep_h[t, b, k]:
                     dhpass[k] = dhk
+            if ln:
+                # h = o * tanh(y), y = LN(c_t) * lncw + lncb: the gradient of y, the LN affine's
+                # parameter gradients, then back through the normalisation to c_t.
+                ob = 2 * H if coupled else 3 * H
+                ch = LH[t, b, GH:]
+                for j in range(H):
+                    dhc = dh[b, j]
+                    if has_keep and keep_h[t, b, j]:
+                        dhc = 0.0
+                    tcj = tc[j]
+                    dy = dhc * z[ob + j] * (1.0 - tcj * tcj)
+                    dlncw[j] += dy * ch[j]
+                    dlncb[j] += dy
+                    dcln[j] = dy * lncw[j]
+                layer_norm_backward_row(dcln, ch, 0, H, LR[t, b, NG])
             for j in range(H):
                 dhj = dh[b, j]
                 dcj = dc[b, j]
@@ -180,7 +242,8 @@ def lstm_backward(  # noqa: ANN201, PLR0913
                     o = z[3 * H + j]
                 tcj = tc[j]
                 dzo = dhc * tcj * (o - o * o)
-                dct = dcc + dhc * o * (1.0 - tcj * tcj)
+                # Through h = o * tanh(.): the LN'd path was taken above when ln.
+                dct = dcc + (dcln[j] if ln else dhc * o * (1.0 - tcj * tcj))
                 if peep:
                     dct += dzo * wco[j]
                 cpj = cp[j]
@@ -209,6 +272,17 @@ def lstm_backward(  # noqa: ANN201, PLR0913
                 if has_keep and keep_c[t, b, j]:
                     dcp += dcj
                 dc[b, j] = dcp
+            if ln:
+                # dz so far is the gradient after the gate LN; take it back through the affine
+                # and each block's normalisation to the raw pre-activation.
+                zh = LH[t, b]
+                for j in range(GH):
+                    dzj = dz[j]
+                    dlnw[j] += dzj * zh[j]
+                    dlnb[j] += dzj
+                    dz[j] = dzj * lnw[j]
+                for blk in range(NG):
+                    layer_norm_backward_row(dz, zh, blk * H, H, LR[t, b, blk])
             for k in range(P):
                 acc[k] = 0.0
             matvec_add(WT, dz, acc)

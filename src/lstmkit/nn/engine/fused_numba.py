@@ -6,13 +6,14 @@ direction is one numba kernel call and so is the backward loop; the input projec
 loop and the weight gradients after it stay torch matrix multiplies over all steps, as in the
 torch-ops path. The numbers are those of the reference engine (tested to 1e-10 in float64).
 
-Covered: the LSTM with or without bias, peephole, coupled gates, recurrent dropout, zoneout,
-lengths, initial state, reverse direction (so stacked and bidirectional layers); the GRU and the
-vanilla RNN (tanh, relu) with the same options; float32 and float64; CPU tensors. Everything else
-(LSTM layer norm and projection, ``return_trace``, other dtypes or devices, batch x hidden sizes
-above :data:`NUMBA_MAX_UNITS`) runs on the torch-ops path; so does everything when numba cannot
-be imported (logged at debug level) or a forward kernel fails to compile (a warning; see
-:func:`disable`).
+Covered: the LSTM with or without bias, peephole, coupled gates, layer norm, recurrent dropout,
+zoneout, lengths, initial state, reverse direction (so stacked and bidirectional layers); the GRU
+and the vanilla RNN (tanh, relu) with the same options; float32 and float64; CPU tensors.
+Everything else (LSTM projection, ``return_trace``, other dtypes or devices, batch x hidden sizes
+above :data:`NUMBA_MAX_UNITS`, or :data:`NUMBA_MAX_UNITS_LN_TRAIN` /
+:data:`NUMBA_MAX_UNITS_LN_INFER` with layer norm) runs on the torch-ops path; so does everything
+when numba cannot be imported (logged at debug level) or a forward kernel fails to compile (a
+warning; see :func:`disable`).
 :func:`choose` says which path a call takes; :data:`CALLS` counts the calls of each.
 
 The kernels compute sigmoid and tanh through their own exp (vectorisable), accurate to a few ulp;
@@ -34,6 +35,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from lstmkit.nn.cells import LN_EPS
 from lstmkit.nn.engine import fused as _f
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,15 @@ ENABLED = True
 # (H=32..128) to 4096 (H=256), for inference up to B*H ~ 1024-2048; torch ops beyond. Measured
 # for the LSTM; the GRU and RNN kernels were still on par or faster at B*H = 4096 (S2).
 NUMBA_MAX_UNITS = 2048
+# The same limit for an LSTM with layer norm, where the torch-ops path also pays for torch's
+# native_layer_norm and its backward twice a step (~60 µs each at B*H = 4096) while the kernel
+# normalises in a few vectorised passes. Measured as above (T=100, float32, 1 thread, numba /
+# torch-ops, interleaved medians of 9): training 0.67-0.77 at B*H = 2048, 0.79 at 4096 (S2),
+# 0.73-0.83 at 8192 (H=128, 256), at 16384 0.78 (H=128) but 1.06 (H=256); inference 0.79-0.82
+# at 2048, 0.94-0.97 at 4096, 1.06-1.12 at 8192.
+# Training is a call that records a graph (grad mode on and an input that requires grad).
+NUMBA_MAX_UNITS_LN_TRAIN = 8192
+NUMBA_MAX_UNITS_LN_INFER = 4096
 
 # Calls per (path, kind), e.g. CALLS["numba", "lstm"]; statistics only (not locked).
 CALLS: Counter = Counter()
@@ -86,14 +97,24 @@ def choose(kind: str, plan: Any, x: Tensor, weights: Any) -> str:
     """``"numba"`` or ``"torch"``: which path of the fused engine runs this direction."""
     if not ENABLED or plan.want_trace:
         return "torch"
-    if kind == "lstm" and (plan.options.layer_norm or plan.options.proj_size):
+    if kind == "lstm" and plan.options.proj_size:
         return "torch"
     if x.device.type != "cpu" or x.dtype not in _FLOATS:
         return "torch"
     w_hh = weights[1]
-    if w_hh.device.type != "cpu" or x.shape[1] * w_hh.shape[1] > NUMBA_MAX_UNITS:
+    if w_hh.device.type != "cpu" or x.shape[1] * w_hh.shape[1] > _max_units(kind, plan, x, weights):
         return "torch"
     return "numba" if _load() is not None else "torch"
+
+
+def _max_units(kind: str, plan: Any, x: Tensor, weights: Any) -> int:
+    """The batch * hidden limit of the numba path for this call (see NUMBA_MAX_UNITS*)."""
+    if kind != "lstm" or not plan.options.layer_norm:
+        return NUMBA_MAX_UNITS
+    grad = torch.is_grad_enabled() and (
+        x.requires_grad or any(w is not None and w.requires_grad for w in weights)
+    )
+    return NUMBA_MAX_UNITS_LN_TRAIN if grad else NUMBA_MAX_UNITS_LN_INFER
 
 
 # --- array plumbing ----------------------------------------------------------------------------
@@ -131,7 +152,7 @@ def _keep(mask: Tensor | None, shape: tuple[int, ...]) -> Tensor | None:
 
 
 class _NumbaLSTMFunction(_f._FusedFunction):
-    """Same inputs and outputs as the torch-ops ``_LSTMFunction`` (no trace, no LN/projection)."""
+    """Same inputs and outputs as the torch-ops ``_LSTMFunction`` (no trace, no projection)."""
 
     @staticmethod
     def compute(
@@ -147,12 +168,16 @@ class _NumbaLSTMFunction(_f._FusedFunction):
         w_ci: Tensor | None,
         w_cf: Tensor | None,
         w_co: Tensor | None,
-        *_ln: Tensor | None,
+        ln_w: Tensor | None,
+        ln_b: Tensor | None,
+        lnc_w: Tensor | None,
+        lnc_b: Tensor | None,
+        *,
         save: bool,
     ) -> tuple[tuple[Tensor, ...], dict]:
         k = _kernels
         opt = plan.options
-        coupled, peep = opt.coupled_gates, opt.peephole
+        coupled, peep, ln = opt.coupled_gates, opt.peephole, opt.layer_norm
         steps, batch, dim = x.shape
         hid, p = c0.shape[-1], h0.shape[-1]
         gh = w_hh.shape[0]
@@ -174,6 +199,16 @@ class _NumbaLSTMFunction(_f._FusedFunction):
         keep_h, keep_c = plan.keep
         kh = _keep(keep_h, (steps, batch, p))
         kc = _keep(keep_c, (steps, batch, hid))
+        lnp = LH = LR = None
+        if ln:
+            # One packed copy of the four LN parameters (also what backward keeps: a later
+            # in-place update of them must not reach it) and one array per kind of statistic.
+            lnp = torch.cat([ln_w.detach(), ln_b.detach(), lnc_w.detach(), lnc_b.detach()])
+            # Per-step statistics for backward; without it a one-step scratch (fresh memory
+            # costs page faults at every call).
+            n_st = steps if save else 1
+            LH = x.new_empty(n_st, batch, gh + hid)
+            LR = x.new_empty(n_st, batch, gh // hid + 1)
         k.lstm_forward(
             A.numpy(),
             _np(w_hh),
@@ -190,11 +225,16 @@ class _NumbaLSTMFunction(_f._FusedFunction):
             Cc.numpy(),
             TC.numpy(),
             d3 if Hr is None else Hr.numpy(),
+            d1 if lnp is None else lnp.numpy(),
+            d3 if LH is None else LH.numpy(),
+            d3 if LR is None else LR.numpy(),
+            LN_EPS,
             plan.reverse,
             coupled,
             peep,
             m is not None,
             kh is not None,
+            ln,
         )
         h_prev, h_new = _f._state_views(Hs, plan.reverse)
         last = 0 if plan.reverse else steps
@@ -219,6 +259,9 @@ class _NumbaLSTMFunction(_f._FusedFunction):
                 kh=kh,
                 kc=kc,
                 has_bias=b_ih is not None,
+                lnp=lnp,
+                LH=LH,
+                LR=LR,
             )
         return outs, saved
 
@@ -226,7 +269,7 @@ class _NumbaLSTMFunction(_f._FusedFunction):
     def grads(plan: Any, sv: dict, needs: tuple[bool, ...], grads: tuple) -> tuple:
         k = _kernels
         opt = plan.options
-        coupled, peep = opt.coupled_gates, opt.peephole
+        coupled, peep, ln = opt.coupled_gates, opt.peephole, opt.layer_norm
         gy, g_hn, g_cn = grads[0], grads[1], grads[2]
         x, A = sv["x"], sv["A"]
         steps, batch, _ = x.shape
@@ -247,6 +290,7 @@ class _NumbaLSTMFunction(_f._FusedFunction):
         )
         dZ = torch.empty_like(A)
         dpeep = x.new_empty(3, hid)
+        dln = x.new_empty(2 * gh + 2 * hid) if ln else None
         m = plan.h_mask
         kh, kc = sv["kh"], sv["kc"]
         k.lstm_backward(
@@ -266,14 +310,20 @@ class _NumbaLSTMFunction(_f._FusedFunction):
             dc.numpy(),
             dZ.numpy(),
             dpeep.numpy(),
+            sv["lnp"].numpy() if ln else d1,
+            sv["LH"].numpy() if ln else d3,
+            sv["LR"].numpy() if ln else d3,
+            d1 if dln is None else dln.numpy(),
             plan.reverse,
             coupled,
             peep,
             m is not None,
             kh is not None,
             g_out is not None,
+            ln,
         )
         (n_x, n_h0, n_c0, n_wih, n_whh, n_bih, n_bhh, _n_whr, n_ci, n_cf, n_co) = needs[:11]
+        n_lnw, n_lnb, n_lncw, n_lncb = needs[11:15]
         need_b = sv["has_bias"] and (n_bih or n_bhh)
         dx, dW_ih, db = _f._input_grads(dZ, x, sv["w_ih"], n_x, n_wih, need_b)
         dW_hh = None
@@ -292,10 +342,10 @@ class _NumbaLSTMFunction(_f._FusedFunction):
             dpeep[0] if (peep and not coupled and n_ci) else None,
             dpeep[1] if (peep and n_cf) else None,
             dpeep[2] if (peep and n_co) else None,
-            None,
-            None,
-            None,
-            None,
+            dln[:gh] if (ln and n_lnw) else None,
+            dln[gh : 2 * gh] if (ln and n_lnb) else None,
+            dln[2 * gh : 2 * gh + hid] if (ln and n_lncw) else None,
+            dln[2 * gh + hid :] if (ln and n_lncb) else None,
         )
 
 
