@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import os
 import statistics
-import uuid
 from pathlib import Path
 
+from lstmkit._files import atomic_write
 from lstmkit.experiments.models import MODEL_LABELS
 from lstmkit.experiments.runner import ExperimentResult, ModelRun
 from lstmkit.experiments.tasks import make_task
@@ -315,14 +315,7 @@ def build_report(
     if inside:
         lines += [inside_section(results_dir, rel_dir), ""]
     text = "\n".join(lines).rstrip() + "\n"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+    return atomic_write(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 __all__ = ["PAPER_RESULTS", "build_report", "experiment_section", "model_table"]

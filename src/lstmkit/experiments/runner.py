@@ -28,7 +28,6 @@ import logging
 import os
 import platform
 import time
-import uuid
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from multiprocessing import get_context
@@ -38,6 +37,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from lstmkit._files import atomic_write
 from lstmkit._version import __version__
 from lstmkit.errors import ConfigError
 from lstmkit.experiments.models import MODEL_LABELS, MODELS, SequenceModel, save_model
@@ -480,14 +480,13 @@ def write_result(
             merged = merge_results(ExperimentResult.from_dict(data), result)
             if merged is not None:
                 result = merged
-    tmp = out / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
-    try:
+
+    def write(tmp: Path) -> None:
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(result.to_dict(), fh, indent=1)
             fh.write("\n")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    atomic_write(path, write)
     png = plot_learning_curves(result, out / f"{result.config.result_id}.png")
     return path, png
 
