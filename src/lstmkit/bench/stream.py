@@ -39,9 +39,7 @@ def _cell_step(cell: torch.nn.Module, channels: int, hidden_size: int) -> Callab
     return step
 
 
-def _detector_step(
-    channels: int, hidden_size: int, seed: int
-) -> tuple[Callable[[], Any], np.ndarray]:
+def _detector_step(channels: int, hidden_size: int, seed: int) -> Callable[[], Any]:
     from lstmkit.data.synthetic_anomalies import make_anomaly_series
     from lstmkit.tasks.anomaly import AnomalyDetector
 
@@ -64,7 +62,7 @@ def _detector_step(
         stream.update(rows[position[0] % len(rows)])
         position[0] += 1
 
-    return step, rows
+    return step
 
 
 def run_stream_bench(
@@ -98,7 +96,7 @@ def run_stream_bench(
         elif name == "lstmkit LSTMCell":
             calls[name] = _cell_step(LSTMCell(channels, hidden_size), channels, hidden_size)
         else:
-            calls[name] = _detector_step(channels, hidden_size, seed)[0]
+            calls[name] = _detector_step(channels, hidden_size, seed)
     for call in calls.values():
         for _ in range(warmup):
             call()

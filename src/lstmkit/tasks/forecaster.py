@@ -47,7 +47,7 @@ from lstmkit.data import (
     temporal_split,
 )
 from lstmkit.data._checks import positive_int
-from lstmkit.errors import ConfigError, DataError, ModelFileError
+from lstmkit.errors import ConfigError, DataError
 from lstmkit.nn import LSTM
 from lstmkit.tasks import persistence
 from lstmkit.tasks.baselines import naive_forecast, seasonal_naive_forecast
@@ -895,7 +895,7 @@ class Forecaster:
     def load(cls, path: str | os.PathLike[str]) -> Forecaster:
         """Load a model saved by :meth:`save` (on the CPU; no pickles are read)."""
         config, tensors, state = persistence.load_model_dir(path, task=TASK)
-        try:
+        with persistence.config_errors(path):
             init = {
                 k: config[k]
                 for k in (
@@ -923,13 +923,6 @@ class Forecaster:
             model._covariate_scaler = _scaler(state.get("covariate_scaler"))
             model.history = History.from_dict(state["history"]) if state.get("history") else None
             model.net = model._build_net(n_inputs)
-        except ModelFileError:
-            raise
-        except (KeyError, TypeError, ValueError) as err:
-            raise ModelFileError(
-                f"{Path(path) / persistence.CONFIG_FILE} is corrupt or incomplete: "
-                f"{type(err).__name__}: {err}"
-            ) from None
         persistence.load_weights(model.net, tensors, path)
         model.net.eval()
         return model

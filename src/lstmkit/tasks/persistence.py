@@ -15,11 +15,12 @@ directory that is not an lstmkit model. Loading reads JSON and safetensors only:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +184,20 @@ def load_model_dir(
     if not isinstance(state, dict):
         raise ModelFileError(f"{root / STATE_FILE} is corrupt: expected a JSON object")
     return config, tensors, state
+
+
+@contextlib.contextmanager
+def config_errors(path: str | os.PathLike[str]) -> Iterator[None]:
+    """While rebuilding a task from its config: a missing key or a value of the wrong type or
+    range becomes a ModelFileError naming the model's config.json."""
+    try:
+        yield
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError) as err:
+        raise ModelFileError(
+            f"{Path(path) / CONFIG_FILE} is corrupt or incomplete: {type(err).__name__}: {err}"
+        ) from None
 
 
 def load_weights(

@@ -555,7 +555,7 @@ class AnomalyDetector:
     def load(cls, path: str | os.PathLike[str]) -> AnomalyDetector:
         """Load a detector saved by :meth:`save` (no pickles are read)."""
         config, tensors, state = persistence.load_model_dir(path, task=TASK)
-        try:
+        with persistence.config_errors(path):
             det = cls(**{k: config[k] for k in _INIT_KEYS})
             det.columns = dict(config["columns"])
             det._scaler = None if state.get("scaler") is None else scaler_from_dict(state["scaler"])
@@ -564,13 +564,6 @@ class AnomalyDetector:
             n_channels = int(config["n_channels"])
             if det.method != "zscore":
                 det.net = det._build_net(n_channels)
-        except ModelFileError:
-            raise
-        except (KeyError, TypeError, ValueError) as err:
-            raise ModelFileError(
-                f"{Path(path) / persistence.CONFIG_FILE} is corrupt or incomplete: "
-                f"{type(err).__name__}: {err}"
-            ) from None
         if det.net is not None:
             persistence.load_weights(det.net, tensors, path)
             det.net.eval()
