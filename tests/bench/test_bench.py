@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import torch
 
 from lstmkit.bench import (
     BASELINE,
@@ -140,3 +141,18 @@ def test_cli_stream_writes_json(tmp_path, capsys):
     assert "AnomalyDetector stream" in text and "p99 ms" in text
     data = json.loads(out.read_text())
     assert data["settings"]["mode"] == "stream" and len(data["results"]) == 3
+
+
+def test_cpu_peak_memory_sees_a_tensor_that_lives_across_operators():
+    from lstmkit.bench.core import peak_memory_mib
+
+    x = torch.ones(256, 1024)  # 1 MiB
+
+    def call():
+        a = x * 2  # 1 MiB
+        b = a + 1  # 1 MiB more while a lives
+        c = torch.cat([a, b])  # 2 MiB more: 4 MiB at the peak
+        return float(c.sum())
+
+    peak = peak_memory_mib(call, torch.device("cpu"))
+    assert 3.9 <= peak <= 4.5

@@ -8,9 +8,7 @@ each round) so that noise from the machine hits all of them alike, and the media
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
-import re
+import os
 import statistics
 import sys
 import time
@@ -141,57 +139,37 @@ def _check_names(kind: str, names: Iterable[str] | None, known: Iterable[str]) -
 def memory_method(device: torch.device) -> str:
     if device.type == "cuda":
         return "torch.cuda.max_memory_allocated during one call, minus memory allocated before"
-    if _can_reset_peak_rss():
-        return (
-            "growth of the process's peak RSS during one call (Linux VmHWM, reset through "
-            "/proc/self/clear_refs before the call; glibc told to return blocks over 256 KiB "
-            "to the OS); a lower bound: memory the allocator already holds is reused uncounted"
-        )
-    return "not measured (needs CUDA, or Linux /proc/self/clear_refs)"
-
-
-def _can_reset_peak_rss() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def _status_kib(key: str) -> int:
-    with open("/proc/self/status") as f:
-        match = re.search(rf"^{key}:\s+(\d+) kB", f.read(), re.MULTILINE)
-    assert match is not None, key
-    return int(match.group(1))
-
-
-def _mallopt_thresholds(mmap_bytes: int, trim_bytes: int) -> None:
-    name = ctypes.util.find_library("c")
-    if not sys.platform.startswith("linux") or name is None:
-        return
-    libc = ctypes.CDLL(name)
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    libc.mallopt(m_mmap_threshold, mmap_bytes)
-    libc.mallopt(m_trim_threshold, trim_bytes)
+    return (
+        "peak of the running sum of tensor allocations and frees that torch.profiler records "
+        "(profile_memory) during one call, at operator granularity; buffers that numba kernels "
+        "allocate themselves are not seen"
+    )
 
 
 @contextlib.contextmanager
-def _large_blocks_returned() -> Iterator[None]:
-    """Within: glibc maps every block over 256 KiB on its own, so a freed tensor leaves the RSS.
-
-    Each such allocation then costs a system call and page faults, so no timing is taken inside.
-    After: glibc's largest dynamic thresholds (32 MiB mapped, 64 MiB trimmed), its steady state.
-    """
-    _mallopt_thresholds(256 * 1024, 512 * 1024)
+def _native_stderr_silenced() -> Iterator[None]:
+    """The profiler's C++ side logs two lines per session to fd 2 (no setting turns them off once
+    torch is loaded); the call was already run by the timing loop, so nothing else is hidden."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
     try:
+        os.dup2(devnull, 2)
         yield
     finally:
-        _mallopt_thresholds(32 * 2**20, 64 * 2**20)
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def peak_memory_mib(call: Callable[[], Any], device: torch.device) -> float | None:
-    """Peak memory one ``call`` needs beyond what was in use before it, in MiB (see above)."""
+    """Peak memory one ``call`` needs beyond what was in use before it, in MiB (see above).
+
+    On CPU there is no peak counter to reset, so the profiler's memory records are replayed in
+    time order: each event's *self* usage (its own allocations minus its own frees) is added to
+    a running total, whose maximum is the peak. Memory allocated and freed inside one operator
+    is not seen; tensors that live across operators are.
+    """
     if device.type == "cuda":
         torch.cuda.synchronize(device)
         before = torch.cuda.memory_allocated(device)
@@ -199,11 +177,18 @@ def peak_memory_mib(call: Callable[[], Any], device: torch.device) -> float | No
         call()
         torch.cuda.synchronize(device)
         return (torch.cuda.max_memory_allocated(device) - before) / 2**20
-    if not _can_reset_peak_rss():
-        return None
-    before = _status_kib("VmRSS")
-    call()
-    return max(0, _status_kib("VmHWM") - before) / 1024
+    from torch.profiler import ProfilerActivity, profile
+
+    with (
+        _native_stderr_silenced(),
+        profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof,
+    ):
+        call()
+    running = peak = 0
+    for event in sorted(prof.events(), key=lambda e: e.time_range.start):
+        running += event.self_cpu_memory_usage
+        peak = max(peak, running)
+    return peak / 2**20
 
 
 # --- the timing loop --------------------------------------------------------------------------
@@ -283,10 +268,9 @@ def run_bench(
             )
     if memory:
         say("peak memory (one call each)")
-        with _large_blocks_returned() if device.type == "cpu" else contextlib.nullcontext():
-            for shape in shapes:
-                for mode in modes:
-                    _measure_memory(shape, mode, contenders, results, device, seed)
+        for shape in shapes:
+            for mode in modes:
+                _measure_memory(shape, mode, contenders, results, device, seed)
     _add_ratios(results)
     return results
 
