@@ -589,3 +589,31 @@ def test_non_cpu_tensors_use_torch_ops():
     assert fused_numba.choose("lstm", plan, torch.empty(T, B, D), (None, w_hh.to("meta"))) == (
         "torch"
     )
+
+
+@pytest.mark.parametrize("mode", ["lstm", "gru", "rnn"])
+def test_backward_compile_failure_falls_back_to_torch_ops(monkeypatch, mode):
+    """A numba error in a backward kernel disables numba and differentiates the torch-ops path."""
+    import numba
+
+    layer = {
+        "lstm": lambda: lnn.LSTM(D, H, peephole=True, dtype=F64),
+        "gru": lambda: lnn.GRU(D, H, dtype=F64),
+        "rnn": lambda: lnn.RNN(D, H, dtype=F64),
+    }[mode]()
+    x = torch.randn(T, B, D, dtype=F64)
+    expected_out, expected = _run(layer, "reference", x, None, torch.tensor(LENGTHS), F64)
+    name = {"lstm": "lstm_backward", "gru": "gru_backward", "rnn": "rnn_backward"}[mode]
+
+    def broken(*args, **kwargs):
+        raise numba.core.errors.TypingError("no implementation here")
+
+    monkeypatch.setattr(fused_numba._load(), name, broken)
+    before = _calls("numba", mode)
+    out, grads = _run(layer, "fused", x, None, torch.tensor(LENGTHS), F64)
+    assert _calls("numba", mode) == before + 1  # the forward ran on numba
+    assert fused_numba.ENABLED is False  # and numba is off for the rest of the process
+    for a, b in zip(out, expected_out, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=0)
+    for a, b in zip(grads, expected, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=0)

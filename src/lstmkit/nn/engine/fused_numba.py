@@ -151,7 +151,49 @@ def _keep(mask: Tensor | None, shape: tuple[int, ...]) -> Tensor | None:
 # --- LSTM --------------------------------------------------------------------------------------
 
 
-class _NumbaLSTMFunction(_f._FusedFunction):
+class _NumbaFunction(_f._FusedFunction):
+    """The numba Functions' autograd plumbing: a backward kernel that fails to compile here (the
+    forward one compiled, so this is rare) falls back to the torch-ops Function of the same kind:
+    it re-runs that direction's forward on the same inputs and differentiates it."""
+
+    torch_function: Any = None
+
+    @classmethod
+    def forward(cls, ctx: Any, plan: Any, *tensors: Tensor | None) -> tuple[Tensor, ...]:
+        ctx.inputs = tensors
+        return super().forward(ctx, plan, *tensors)
+
+    @classmethod
+    def _backward(cls, ctx: Any, grads: tuple) -> tuple[Tensor | None, ...]:
+        try:
+            return super()._backward(ctx, grads)
+        except Exception as err:
+            if not is_compile_error(err):
+                raise
+            disable(f"backward: {type(err).__name__}: {err}")
+        return (None, *_torch_ops_grads(cls.torch_function, ctx, grads))
+
+
+def _torch_ops_grads(fn: Any, ctx: Any, grads: tuple) -> tuple[Tensor | None, ...]:
+    needs = ctx.needs_input_grad[1:]
+    inputs = [
+        None if t is None else t.detach().requires_grad_(bool(need))
+        for t, need in zip(ctx.inputs, needs, strict=True)
+    ]
+    with torch.enable_grad():
+        outs = fn.apply(ctx.plan, *inputs)
+    wanted = [t for t, need in zip(inputs, needs, strict=True) if t is not None and need]
+    pairs = [(o, g) for o, g in zip(outs, grads, strict=False) if g is not None]
+    found = torch.autograd.grad(
+        [o for o, _ in pairs], wanted, [g for _, g in pairs], allow_unused=True
+    )
+    it = iter(found)
+    return tuple(
+        next(it) if t is not None and need else None for t, need in zip(inputs, needs, strict=True)
+    )
+
+
+class _NumbaLSTMFunction(_NumbaFunction):
     """Same inputs and outputs as the torch-ops ``_LSTMFunction`` (no trace, no projection)."""
 
     @staticmethod
@@ -378,7 +420,7 @@ def _start_grads(plan: Any, sv: dict, grads: tuple) -> tuple[Tensor | None, Tens
     return g_out, g_hn.clone(memory_format=torch.contiguous_format)
 
 
-class _NumbaRNNFunction(_f._FusedFunction):
+class _NumbaRNNFunction(_NumbaFunction):
     """Same inputs and outputs as the torch-ops ``_RNNFunction`` (no trace)."""
 
     @staticmethod
@@ -471,7 +513,7 @@ class _NumbaRNNFunction(_f._FusedFunction):
         )
 
 
-class _NumbaGRUFunction(_f._FusedFunction):
+class _NumbaGRUFunction(_NumbaFunction):
     """Same inputs and outputs as the torch-ops ``_GRUFunction`` (no trace)."""
 
     @staticmethod
@@ -571,3 +613,6 @@ class _NumbaGRUFunction(_f._FusedFunction):
 
 
 FUNCTIONS = {"lstm": _NumbaLSTMFunction, "gru": _NumbaGRUFunction, "rnn": _NumbaRNNFunction}
+_NumbaLSTMFunction.torch_function = _f._LSTMFunction
+_NumbaGRUFunction.torch_function = _f._GRUFunction
+_NumbaRNNFunction.torch_function = _f._RNNFunction
