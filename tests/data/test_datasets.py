@@ -12,14 +12,19 @@ def test_dataset_paths_exist_with_sources_noted():
     assert dataset_path("elnino_sst_monthly.csv") == dataset_path("elnino_sst_monthly")
     sources = (dataset_path("elnino_sst_monthly").parent / "SOURCES.md").read_text()
     assert "BSD-3" in sources and "NOAA" in sources and "Bureau of Labor Statistics" in sources
-    assert set(list_datasets()) == {"elnino_sst_monthly", "us_macro_quarterly"}
+    assert set(list_datasets()) == {
+        "elnino_sst_monthly",
+        "us_macro_quarterly",
+        "char_text",
+        "sentiment",
+    }
 
 
 def test_unknown_dataset_lists_known_names():
     with pytest.raises(
         DataError,
         match=r"unknown dataset 'airline'; the bundled datasets are "
-        r"\['elnino_sst_monthly', 'us_macro_quarterly'\]",
+        r"\['char_text', 'elnino_sst_monthly', 'sentiment', 'us_macro_quarterly'\]",
     ):
         dataset_path("airline")
 

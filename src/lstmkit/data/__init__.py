@@ -11,7 +11,15 @@ Typical forecasting flow::
     parts = split_windows(scaler.transform(values), split)          # {"train": (x, y), ...}
 """
 
-from lstmkit.data.datasets import dataset_path, list_datasets, load_elnino, load_us_macro
+from lstmkit.data.datasets import (
+    dataset_path,
+    list_datasets,
+    load_char_text,
+    load_elnino,
+    load_sentiment,
+    load_us_macro,
+    resolve_data_path,
+)
 from lstmkit.data.padding import BucketBatchSampler, collate_padded, pad_sequences
 from lstmkit.data.readers import SeriesTable, read_table
 from lstmkit.data.scalers import (
@@ -23,6 +31,7 @@ from lstmkit.data.scalers import (
 )
 from lstmkit.data.splits import TemporalSplit, split_window_starts, split_windows, temporal_split
 from lstmkit.data.synthetic_anomalies import SyntheticAnomalies, make_anomaly_series
+from lstmkit.data.transduction import make_pairs, write_pairs
 from lstmkit.data.windows import n_windows, sliding_windows, window_starts
 
 __all__ = [
@@ -36,17 +45,22 @@ __all__ = [
     "collate_padded",
     "dataset_path",
     "list_datasets",
+    "load_char_text",
     "load_elnino",
+    "load_sentiment",
     "load_us_macro",
     "make_anomaly_series",
+    "make_pairs",
     "make_scaler",
     "n_windows",
     "pad_sequences",
     "read_table",
+    "resolve_data_path",
     "scaler_from_dict",
     "sliding_windows",
     "split_window_starts",
     "split_windows",
     "temporal_split",
     "window_starts",
+    "write_pairs",
 ]

@@ -1,18 +1,57 @@
-"""Real series bundled with lstmkit (see ``files/SOURCES.md`` for their origin and licence)."""
+"""Real data bundled with lstmkit (see ``files/SOURCES.md`` for each file's origin and licence).
+
+Names (``list_datasets()``, ``dataset_path(name)``, and ``bundled:NAME`` wherever a data file
+is accepted, through :func:`resolve_data_path`):
+
+========================  ===================================  ==================================
+name                      file                                 what
+========================  ===================================  ==================================
+``elnino_sst_monthly``    ``elnino_sst_monthly.csv``           monthly sea-surface temperature
+``us_macro_quarterly``    ``us_macro_quarterly.csv``           US quarterly macro series
+``char_text``             ``pride_and_prejudice.txt``          one novel, plain UTF-8 text, for
+                                                               character-level language models
+``sentiment``             ``sentiment_movie_snippets.csv``     movie-review sentences, columns
+                                                               ``text,label,split`` (labels
+                                                               ``positive``/``negative``, splits
+                                                               ``train``/``val``/``test``)
+========================  ===================================  ==================================
+
+A synthetic transduction task (date-format conversion, string reversal) is generated rather than
+bundled: see :mod:`lstmkit.data.transduction`.
+"""
 
 from __future__ import annotations
 
+import os
 import pathlib
 
 import pandas as pd
 
-from lstmkit.errors import DataError
+from lstmkit.errors import ConfigError, DataError
 
 FILES_DIR = pathlib.Path(__file__).resolve().parent / "files"
-DATASETS = {
-    "elnino_sst_monthly": "Monthly sea-surface temperature (deg C), Nino 1+2 region, 1950-2010",
-    "us_macro_quarterly": "US macroeconomic series (GDP, consumption, ...), 1959Q1-2009Q3",
+BUNDLED_PREFIX = "bundled:"
+
+# name -> (file name, one-line description)
+_FILES = {
+    "elnino_sst_monthly": (
+        "elnino_sst_monthly.csv",
+        "Monthly sea-surface temperature (deg C), Nino 1+2 region, 1950-2010",
+    ),
+    "us_macro_quarterly": (
+        "us_macro_quarterly.csv",
+        "US macroeconomic series (GDP, consumption, ...), 1959Q1-2009Q3",
+    ),
+    "char_text": (
+        "pride_and_prejudice.txt",
+        "Jane Austen, Pride and Prejudice (1813): 684,768 characters of plain English text",
+    ),
+    "sentiment": (
+        "sentiment_movie_snippets.csv",
+        "10,070 movie-review sentences labelled positive/negative, split train/val/test",
+    ),
 }
+DATASETS = {name: description for name, (_, description) in _FILES.items()}
 
 
 def list_datasets() -> dict[str, str]:
@@ -21,14 +60,31 @@ def list_datasets() -> dict[str, str]:
 
 
 def dataset_path(name: str) -> pathlib.Path:
-    """Path of a bundled CSV: ``"elnino_sst_monthly"`` or ``"us_macro_quarterly"``."""
+    """Path of a bundled file, by name (see the module docstring); a CSV's name may carry its
+    ``.csv`` suffix (``"elnino_sst_monthly.csv"``). DataError for an unknown name."""
     stem = name[:-4] if isinstance(name, str) and name.endswith(".csv") else name
-    if stem not in DATASETS:
-        raise DataError(f"unknown dataset {name!r}; the bundled datasets are {sorted(DATASETS)}")
-    path = FILES_DIR / f"{stem}.csv"
+    if stem not in _FILES or (stem != name and not _FILES[stem][0].endswith(".csv")):
+        raise DataError(f"unknown dataset {name!r}; the bundled datasets are {sorted(_FILES)}")
+    path = FILES_DIR / _FILES[stem][0]
     if not path.is_file():
         raise DataError(f"bundled dataset file {path} is missing: the installation is incomplete")
     return path
+
+
+def resolve_data_path(arg: str | os.PathLike[str]) -> pathlib.Path:
+    """The file a data argument names: ``"bundled:NAME"`` is the bundled dataset NAME's path
+    (ConfigError naming NAME and listing the known names if there is none); anything else is
+    returned as a Path, unchecked (the reader reports a missing file)."""
+    text = os.fspath(arg)
+    if not text.startswith(BUNDLED_PREFIX):
+        return pathlib.Path(text)
+    name = text[len(BUNDLED_PREFIX) :]
+    if name not in _FILES:
+        raise ConfigError(
+            f"unknown bundled dataset {name!r} in {text!r}; expected bundled:NAME with NAME one "
+            f"of {sorted(_FILES)}"
+        )
+    return dataset_path(name)
 
 
 def _load(name: str) -> pd.DataFrame:
@@ -46,3 +102,16 @@ def load_us_macro() -> pd.DataFrame:
     """US quarterly macro data, 203 rows: ``date`` (quarter start), ``realgdp``, ``realcons``,
     ``realinv``, ``cpi``, ``unemp``, ``infl``."""
     return _load("us_macro_quarterly")
+
+
+def load_char_text() -> str:
+    """The bundled novel (Pride and Prejudice) as one string, ``\\n`` line ends, 684,768
+    characters, for character-level language modelling."""
+    return dataset_path("char_text").read_text(encoding="utf-8")
+
+
+def load_sentiment() -> pd.DataFrame:
+    """The bundled sentiment set, 10,070 rows of strings: ``text``, ``label`` (``positive`` or
+    ``negative``), ``split`` (``train`` 8,056 / ``val`` 1,008 / ``test`` 1,006 rows)."""
+    # every column as text, and no NA guessing: a review reading "NA" or "null" stays text
+    return pd.read_csv(dataset_path("sentiment"), dtype=str, keep_default_na=False)
