@@ -24,6 +24,10 @@ COMMANDS: tuple[str, ...] = (
     "inspect",
     "bench",
     "detect",
+    "classify",
+    "text",
+    "tag",
+    "translate",
 )
 
 
