@@ -17,6 +17,9 @@ def test_dataset_paths_exist_with_sources_noted():
         "us_macro_quarterly",
         "char_text",
         "sentiment",
+        "tagged_train",
+        "tagged_dev",
+        "tagged_test",
     }
 
 
@@ -24,7 +27,8 @@ def test_unknown_dataset_lists_known_names():
     with pytest.raises(
         DataError,
         match=r"unknown dataset 'airline'; the bundled datasets are "
-        r"\['char_text', 'elnino_sst_monthly', 'sentiment', 'us_macro_quarterly'\]",
+        r"\['char_text', 'elnino_sst_monthly', 'sentiment', 'tagged_dev', 'tagged_test', "
+        r"'tagged_train', 'us_macro_quarterly'\]",
     ):
         dataset_path("airline")
 

@@ -16,7 +16,10 @@ from lstmkit.data import (
 from lstmkit.data.datasets import FILES_DIR
 from lstmkit.errors import ConfigError, DataError
 
-KNOWN = "['char_text', 'elnino_sst_monthly', 'sentiment', 'us_macro_quarterly']"
+KNOWN = (
+    "['char_text', 'elnino_sst_monthly', 'sentiment', 'tagged_dev', 'tagged_test', "
+    "'tagged_train', 'us_macro_quarterly']"
+)
 
 
 def test_text_corpora_are_registered_with_files():

@@ -14,10 +14,19 @@ name                      file                                 what
                                                                ``text,label,split`` (labels
                                                                ``positive``/``negative``, splits
                                                                ``train``/``val``/``test``)
+``tagged_train``          ``speech_train.conll``               direct speech in the novel, CoNLL
+                                                               ``token<TAB>tag``, BIO tags
+                                                               ``B-SPEECH``/``I-SPEECH``/``O``:
+                                                               chapters 1-48 (half the
+                                                               paragraphs)
+``tagged_dev``            ``speech_dev.conll``                 the same, chapters 49-53
+``tagged_test``           ``speech_test.conll``                the same, chapters 54-61
 ========================  ===================================  ==================================
 
 A synthetic transduction task (date-format conversion, string reversal) is generated rather than
-bundled: see :mod:`lstmkit.data.transduction`.
+bundled: see :mod:`lstmkit.data.transduction`. The ``tagged_*`` files are derived from the novel
+(quote marks removed, the quoted tokens tagged) by :mod:`lstmkit.data.speech_corpus`, which
+regenerates them exactly.
 """
 
 from __future__ import annotations
@@ -49,6 +58,22 @@ _FILES = {
     "sentiment": (
         "sentiment_movie_snippets.csv",
         "10,070 movie-review sentences labelled positive/negative, split train/val/test",
+    ),
+    # direct-speech tagging derived from char_text by lstmkit.data.speech_corpus
+    "tagged_train": (
+        "speech_train.conll",
+        "Direct speech in Pride and Prejudice, CoNLL BIO (B-SPEECH/I-SPEECH/O), chapters 1-48: "
+        "823 sequences, 35,860 tokens, 822 spans",
+    ),
+    "tagged_dev": (
+        "speech_dev.conll",
+        "Direct speech in Pride and Prejudice, CoNLL BIO, chapters 49-53: 235 sequences, "
+        "9,860 tokens, 255 spans",
+    ),
+    "tagged_test": (
+        "speech_test.conll",
+        "Direct speech in Pride and Prejudice, CoNLL BIO, chapters 54-61: 311 sequences, "
+        "12,895 tokens, 321 spans",
     ),
 }
 DATASETS = {name: description for name, (_, description) in _FILES.items()}
