@@ -1,0 +1,513 @@
+"""``lstmkit classify train|predict|evaluate``: text classification from CSV/TSV/Parquet tables.
+
+``train`` reads a table of texts and labels, trains a :class:`~lstmkit.tasks.SequenceClassifier`,
+prints its metrics on the held-out rows (the "test" split if there is one, else "val") and writes,
+under ``--out DIR``::
+
+    DIR/model/          the saved model (config.json, weights.safetensors, state.json)
+    DIR/metrics.json    accuracy, macro-F1, per-class precision/recall/F1, confusion matrix
+    DIR/confusion.png   the confusion matrix (counts, colours by share of the true class)
+    DIR/loss.png        training and validation loss per epoch
+    DIR/run/            Lightning's CSV logs and checkpoints
+
+Every ``--data`` accepts ``bundled:NAME`` (e.g. ``bundled:sentiment``) as well as a path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from lstmkit._files import atomic_write
+from lstmkit.cli.forecast import (
+    _positive,
+    add_threads_option,
+    apply_threads,
+    print_paths,
+    write_csv,
+)
+from lstmkit.errors import ConfigError, DataError
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value}")
+    return value
+
+
+def _data_option(parser: argparse.ArgumentParser, help_text: str, required: bool = True) -> None:
+    parser.add_argument(
+        "--data",
+        required=required,
+        metavar="FILE",
+        help=f"{help_text}: CSV/TSV (.csv/.tsv/.txt) or Parquet file, or bundled:NAME "
+        "(e.g. bundled:sentiment)",
+    )
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "classify",
+        help="train, apply and evaluate sequence (text) classifiers",
+        description="Classify texts with a bidirectional LSTM: one label per row of a table.",
+    )
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    # --- train -----------------------------------------------------------------------------
+    train = verbs.add_parser(
+        "train",
+        help="train a classifier, evaluate it on the held-out rows and save it",
+        description="Train a text classifier; print its metrics on the test split (or the "
+        "validation rows); write the model, metrics and plots under --out.",
+    )
+    _data_option(train, "training table, one text and label per row")
+    train.add_argument(
+        "--text-col", default="text", metavar="C", help="text column (default: text)"
+    )
+    train.add_argument(
+        "--label-col", default="label", metavar="C", help="label column (default: label)"
+    )
+    train.add_argument(
+        "--split-col",
+        default=None,
+        metavar="C",
+        help="split column: rows 'train' train, 'val'/'valid'/'dev' validate (early stopping), "
+        "'test' is held out and scored at the end; without it every row trains and "
+        "--val-size of them validate",
+    )
+    train.add_argument(
+        "--val",
+        default=None,
+        metavar="FILE",
+        help="a separate validation table with the same columns (instead of val rows)",
+    )
+    train.add_argument(
+        "--val-size",
+        type=_fraction,
+        default=0.1,
+        metavar="F",
+        help="fraction of the training rows held out for early stopping when there are no "
+        "validation rows (default: 0.1)",
+    )
+    train.add_argument(
+        "--tokenizer",
+        choices=("word", "char", "bpe"),
+        default="word",
+        help="word (default), char or bpe (subwords)",
+    )
+    train.add_argument(
+        "--min-freq",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="keep tokens seen at least N times in training (default: 1)",
+    )
+    train.add_argument(
+        "--max-vocab",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="word tokenizer: keep the N most frequent words; bpe: the subword vocabulary size "
+        "(default: all words; 2000 subwords)",
+    )
+    train.add_argument(
+        "--max-length",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="keep the first N tokens of each text (default: all)",
+    )
+    train.add_argument(
+        "--embed-size",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="embedding size (default: 100, or the dimension of --vectors)",
+    )
+    train.add_argument(
+        "--vectors",
+        default=None,
+        metavar="FILE",
+        help="initialise the embeddings from a word2vec/GloVe text file",
+    )
+    train.add_argument(
+        "--freeze-embeddings", action="store_true", help="keep the embeddings fixed in training"
+    )
+    train.add_argument(
+        "--hidden-size", type=_positive, default=128, metavar="N", help="LSTM units (default: 128)"
+    )
+    train.add_argument(
+        "--num-layers", type=_positive, default=1, metavar="N", help="stacked layers (default: 1)"
+    )
+    train.add_argument(
+        "--unidirectional",
+        action="store_true",
+        help="a forward-only LSTM (default: bidirectional)",
+    )
+    train.add_argument(
+        "--pooling",
+        choices=("last", "mean", "max", "attention"),
+        default="last",
+        help="how the LSTM outputs become one vector: last (final states, default), mean, max, "
+        "attention",
+    )
+    train.add_argument(
+        "--dropout",
+        type=_fraction,
+        default=0.0,
+        metavar="P",
+        help="dropout on the embeddings, between layers and before the head (default: 0)",
+    )
+    train.add_argument(
+        "--class-weights",
+        choices=("none", "balanced"),
+        default="none",
+        help="balanced: weigh each class's loss by n / (classes * count) (default: none)",
+    )
+    train.add_argument(
+        "--epochs", type=_positive, default=20, metavar="N", help="maximum epochs (default: 20)"
+    )
+    train.add_argument(
+        "--patience",
+        type=_positive,
+        default=3,
+        metavar="N",
+        help="stop after N epochs without a better validation loss (default: 3)",
+    )
+    train.add_argument(
+        "--batch-size",
+        type=_positive,
+        default=32,
+        metavar="N",
+        help="texts per batch (default: 32)",
+    )
+    train.add_argument("--lr", type=float, default=1e-3, help="learning rate (default: 0.001)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    train.add_argument(
+        "--impl",
+        choices=("auto", "reference", "fused", "native"),
+        default="auto",
+        help="LSTM engine (default: auto)",
+    )
+    train.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
+    add_threads_option(train)
+    train.add_argument(
+        "--out", required=True, metavar="DIR", help="output directory for the model and reports"
+    )
+    train.set_defaults(func=cmd_train)
+
+    # --- predict ---------------------------------------------------------------------------
+    predict = verbs.add_parser(
+        "predict",
+        help="label every row of a table with a saved classifier",
+        description="Predict a label (and class probabilities) for every text of a table.",
+    )
+    predict.add_argument(
+        "--model", required=True, metavar="DIR", help="model directory written by 'classify train'"
+    )
+    _data_option(predict, "table of texts")
+    predict.add_argument(
+        "--text-col", default=None, metavar="C", help="text column (default: the model's)"
+    )
+    predict.add_argument(
+        "--no-proba",
+        action="store_true",
+        help="leave out the p_<label> probability columns",
+    )
+    predict.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE.csv",
+        help="CSV to write: the input columns, 'prediction' and p_<label> per class",
+    )
+    add_threads_option(predict)
+    predict.set_defaults(func=cmd_predict)
+
+    # --- evaluate --------------------------------------------------------------------------
+    evaluate = verbs.add_parser(
+        "evaluate",
+        help="accuracy, macro-F1 and per-class scores of a saved classifier",
+        description="Score a saved classifier on labelled rows; optionally beside a bag-of-words "
+        "logistic-regression baseline fitted on the training rows.",
+    )
+    evaluate.add_argument(
+        "--model", required=True, metavar="DIR", help="model directory written by 'classify train'"
+    )
+    _data_option(evaluate, "labelled table")
+    evaluate.add_argument(
+        "--text-col", default=None, metavar="C", help="text column (default: the model's)"
+    )
+    evaluate.add_argument(
+        "--label-col", default=None, metavar="C", help="label column (default: the model's)"
+    )
+    evaluate.add_argument(
+        "--split",
+        default=None,
+        metavar="NAME",
+        help="score only the rows of this split, e.g. test (default: every row)",
+    )
+    evaluate.add_argument(
+        "--split-col", default=None, metavar="C", help="split column (default: the model's)"
+    )
+    evaluate.add_argument(
+        "--plot", default=None, metavar="FILE.png", help="write the confusion matrix plot"
+    )
+    evaluate.add_argument(
+        "--json", default=None, metavar="FILE.json", help="write the metrics as JSON"
+    )
+    evaluate.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also fit and score TF-IDF + logistic regression (scikit-learn); it trains on the "
+        "'train' rows of --data (or on --baseline-train) and is scored on the same rows as "
+        "the model",
+    )
+    evaluate.add_argument(
+        "--baseline-train",
+        default=None,
+        metavar="FILE",
+        help="the baseline's training table (default: the 'train' split rows of --data)",
+    )
+    evaluate.add_argument(
+        "--seed", type=int, default=0, help="the baseline's random seed (default: 0)"
+    )
+    add_threads_option(evaluate)
+    evaluate.set_defaults(func=cmd_evaluate)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def write_json(data: Any, path: str | Path) -> Path:
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, sort_keys=False)
+            fh.write("\n")
+
+    return atomic_write(path, write)
+
+
+def print_summary(rows: list[tuple[str, dict[str, Any]]]) -> None:
+    from lstmkit._table import format_table
+
+    print(
+        format_table(
+            ["model", "accuracy", "macro-F1", "n"],
+            [
+                [name, f"{r['accuracy']:.4f}", f"{r['macro_f1']:.4f}", str(r["n"])]
+                for name, r in rows
+            ],
+        )
+    )
+
+
+def _held_out(clf: Any, data: str, split_col: str | None) -> tuple[str | None, Any]:
+    """The rows train scores: the 'test' split, else 'val' rows, else none."""
+    if split_col is None:
+        return None, None
+    for name in ("test", "val", "valid", "validation", "dev"):
+        try:
+            frame = clf.select_rows(data, split=name, split_col=split_col)
+        except DataError:
+            continue
+        return name, frame
+    return None, None
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.classification_metrics import format_report
+    from lstmkit.tasks.classifier import (
+        SequenceClassifier,
+        column_labels,
+        column_texts,
+        read_frame,
+        split_rows,
+    )
+    from lstmkit.viz.confusion import plot_confusion_matrix
+    from lstmkit.viz.training import plot_loss_curves
+
+    apply_threads(args)
+    options: dict[str, Any] = {"min_freq": args.min_freq}
+    if args.max_vocab is not None:
+        options["vocab_size" if args.tokenizer == "bpe" else "max_size"] = args.max_vocab
+    if args.tokenizer == "char" and "max_size" in options:
+        raise ConfigError("--max-vocab applies to the word and bpe tokenizers, not char")
+    out = Path(args.out)
+    clf = SequenceClassifier(
+        args.tokenizer,
+        tokenizer_options=options,
+        embed_size=args.embed_size,
+        hidden_size=args.hidden_size,
+        num_layers=args.num_layers,
+        bidirectional=not args.unidirectional,
+        pooling=args.pooling,
+        dropout=args.dropout,
+        class_weights=None if args.class_weights == "none" else args.class_weights,
+        vectors=args.vectors,
+        freeze_embeddings=args.freeze_embeddings,
+        max_length=args.max_length,
+        val_size=args.val_size,
+        seed=args.seed,
+        impl=args.impl,
+    )
+    train_options = {
+        "max_epochs": args.epochs,
+        "patience": args.patience,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "seed": args.seed,
+        "run_dir": out / "run",
+        "enable_progress_bar": args.progress,
+    }
+    start = time.perf_counter()
+    if args.val is None:
+        clf.fit_frame(args.data, args.text_col, args.label_col, args.split_col, **train_options)
+    else:
+        frame = read_frame(
+            args.data, {"text": args.text_col, "label": args.label_col, "split": args.split_col}
+        )
+        if args.split_col is not None:  # the separate file replaces any val rows
+            frame = frame.loc[split_rows(frame, args.split_col, ("train",))]
+        val = read_frame(args.val, {"text": args.text_col, "label": args.label_col})
+        clf.fit(
+            column_texts(frame, args.text_col),
+            column_labels(frame, args.label_col),
+            (column_texts(val, args.text_col), column_labels(val, args.label_col)),
+            **train_options,
+        )
+        clf.columns = {
+            "text_col": args.text_col,
+            "label_col": args.label_col,
+            "split_col": args.split_col,
+        }
+    seconds = time.perf_counter() - start
+    result = clf.fit_result
+    print(
+        f"trained a {'bi' if clf.bidirectional else ''}LSTM ({clf.pooling} pooling) on "
+        f"{len(clf.classes)} classes in {seconds:.1f} s: {result.epochs} epoch(s)"
+        + (", stopped early" if result.stopped_early else "")
+        + (f", best epoch {result.best_epoch}" if result.best_epoch is not None else "")
+    )
+    paths: dict[str, Path] = {"model": clf.save(out / "model")}
+    part, rows = _held_out(clf, args.data, args.split_col)
+    if part is None and args.val is not None:
+        part, rows = "validation file", read_frame(args.val, {"text": args.text_col})
+    if part is not None:
+        report = clf.evaluate(
+            column_texts(rows, args.text_col), column_labels(rows, args.label_col)
+        )
+        print(format_report(report, title=f"{part} rows:"))
+        paths["metrics"] = write_json({"part": part, **report}, out / "metrics.json")
+        paths["confusion plot"] = plot_confusion_matrix(
+            report["confusion_matrix"], report["labels"], out / "confusion.png"
+        )
+    else:
+        print("no test or validation rows to score (use --split-col or --val)")
+    if clf.history is not None and len(clf.history):
+        paths["loss plot"] = plot_loss_curves(clf.history, out / "loss.png")
+    if result.run_dir is not None:
+        paths["training logs"] = Path(result.run_dir)
+    print("wrote:")
+    print_paths(paths)
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.classifier import SequenceClassifier
+
+    apply_threads(args)
+    clf = SequenceClassifier.load(args.model)
+    frame = clf.predict_frame(args.data, text_col=args.text_col, proba=not args.no_proba)
+    counts = frame["prediction"].value_counts()
+    print(
+        f"predicted {len(frame)} rows: "
+        + ", ".join(f"{label} {int(n)}" for label, n in counts.items())
+    )
+    print("wrote:")
+    print_paths({"predictions": write_csv(frame, args.out)})
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.classification_metrics import bow_logistic_baseline, format_report
+    from lstmkit.tasks.classifier import (
+        SequenceClassifier,
+        column_labels,
+        column_texts,
+        read_frame,
+        split_rows,
+    )
+    from lstmkit.viz.confusion import plot_confusion_matrix
+
+    apply_threads(args)
+    clf = SequenceClassifier.load(args.model)
+    cols = clf.columns or {}
+    text_col = args.text_col or cols.get("text_col")
+    label_col = args.label_col or cols.get("label_col")
+    split_col = args.split_col or cols.get("split_col")
+    if text_col is None or label_col is None:
+        raise ConfigError("name the columns with --text-col and --label-col")
+    rows = clf.select_rows(
+        args.data, text_col=text_col, label_col=label_col, split=args.split, split_col=split_col
+    )
+    texts, labels = column_texts(rows, text_col), column_labels(rows, label_col)
+    report = clf.evaluate(texts, labels)
+    where = f"split {args.split!r} of {args.data}" if args.split else str(args.data)
+    results: dict[str, Any] = {"data": str(args.data), "split": args.split, "model": report}
+    summary = [("lstm", report)]
+    if args.baseline:
+        if args.baseline_train is not None:
+            base = read_frame(args.baseline_train, {"text": text_col, "label": label_col})
+            source = str(args.baseline_train)
+        else:
+            if split_col is None:
+                raise ConfigError(
+                    "--baseline needs training rows: the data has no split column (give "
+                    "--split-col), or pass --baseline-train FILE"
+                )
+            if args.split is None or args.split.lower() == "train":
+                raise ConfigError(
+                    "--baseline trains on the 'train' rows of --data, so score other rows: "
+                    "pass --split test (or val), or --baseline-train FILE"
+                )
+            table = read_frame(
+                args.data, {"text": text_col, "label": label_col, "split": split_col}
+            )
+            base = table.loc[split_rows(table, split_col, ("train",))]
+            source = f"split 'train' of {args.data}"
+        baseline = bow_logistic_baseline(
+            column_texts(base, text_col),
+            column_labels(base, label_col),
+            texts,
+            labels,
+            seed=args.seed,
+        )
+        baseline["trained_on"] = source
+        results["baseline"] = baseline
+        summary.append(("bow-logreg", baseline))
+    print(f"scored {len(texts)} rows ({where})")
+    print(format_report(report, title="lstm:"))
+    if args.baseline:
+        print(f"baseline: {results['baseline']['model']}, trained on {source}")
+    print_summary(summary)
+    paths: dict[str, Path] = {}
+    if args.plot:
+        paths["confusion plot"] = plot_confusion_matrix(
+            report["confusion_matrix"], report["labels"], args.plot
+        )
+    if args.json:
+        paths["metrics"] = write_json(results, args.json)
+    if paths:
+        print("wrote:")
+        print_paths(paths)
+    return 0

@@ -1,0 +1,860 @@
+"""``SequenceClassifier``: one label per sequence (a text, or a numeric sequence) with a BiLSTM.
+
+From texts and labels (lists, a DataFrame or a CSV/TSV/Parquet file) to a trained, evaluated,
+saved model::
+
+    clf = SequenceClassifier(tokenizer="word", pooling="attention", class_weights="balanced")
+    clf.fit_frame("reviews.csv", text_col="text", label_col="label", split_col="split")
+    clf.evaluate_frame("reviews.csv", split="test")   # accuracy, macro-F1, per class, confusion
+    clf.predict(["a fine film", "dull"])              # ["pos", "neg"]
+    clf.save("sentiment-model")
+    clf = SequenceClassifier.load("sentiment-model")
+
+Numeric sequences (``tokenizer=None``): each example is an array ``(T_i, F)`` (or ``(T_i,)`` for one
+feature) of any length; features are standardised with a scaler fitted on the training examples.
+
+Data handling, stated once:
+
+* The tokenizer (and the numeric scaler) is fitted on the training examples only.
+* A text with no tokens is read as a single ``<unk>`` token, so every text gets a prediction.
+* ``max_length`` keeps the first tokens of longer texts (None keeps everything).
+* Without explicit validation data, ``val_size`` of the training examples (stratified by label,
+  drawn with the seed) are held out for early stopping; ``val_size=0`` trains on everything.
+* Batches group examples of similar length (:class:`~lstmkit.data.BucketBatchSampler`) and the
+  LSTM gets the true lengths, so padding costs no recurrent compute; pooling ignores padding.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader
+
+from lstmkit.data import BucketBatchSampler, StandardScaler, collate_padded, pad_sequences
+from lstmkit.data._checks import describe_row, positive_int
+from lstmkit.data.text_batches import TokenDataset, collate_tokens, pad_ids
+from lstmkit.data.tokenizers import TOKENIZER_KINDS, Tokenizer, make_tokenizer, tokenizer_from_dict
+from lstmkit.errors import ConfigError, DataError
+from lstmkit.nn import LSTM
+from lstmkit.tasks import persistence
+from lstmkit.tasks.classification_metrics import classification_report, sorted_labels
+from lstmkit.tasks.classifier_net import POOLINGS, ClassifierNet
+from lstmkit.train import FitResult, History, TrainConfig, fit, seed_everything
+
+log = logging.getLogger(__name__)
+
+TASK = "SequenceClassifier"
+VAL_SPLITS = ("val", "valid", "validation", "dev")
+_LSTM_OPTIONS = (
+    "peephole",
+    "coupled_gates",
+    "layer_norm",
+    "forget_bias",
+    "proj_size",
+    "recurrent_dropout",
+    "zoneout",
+    "init",
+    "impl",
+)
+
+
+def _check_labels(labels: Any, n: int, what: str) -> list[Any]:
+    if labels is None:
+        raise DataError(f"{what}: labels are missing (None)")
+    values = labels.tolist() if hasattr(labels, "tolist") else list(labels)
+    if len(values) != n:
+        raise DataError(f"{what}: {n} examples but {len(values)} labels; expected one label each")
+    for i, v in enumerate(values):
+        if v is None or (isinstance(v, float) and v != v):
+            raise DataError(f"{what}: label {i} is missing ({v!r})")
+        try:
+            hash(v)
+        except TypeError:
+            raise DataError(
+                f"{what}: label {i} is a {type(v).__name__}; labels must be strings or numbers"
+            ) from None
+    return values
+
+
+def _check_class_weights(value: Any) -> Any:
+    if value is None or value == "balanced":
+        return value
+    if isinstance(value, dict):
+        for k, w in value.items():
+            if isinstance(w, bool) or not isinstance(w, int | float) or not w > 0:
+                raise ConfigError(f"class weight of {k!r} must be a number > 0, got {w!r}")
+        return dict(value)
+    raise ConfigError(
+        f"class_weights must be None, 'balanced' or a dict label -> weight, got {value!r}"
+    )
+
+
+def _stratified_holdout(
+    labels: list[Any], fraction: float, seed: int
+) -> tuple[list[int], list[int]]:
+    """Indices ``(train, val)``: about ``fraction`` of each class's examples to val (never all of
+    a class), drawn with a generator seeded by ``seed``; sorted."""
+    rng = np.random.default_rng(seed)
+    by_class: dict[Any, list[int]] = {}
+    for i, v in enumerate(labels):
+        by_class.setdefault(v, []).append(i)
+    val: list[int] = []
+    for label in sorted_labels(by_class):
+        idx = np.array(by_class[label])
+        k = min(int(round(fraction * len(idx))), len(idx) - 1)
+        if k > 0:
+            val.extend(rng.permutation(idx)[:k].tolist())
+    chosen = set(val)
+    return [i for i in range(len(labels)) if i not in chosen], sorted(val)
+
+
+class SequenceClassifier:
+    """Sequence classification: (bi)LSTM over token embeddings or numeric features, pooled, and a
+    linear head trained with (optionally class-weighted) cross-entropy.
+
+    Args:
+        tokenizer: "word", "char" or "bpe" for texts (see :mod:`lstmkit.data.tokenizers`), or
+            ``None`` for numeric sequences (arrays ``(T_i, F)``).
+        tokenizer_options: passed to the tokenizer (``lowercase``, ``min_freq``, ``max_size``;
+            ``vocab_size`` for BPE).
+        embed_size: embedding size (default 100, or the dimension of ``vectors``).
+        hidden_size, num_layers, bidirectional: the LSTM.
+        pooling: "last" (final states: forward final + backward final when bidirectional),
+            "mean", "max" or "attention" (additive attention over the outputs); padding is
+            ignored exactly by all four.
+        dropout: on the embeddings, between stacked layers and before the head.
+        class_weights: None, "balanced" (``n / (n_classes * count)`` per class, from the training
+            labels) or a dict label -> weight (missing labels weigh 1).
+        vectors: path of a word2vec/GloVe *text* file to initialise the embeddings of the word or
+            char vocabulary (tokens not in the file start random).
+        freeze_embeddings: keep the embeddings fixed during training (with ``vectors``).
+        max_length: keep at most this many tokens (or steps) per example; None keeps all.
+        val_size: fraction of the training examples held out for early stopping when no
+            validation data is given (stratified; 0 = none).
+        seed: the default seed of :meth:`fit` (a ``seed=`` training option overrides it).
+        **lstm_options: passed to :class:`lstmkit.nn.LSTM` (``impl``, ``layer_norm``,
+            ``peephole``, ``recurrent_dropout``, ``zoneout``, ``init``, ...).
+    """
+
+    def __init__(
+        self,
+        tokenizer: str | None = "word",
+        *,
+        tokenizer_options: dict[str, Any] | None = None,
+        embed_size: int | None = None,
+        hidden_size: int = 128,
+        num_layers: int = 1,
+        bidirectional: bool = True,
+        pooling: str = "last",
+        dropout: float = 0.0,
+        class_weights: None | str | dict[Any, float] = None,
+        vectors: str | os.PathLike[str] | None = None,
+        freeze_embeddings: bool = False,
+        max_length: int | None = None,
+        val_size: float = 0.1,
+        seed: int = 0,
+        **lstm_options: Any,
+    ) -> None:
+        if tokenizer is not None and tokenizer not in TOKENIZER_KINDS:
+            raise ConfigError(
+                f"tokenizer must be one of {', '.join(map(repr, TOKENIZER_KINDS))} or None "
+                f"(numeric sequences), got {tokenizer!r}"
+            )
+        self.tokenizer_kind = tokenizer
+        self.tokenizer_options = dict(tokenizer_options or {})
+        if tokenizer is not None:
+            make_tokenizer(tokenizer, **self.tokenizer_options)  # check the options now
+        elif self.tokenizer_options:
+            raise ConfigError("tokenizer_options need a tokenizer; numeric inputs have none")
+        self.embed_size = None if embed_size is None else positive_int("embed_size", embed_size)
+        self.hidden_size = positive_int("hidden_size", hidden_size)
+        self.num_layers = positive_int("num_layers", num_layers)
+        self.bidirectional = bool(bidirectional)
+        if pooling not in POOLINGS:
+            raise ConfigError(
+                f"pooling must be one of {', '.join(map(repr, POOLINGS))}, got {pooling!r}"
+            )
+        self.pooling = pooling
+        if (
+            isinstance(dropout, bool)
+            or not isinstance(dropout, int | float)
+            or not 0 <= dropout < 1
+        ):
+            raise ConfigError(f"dropout must be a number in [0, 1), got {dropout!r}")
+        self.dropout = float(dropout)
+        self.class_weights = _check_class_weights(class_weights)
+        if vectors is not None:
+            if tokenizer not in ("word", "char"):
+                raise ConfigError(
+                    f"vectors initialise a word or char vocabulary; tokenizer={tokenizer!r} "
+                    "has none to match them against"
+                )
+            if not Path(vectors).is_file():
+                raise DataError(f"vectors file {vectors} does not exist")
+        self.vectors = None if vectors is None else str(vectors)
+        self.freeze_embeddings = bool(freeze_embeddings)
+        if self.freeze_embeddings and tokenizer is None:
+            raise ConfigError(
+                "freeze_embeddings needs a tokenizer: numeric inputs have no embedding"
+            )
+        self.max_length = None if max_length is None else positive_int("max_length", max_length)
+        if isinstance(val_size, bool) or not isinstance(val_size, int | float):
+            raise ConfigError(f"val_size must be a fraction in [0, 1), got {val_size!r}")
+        if not 0 <= val_size < 1:
+            raise ConfigError(f"val_size must be a fraction in [0, 1), got {val_size!r}")
+        self.val_size = float(val_size)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ConfigError(f"seed must be an int, got {seed!r}")
+        self.seed = seed
+        unknown = sorted(set(lstm_options) - set(_LSTM_OPTIONS))
+        if unknown:
+            raise ConfigError(
+                f"unknown option(s) {', '.join(unknown)}; the LSTM options are "
+                f"{', '.join(_LSTM_OPTIONS)}"
+            )
+        LSTM(1, self.hidden_size, **lstm_options)  # check the options now, not after reading data
+        self.lstm_options = dict(lstm_options)
+        # Set by fit (or load):
+        self.net: ClassifierNet | None = None
+        self.tokenizer: Tokenizer | None = None
+        self.scaler: StandardScaler | None = None
+        self.classes: list[Any] | None = None
+        self.n_features: int | None = None
+        self.columns: dict[str, Any] | None = None
+        self.history: History | None = None
+        self.fit_result: FitResult | None = None
+        self.vectors_found: int | None = None
+
+    # --- configuration ----------------------------------------------------------------------
+
+    def get_config(self) -> dict[str, Any]:
+        """Everything the constructor needs (``embed_size`` as fitted)."""
+        return {
+            "tokenizer": self.tokenizer_kind,
+            "tokenizer_options": dict(self.tokenizer_options),
+            "embed_size": self.embed_size,
+            "hidden_size": self.hidden_size,
+            "num_layers": self.num_layers,
+            "bidirectional": self.bidirectional,
+            "pooling": self.pooling,
+            "dropout": self.dropout,
+            "class_weights": None
+            if self.class_weights is None or self.class_weights == "balanced"
+            else [[k, v] for k, v in self.class_weights.items()],  # keys may be non-strings
+            "vectors": self.vectors,
+            "freeze_embeddings": self.freeze_embeddings,
+            "max_length": self.max_length,
+            "val_size": self.val_size,
+            "seed": self.seed,
+            "lstm_options": dict(self.lstm_options),
+        }
+
+    def __repr__(self) -> str:
+        state = f"{len(self.classes)} classes" if self.classes else "not fitted"
+        return (
+            f"SequenceClassifier(tokenizer={self.tokenizer_kind!r}, pooling={self.pooling!r}, "
+            f"hidden_size={self.hidden_size}, bidirectional={self.bidirectional}, {state})"
+        )
+
+    @property
+    def numeric(self) -> bool:
+        return self.tokenizer_kind is None
+
+    def _require_fitted(self, what: str) -> None:
+        if self.net is None or self.classes is None:
+            raise ConfigError(
+                f"SequenceClassifier.{what} needs a trained model: call fit() or load() first"
+            )
+
+    # --- inputs -----------------------------------------------------------------------------
+
+    def _check_inputs(self, inputs: Any, what: str) -> list[Any]:
+        if isinstance(inputs, str | bytes):
+            raise DataError(f"{what}: expected a list of texts, got a single string")
+        if isinstance(inputs, pd.Series):
+            inputs = inputs.tolist()
+        try:
+            items = list(inputs)
+        except TypeError:
+            raise DataError(
+                f"{what}: expected a list of {'arrays' if self.numeric else 'texts'}, got a "
+                f"{type(inputs).__name__}"
+            ) from None
+        if not items:
+            raise DataError(f"{what}: there are no examples (empty input)")
+        if self.numeric:
+            return [self._check_array(x, i, what) for i, x in enumerate(items)]
+        for i, text in enumerate(items):
+            if not isinstance(text, str):
+                raise DataError(
+                    f"{what}: example {i} is a {type(text).__name__}, expected a string"
+                )
+        return items
+
+    def _check_array(self, x: Any, i: int, what: str) -> np.ndarray:
+        try:
+            arr = np.asarray(x.detach().cpu() if isinstance(x, Tensor) else x, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise DataError(f"{what}: sequence {i} is not numeric") from None
+        if arr.ndim == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
+            raise DataError(
+                f"{what}: sequence {i} must have shape (T, F) with T, F >= 1, got {arr.shape}"
+            )
+        if not np.isfinite(arr).all():
+            raise DataError(f"{what}: sequence {i} holds NaN or infinite values")
+        if self.n_features is not None and arr.shape[1] != self.n_features:
+            raise DataError(
+                f"{what}: sequence {i} has {arr.shape[1]} features, expected {self.n_features}"
+            )
+        return arr
+
+    def _encode(self, items: list[Any]) -> list[Any]:
+        """Token id lists (texts) or scaled float32 tensors ``(T, F)`` (numeric), truncated."""
+        cut = self.max_length
+        if self.numeric:
+            assert self.scaler is not None
+            return [
+                torch.as_tensor(self.scaler.transform(x[:cut] if cut else x), dtype=torch.float32)
+                for x in items
+            ]
+        assert self.tokenizer is not None
+        unk = self.tokenizer.unk_id
+        out = []
+        for text in items:
+            ids = self.tokenizer.encode(text)
+            out.append((ids[:cut] if cut else ids) or [unk])  # an empty text is one <unk>
+        return out
+
+    def _loader(
+        self, encoded: list[Any], targets: list[int], batch_size: int, shuffle: bool, seed: int
+    ) -> DataLoader:
+        lengths = [len(x) for x in encoded]
+        sampler = BucketBatchSampler(lengths, batch_size, shuffle=shuffle, seed=seed)
+        if self.numeric:
+            pairs = list(zip(encoded, targets, strict=True))
+            return DataLoader(pairs, batch_sampler=sampler, collate_fn=collate_padded)
+        dataset = TokenDataset(encoded, targets)
+        return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate_tokens(0))
+
+    # --- training ---------------------------------------------------------------------------
+
+    def fit(
+        self,
+        inputs: Any,
+        labels: Any,
+        val: tuple[Any, Any] | None = None,
+        *,
+        config: TrainConfig | None = None,
+        **train_options: Any,
+    ) -> SequenceClassifier:
+        """Train on ``inputs`` (texts, or numeric arrays ``(T_i, F)``) and their ``labels``.
+
+        ``val``: ``(inputs, labels)`` for early stopping; by default ``val_size`` of the training
+        examples are held out. Training options are a :class:`~lstmkit.train.TrainConfig` and/or
+        its fields as keywords (``max_epochs``, ``lr``, ``batch_size``, ``patience``, ``seed``,
+        ``run_dir``, ...). Returns ``self``.
+        """
+        base = config or TrainConfig(seed=self.seed)
+        train_config = base.replace(**train_options) if train_options else base
+        seed = train_config.seed
+        self.n_features = None  # a refit may change the inputs
+        self.columns = None  # fit_frame sets them after fitting
+        items = self._check_inputs(inputs, "training data")
+        targets = _check_labels(labels, len(items), "training data")
+        if val is not None:
+            if not isinstance(val, tuple | list) or len(val) != 2:
+                raise ConfigError("val must be a pair (inputs, labels)")
+            val_items = self._check_inputs(val[0], "validation data")
+            val_targets = _check_labels(val[1], len(val_items), "validation data")
+        elif self.val_size > 0 and len(items) >= 10:
+            train_idx, val_idx = _stratified_holdout(targets, self.val_size, seed)
+            val_items = [items[i] for i in val_idx]
+            val_targets = [targets[i] for i in val_idx]
+            items = [items[i] for i in train_idx]
+            targets = [targets[i] for i in train_idx]
+        else:
+            val_items, val_targets = [], []
+        classes = sorted_labels(targets)
+        if len(classes) < 2:
+            raise DataError(
+                f"training data: a classifier needs at least 2 classes, the labels hold only "
+                f"{classes!r}"
+            )
+        unseen = sorted_labels(set(val_targets) - set(classes))
+        if unseen:
+            raise DataError(
+                f"validation labels {unseen!r} do not occur in the training labels {classes!r}"
+            )
+        weights = self._class_weight_tensor(targets, classes)
+
+        # Preprocessing, fitted on the training examples only.
+        self.tokenizer, self.scaler = None, None
+        if self.numeric:
+            if len({x.shape[1] for x in items}) != 1:
+                raise DataError(
+                    "training data: every sequence must have the same number of features, got "
+                    f"{sorted({x.shape[1] for x in items})}"
+                )
+            self.n_features = int(items[0].shape[1])
+            for i, x in enumerate(val_items):
+                self._check_array(x, i, "validation data")
+            self.scaler = StandardScaler().fit(np.concatenate(items))
+        else:
+            self.tokenizer = make_tokenizer(self.tokenizer_kind, **self.tokenizer_options)  # type: ignore[arg-type]
+            self.tokenizer.fit(items)
+        self.classes = classes
+        index = {label: k for k, label in enumerate(classes)}
+        train_x, val_x = self._encode(items), self._encode(val_items)
+
+        seed_everything(seed)
+        self.net = self._build_net(seed, with_vectors=True)
+        bs = train_config.batch_size
+        train_loader = self._loader(train_x, [index[v] for v in targets], bs, True, seed)
+        val_loader = (
+            self._loader(val_x, [index[v] for v in val_targets], bs, False, seed) if val_x else None
+        )
+
+        def loss_fn(model: ClassifierNet, batch: tuple[Tensor, Tensor, Tensor]) -> Tensor:
+            x, lengths, y = batch
+            logits = model(x, lengths).float()  # fp32 under autocast
+            w = weights.to(logits.device) if weights is not None else None
+            return torch.nn.functional.cross_entropy(logits, y.to(logits.device), weight=w)
+
+        log.info(
+            "training a %s classifier on %d examples (%d for validation), %d classes",
+            self.pooling,
+            len(train_x),
+            len(val_x),
+            len(classes),
+        )
+        self.fit_result = fit(self.net, loss_fn, train_loader, val_loader, train_config)
+        self.history = self.fit_result.history
+        self.net.eval()
+        return self
+
+    def _class_weight_tensor(self, targets: list[Any], classes: list[Any]) -> Tensor | None:
+        if self.class_weights is None:
+            return None
+        if self.class_weights == "balanced":
+            counts = np.array([targets.count(c) for c in classes], dtype=np.float64)
+            values = len(targets) / (len(classes) * counts)
+        else:
+            extra = sorted_labels(set(self.class_weights) - set(classes))
+            if extra:
+                raise DataError(
+                    f"class_weights name label(s) {extra!r} that are not in the training labels "
+                    f"{classes!r}"
+                )
+            values = np.array([float(self.class_weights.get(c, 1.0)) for c in classes])
+        return torch.tensor(values, dtype=torch.float32)
+
+    def _build_net(self, seed: int = 0, *, with_vectors: bool = False) -> ClassifierNet:
+        """A new net for the fitted preprocessing; ``with_vectors`` initialises the embeddings
+        from the vectors file (training; a loaded model gets its saved weights instead)."""
+        assert self.classes is not None
+        embedding = None
+        if with_vectors and not self.numeric and self.vectors is not None:
+            embedding = self._read_vectors(seed)
+            self.embed_size = int(embedding.shape[1])
+        net = ClassifierNet(
+            n_classes=len(self.classes),
+            vocab_size=None if self.numeric else self.tokenizer.vocab_size,  # type: ignore[union-attr]
+            embed_size=self.embed_size or 100,
+            n_features=self.n_features if self.numeric else None,
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            bidirectional=self.bidirectional,
+            pooling=self.pooling,
+            dropout=self.dropout,
+            lstm_options=self.lstm_options,
+        )
+        if not self.numeric and self.embed_size is None:
+            self.embed_size = 100
+        if embedding is not None:
+            assert net.embedding is not None
+            with torch.no_grad():
+                net.embedding.weight.copy_(embedding)
+        if net.embedding is not None and self.freeze_embeddings:
+            net.embedding.weight.requires_grad_(False)
+        return net
+
+    def _read_vectors(self, seed: int) -> Tensor:
+        from lstmkit.data.vectors import read_vectors
+
+        assert self.tokenizer is not None and self.vectors is not None
+        vocab = self.tokenizer.vocab  # type: ignore[attr-defined]
+        matrix, found = read_vectors(
+            self.vectors,
+            vocab,
+            dim=self.embed_size,
+            seed=seed,
+            lowercase=bool(getattr(self.tokenizer, "lowercase", False)),
+        )
+        self.vectors_found = found
+        log.info(
+            "vectors from %s: %d of %d vocabulary tokens found", self.vectors, found, len(vocab)
+        )
+        return matrix
+
+    # --- prediction -------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def _logits(self, encoded: list[Any], batch_size: int = 256) -> Tensor:
+        """Logits ``(N, C)`` in input order; batches are cut in length order (little padding)."""
+        assert self.net is not None
+        self.net.eval()
+        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+        out = torch.empty(len(encoded), len(self.classes or ()))
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            if self.numeric:
+                x, lengths = pad_sequences([encoded[i] for i in rows])
+            else:
+                x, lengths = pad_ids([encoded[i] for i in rows])
+            out[torch.tensor(rows)] = self.net(x, lengths).float()
+        return out
+
+    def predict_proba(self, inputs: Any, *, batch_size: int = 256) -> np.ndarray:
+        """Class probabilities ``(N, n_classes)`` (float64), columns in :attr:`classes` order."""
+        self._require_fitted("predict_proba")
+        items = self._check_inputs(inputs, "predict")
+        logits = self._logits(self._encode(items), positive_int("batch_size", batch_size))
+        return torch.softmax(logits.double(), dim=1).numpy()
+
+    def predict(self, inputs: Any, *, batch_size: int = 256) -> list[Any]:
+        """The most probable label of each input."""
+        self._require_fitted("predict")
+        proba = self.predict_proba(inputs, batch_size=batch_size)
+        return [self.classes[k] for k in proba.argmax(axis=1)]  # type: ignore[index]
+
+    @torch.no_grad()
+    def attention_weights(self, inputs: Any) -> list[np.ndarray]:
+        """Attention weights over each input's tokens (steps), one array per input
+        (``pooling="attention"`` only); token ``k`` of text ``i`` is
+        ``tokenizer.tokenize(text)[k]`` (within ``max_length``)."""
+        self._require_fitted("attention_weights")
+        if self.pooling != "attention":
+            raise ConfigError(f"attention weights need pooling='attention', not {self.pooling!r}")
+        encoded = self._encode(self._check_inputs(inputs, "attention_weights"))
+        assert self.net is not None
+        self.net.eval()
+        out = []
+        for seq in encoded:
+            if self.numeric:
+                x, lengths = pad_sequences([seq])
+            else:
+                x, lengths = pad_ids([seq])
+            out.append(self.net.attention_weights(x, lengths)[0].double().numpy())
+        return out
+
+    # --- evaluation -------------------------------------------------------------------------
+
+    def evaluate(self, inputs: Any, labels: Any) -> dict[str, Any]:
+        """Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix
+        (rows true, columns predicted) of the model on ``inputs``; see
+        :func:`lstmkit.tasks.classification_metrics.classification_report`. Labels never seen in
+        training are kept (as classes the model cannot predict) and logged."""
+        self._require_fitted("evaluate")
+        items = self._check_inputs(inputs, "evaluate")
+        truth = _check_labels(labels, len(items), "evaluate")
+        unseen = sorted_labels(set(truth) - set(self.classes))  # type: ignore[arg-type]
+        if unseen:
+            log.warning(
+                "labels %s were not in the training data; the model never predicts them", unseen
+            )
+        predicted = self.predict(items)
+        return classification_report(truth, predicted, [*self.classes, *unseen])  # type: ignore[misc]
+
+    # --- tables -----------------------------------------------------------------------------
+
+    def fit_frame(
+        self,
+        data: Any,
+        text_col: str,
+        label_col: str,
+        split_col: str | None = None,
+        *,
+        config: TrainConfig | None = None,
+        **train_options: Any,
+    ) -> SequenceClassifier:
+        """Train from a table (a DataFrame, or a CSV/TSV/Parquet path, or ``bundled:NAME``).
+
+        With ``split_col``, rows whose split is "train" train the model, rows with "val" (or
+        "valid", "validation", "dev") are the validation data and all other rows (e.g. "test")
+        are left out; without it every row trains (``val_size`` are held out).
+        """
+        if self.numeric:
+            raise ConfigError("fit_frame reads texts; numeric sequences go to fit() as arrays")
+        frame = read_frame(data, {"text": text_col, "label": label_col, "split": split_col})
+        val = None
+        if split_col is not None:
+            train_rows = split_rows(frame, split_col, ("train",))
+            val_rows = frame.index[
+                frame[split_col].astype(str).str.strip().str.lower().isin(VAL_SPLITS)
+            ]
+            if len(val_rows):
+                part = frame.loc[val_rows]
+                val = (column_texts(part, text_col), column_labels(part, label_col))
+            frame = frame.loc[train_rows]
+        self.fit(
+            column_texts(frame, text_col),
+            column_labels(frame, label_col),
+            val,
+            config=config,
+            **train_options,
+        )
+        self.columns = {"text_col": text_col, "label_col": label_col, "split_col": split_col}
+        return self
+
+    def _frame_columns(self, text_col: str | None, label_col: str | None) -> tuple[str, str | None]:
+        cols = self.columns or {}
+        text_col = text_col or cols.get("text_col")
+        if text_col is None:
+            raise ConfigError(
+                "name the text column (text_col): this model was not fitted on a table"
+            )
+        return text_col, label_col or cols.get("label_col")
+
+    def evaluate_frame(
+        self,
+        data: Any,
+        *,
+        text_col: str | None = None,
+        label_col: str | None = None,
+        split: str | None = None,
+        split_col: str | None = None,
+    ) -> dict[str, Any]:
+        """:meth:`evaluate` on a table's rows (those whose ``split_col`` is ``split`` if given).
+        Column names default to those the model was fitted with."""
+        self._require_fitted("evaluate_frame")
+        frame = self.select_rows(
+            data, text_col=text_col, label_col=label_col, split=split, split_col=split_col
+        )
+        text_col, label_col = self._frame_columns(text_col, label_col)
+        return self.evaluate(column_texts(frame, text_col), column_labels(frame, label_col))  # type: ignore[arg-type]
+
+    def select_rows(
+        self,
+        data: Any,
+        *,
+        text_col: str | None = None,
+        label_col: str | None = None,
+        split: str | None = None,
+        split_col: str | None = None,
+        need_labels: bool = True,
+    ) -> pd.DataFrame:
+        """The rows of a table to score: all, or those whose ``split_col`` (default: the model's)
+        is ``split``. Checks that the text (and label) columns exist."""
+        text_col, label_col = self._frame_columns(text_col, label_col)
+        if need_labels and label_col is None:
+            raise ConfigError(
+                "name the label column (label_col): this model was not fitted on a table"
+            )
+        needed = {"text": text_col, "label": label_col if need_labels else None}
+        if split is not None:
+            split_col = split_col or (self.columns or {}).get("split_col")
+            if split_col is None:
+                raise ConfigError(
+                    f"split={split!r} needs a split column (split_col): this model was not "
+                    "fitted with one"
+                )
+            needed["split"] = split_col
+        frame = read_frame(data, needed)
+        if split is not None:
+            frame = frame.loc[split_rows(frame, split_col, (split.lower(),))]  # type: ignore[arg-type]
+        return frame
+
+    def predict_frame(
+        self, data: Any, *, text_col: str | None = None, proba: bool = True
+    ) -> pd.DataFrame:
+        """The table with a ``prediction`` column (and ``p_<label>`` probability columns)."""
+        self._require_fitted("predict_frame")
+        text_col, _ = self._frame_columns(text_col, None)
+        frame = read_frame(data, {"text": text_col})
+        probabilities = self.predict_proba(column_texts(frame, text_col))
+        out = frame.copy()
+        out["prediction"] = [self.classes[k] for k in probabilities.argmax(axis=1)]  # type: ignore[index]
+        if proba:
+            for k, label in enumerate(self.classes):  # type: ignore[arg-type]
+                out[f"p_{label}"] = probabilities[:, k]
+        return out
+
+    # --- saving -----------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save to directory ``path`` (config.json, weights.safetensors, state.json), atomically.
+        The tokenizer, the label list and the numeric scaler are JSON in state.json."""
+        self._require_fitted("save")
+        assert self.net is not None
+        state = {
+            "classes": list(self.classes),  # type: ignore[arg-type]
+            "tokenizer": self.tokenizer.to_dict() if self.tokenizer is not None else None,
+            "scaler": self.scaler.to_dict() if self.scaler is not None else None,
+            "columns": self.columns,
+            "history": self.history.to_dict() if self.history else None,
+        }
+        config = {**self.get_config(), "n_features": self.n_features}
+        return persistence.save_model_dir(
+            path,
+            task=TASK,
+            config=persistence.json_safe(config),
+            tensors=self.net.state_dict(),
+            state=persistence.json_safe(state),
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> SequenceClassifier:
+        """Load a model saved by :meth:`save` (on the CPU; no pickles are read)."""
+        from lstmkit.data import scaler_from_dict
+
+        config, tensors, state = persistence.load_model_dir(path, task=TASK)
+        with persistence.config_errors(path):
+            weights = config["class_weights"]
+            model = cls(
+                config["tokenizer"],
+                tokenizer_options=config["tokenizer_options"],
+                embed_size=config["embed_size"],
+                hidden_size=config["hidden_size"],
+                num_layers=config["num_layers"],
+                bidirectional=config["bidirectional"],
+                pooling=config["pooling"],
+                dropout=config["dropout"],
+                class_weights=None if weights is None else {k: v for k, v in weights},
+                max_length=config["max_length"],
+                val_size=config["val_size"],
+                seed=config["seed"],
+                **dict(config.get("lstm_options") or {}),
+            )
+            model.vectors = config.get("vectors")  # for the record; the weights hold them
+            model.freeze_embeddings = bool(config.get("freeze_embeddings"))
+            model.n_features = config["n_features"]
+            classes = list(state["classes"])
+            if len(classes) < 2:
+                raise ValueError(f"the saved label list {classes!r} has fewer than 2 classes")
+            model.classes = classes
+            if model.numeric:
+                model.scaler = scaler_from_dict(state["scaler"])  # type: ignore[assignment]
+            else:
+                model.tokenizer = tokenizer_from_dict(state["tokenizer"])
+            model.columns = state.get("columns")
+            model.history = History.from_dict(state["history"]) if state.get("history") else None
+            model.net = model._build_net()
+        persistence.load_weights(model.net, tensors, path)
+        model.net.eval()
+        return model
+
+
+# --- table helpers --------------------------------------------------------------------------
+
+
+def read_frame(data: Any, columns: dict[str, str | None]) -> pd.DataFrame:
+    """A DataFrame from a DataFrame, a CSV/TSV/Parquet path or ``bundled:NAME``; DataError if it
+    has no rows or lacks one of ``columns`` (role -> name: the error names the role and the
+    column, and lists the columns the table has)."""
+    if isinstance(data, pd.DataFrame):
+        frame, where = data, "the table"
+    else:
+        path = resolve_path(data)
+        frame, where = read_text_table(path), str(path)
+    for role, name in columns.items():
+        if name is not None and name not in frame.columns:
+            raise DataError(
+                f"{role} column {name!r} not found in {where}; the columns are "
+                f"{list(frame.columns)}"
+            )
+    if len(frame) == 0:
+        raise DataError(f"{where} has no rows: there is nothing to classify")
+    return frame
+
+
+def read_text_table(path: Path) -> pd.DataFrame:
+    """A CSV/TSV file read with every column as text and no NA guessing (a review reading "NA"
+    or "null" stays text; an empty cell is ""), or a Parquet file as stored."""
+    from lstmkit.data.fileio import CSV_SUFFIXES, read_file, sniff_delimiter
+
+    if path.suffix.lower() not in CSV_SUFFIXES or not path.is_file():
+        return read_file(path)  # Parquet, or the reader's error for a missing/odd file
+    sep = sniff_delimiter(path)
+    try:
+        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path} is empty: no header and no rows") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as err:
+        raise DataError(
+            f"could not read {path} as CSV (delimiter {sep!r}): {type(err).__name__}: {err}"
+        ) from None
+
+
+def resolve_path(arg: Any) -> Path:
+    """A path, with ``bundled:NAME`` resolved to a bundled dataset."""
+    from lstmkit.data.datasets import resolve_data_path
+
+    return resolve_data_path(arg)
+
+
+def split_rows(frame: pd.DataFrame, split_col: str, names: Sequence[str]) -> pd.Index:
+    """Index of the rows whose split (trimmed, lower-cased) is one of ``names``; DataError listing
+    the splits present when there are none."""
+    values = frame[split_col].astype(str).str.strip().str.lower()
+    rows = frame.index[values.isin(list(names))]
+    if len(rows) == 0:
+        raise DataError(
+            f"no rows with {split_col!r} in {list(names)}; the splits present are "
+            f"{sorted(values.unique().tolist())}"
+        )
+    return rows
+
+
+def _first_row(frame: pd.DataFrame, missing: np.ndarray) -> str:
+    """Where the first flagged row is: its data row in the file (a file's frame has a 0-based
+    RangeIndex, kept through row selection), else its position."""
+    pos = int(np.flatnonzero(missing)[0])
+    label = frame.index[pos]
+    if isinstance(label, int | np.integer):
+        return describe_row(int(label) + 1)
+    return f"row {pos + 1} of the selected rows"
+
+
+def column_texts(frame: pd.DataFrame, text_col: str) -> list[str]:
+    """The texts of a column; DataError naming the first missing one."""
+    values = frame[text_col]
+    missing = values.isna().to_numpy()
+    if missing.any():
+        raise DataError(
+            f"text column {text_col!r} has {int(missing.sum())} missing value(s), the first in "
+            f"{_first_row(frame, missing)}"
+        )
+    return values.astype(str).tolist()
+
+
+def column_labels(frame: pd.DataFrame, label_col: str) -> list[Any]:
+    """The labels of a column as plain Python values; DataError naming the first missing one."""
+    values = frame[label_col]
+    missing = (values.isna() | (values.astype(str).str.strip() == "")).to_numpy()
+    if missing.any():
+        raise DataError(
+            f"label column {label_col!r} has {int(missing.sum())} missing value(s), the first in "
+            f"{_first_row(frame, missing)}"
+        )
+    return values.tolist()
+
+
+__all__ = [
+    "SequenceClassifier",
+    "column_labels",
+    "column_texts",
+    "read_frame",
+    "read_text_table",
+    "resolve_path",
+    "split_rows",
+]

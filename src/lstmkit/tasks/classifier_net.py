@@ -1,0 +1,157 @@
+"""The network behind :class:`~lstmkit.tasks.SequenceClassifier`: embedding (or numeric
+features), a (bi)LSTM run with the true lengths, masked pooling over time, a linear head.
+
+Padding costs nothing and changes nothing: the LSTM gets ``lengths`` (its engines skip the padded
+steps, and the backward direction starts at each sequence's own last token), and every pooling
+ignores the padded positions exactly, so appending padding leaves the logits unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from lstmkit.errors import ConfigError
+from lstmkit.nn import LSTM
+
+POOLINGS = ("last", "mean", "max", "attention")
+
+
+def length_mask(lengths: Tensor, steps: int) -> Tensor:
+    """``(B, T)`` bool, True at the real (non-padding) positions."""
+    return torch.arange(steps, device=lengths.device)[None, :] < lengths[:, None]
+
+
+def masked_mean(h: Tensor, mask: Tensor) -> Tensor:
+    """Mean over the real steps: ``h (B, T, D)``, ``mask (B, T)`` -> ``(B, D)``."""
+    weights = mask.to(h.dtype).unsqueeze(-1)  # (B, T, 1)
+    return (h * weights).sum(1) / weights.sum(1).clamp_min(1.0)
+
+
+def masked_max(h: Tensor, mask: Tensor) -> Tensor:
+    """Maximum over the real steps (padding never wins): ``(B, T, D)`` -> ``(B, D)``."""
+    return h.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(1)
+
+
+class AttentionPooling(nn.Module):
+    """Additive self-attention pooling (Bahdanau-style scores against a learned query):
+    ``e_t = v · tanh(W h_t + b)``, ``a = softmax(e)`` over the real steps, ``out = Σ a_t h_t``.
+    """
+
+    def __init__(self, size: int, attention_size: int | None = None) -> None:
+        super().__init__()
+        attention_size = attention_size or size
+        self.proj = nn.Linear(size, attention_size)
+        self.score = nn.Linear(attention_size, 1, bias=False)
+
+    def weights(self, h: Tensor, mask: Tensor) -> Tensor:
+        """Attention weights ``(B, T)``, exactly 0 at padding."""
+        e = self.score(torch.tanh(self.proj(h))).squeeze(-1)  # (B, T)
+        return torch.softmax(e.masked_fill(~mask, float("-inf")), dim=1)
+
+    def forward(self, h: Tensor, mask: Tensor) -> Tensor:
+        return torch.einsum("bt,btd->bd", self.weights(h, mask), h)
+
+
+class ClassifierNet(nn.Module):
+    """``(inputs, lengths) -> logits (B, n_classes)``.
+
+    Args:
+        n_classes: output classes.
+        vocab_size: token inputs ``(B, T)`` int64 through an embedding of ``embed_size``
+            (row 0, the padding id, is zeros); ``None`` for numeric inputs ``(B, T, n_features)``.
+        n_features: input features per step for numeric inputs.
+        pooling: "last" (final state; forward final + backward final when bidirectional),
+            "mean", "max" or "attention" over the outputs of the last layer.
+        dropout: on the embeddings / inputs, between stacked layers and before the head.
+        lstm_options: passed to :class:`lstmkit.nn.LSTM` (``impl``, ``layer_norm``, ...).
+    """
+
+    def __init__(
+        self,
+        *,
+        n_classes: int,
+        vocab_size: int | None = None,
+        embed_size: int = 100,
+        n_features: int | None = None,
+        hidden_size: int = 128,
+        num_layers: int = 1,
+        bidirectional: bool = True,
+        pooling: str = "last",
+        dropout: float = 0.0,
+        lstm_options: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        if pooling not in POOLINGS:
+            raise ConfigError(
+                f"pooling must be one of {', '.join(map(repr, POOLINGS))}, got {pooling!r}"
+            )
+        if (vocab_size is None) == (n_features is None):
+            raise ConfigError("ClassifierNet needs exactly one of vocab_size and n_features")
+        self.pooling = pooling
+        self.bidirectional = bool(bidirectional)
+        self.embedding = (
+            nn.Embedding(vocab_size, embed_size, padding_idx=0) if vocab_size is not None else None
+        )
+        input_size = embed_size if vocab_size is not None else int(n_features)  # type: ignore[arg-type]
+        self.input_dropout = nn.Dropout(dropout)
+        self.lstm = LSTM(
+            input_size,
+            hidden_size,
+            num_layers=num_layers,
+            batch_first=True,
+            bidirectional=self.bidirectional,
+            dropout=dropout if num_layers > 1 else 0.0,
+            **(lstm_options or {}),
+        )
+        out_size = self.lstm.output_size * (2 if self.bidirectional else 1)
+        self.attention = AttentionPooling(out_size) if pooling == "attention" else None
+        self.head_dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(out_size, n_classes)
+
+    def encode(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor]]:
+        """The last layer's outputs ``(B, T, D)``, the mask ``(B, T)`` and the final state."""
+        if self.embedding is not None:
+            x = self.embedding(x)  # (B, T, E)
+        x = self.input_dropout(x)
+        out, (h_n, c_n) = self.lstm(x, lengths=lengths)  # out: (B, T, D)
+        return out, length_mask(lengths.to(out.device), out.shape[1]), (h_n, c_n)
+
+    def pool(self, out: Tensor, mask: Tensor, h_n: Tensor) -> Tensor:
+        if self.pooling == "last":
+            # h_n is (layers * directions, B, H); the last layer's forward state was taken at each
+            # sequence's own last step and its backward state at step 0 after reading it all.
+            if self.bidirectional:
+                return torch.cat([h_n[-2], h_n[-1]], dim=-1)
+            return h_n[-1]
+        if self.pooling == "mean":
+            return masked_mean(out, mask)
+        if self.pooling == "max":
+            return masked_max(out, mask)
+        assert self.attention is not None
+        return self.attention(out, mask)
+
+    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
+        out, mask, (h_n, _) = self.encode(x, lengths)
+        pooled = self.pool(out, mask, h_n)
+        return self.head(self.head_dropout(pooled))
+
+    @torch.no_grad()
+    def attention_weights(self, x: Tensor, lengths: Tensor) -> Tensor:
+        """``(B, T)`` attention weights (attention pooling only)."""
+        if self.attention is None:
+            raise ConfigError(f"attention weights need pooling='attention', not {self.pooling!r}")
+        out, mask, _ = self.encode(x, lengths)
+        return self.attention.weights(out, mask)
+
+
+__all__ = [
+    "POOLINGS",
+    "AttentionPooling",
+    "ClassifierNet",
+    "length_mask",
+    "masked_max",
+    "masked_mean",
+]
