@@ -1,0 +1,404 @@
+"""``lstmkit text train|generate|evaluate``: LSTM language models over characters, words or BPE.
+
+``train`` reads a UTF-8 text file (or ``bundled:char_text``), trains a
+:class:`~lstmkit.tasks.LanguageModel` with the end of the text held out, prints the held-out loss,
+perplexity and bits per character beside a unigram-frequency baseline, and writes under
+``--out DIR``::
+
+    DIR/model/         the saved model (config.json, weights.safetensors, state.json)
+    DIR/metrics.json   the held-out scores, the baseline, training time and characters/second
+    DIR/loss.png       training and validation loss per epoch
+    DIR/run/           Lightning's CSV logs and checkpoints
+
+``generate`` continues a prompt with a saved model; ``evaluate`` scores a text file with one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from lstmkit._files import atomic_write
+from lstmkit.cli.forecast import _positive, add_threads_option, apply_threads, print_paths
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
+def _corpus(arg: str, what: str) -> str:
+    from lstmkit.data.datasets import resolve_data_path
+    from lstmkit.tasks.language_model import read_text
+
+    return read_text(resolve_data_path(arg), what)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "text",
+        help="train, sample from and evaluate LSTM language models",
+        description="Language models over characters, words or BPE subwords (AWD-LSTM style).",
+    )
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    train = verbs.add_parser(
+        "train",
+        help="train a language model on a text file and save it",
+        description="Train a language model with truncated BPTT; hold out the end of the text; "
+        "print held-out loss, perplexity and bits per character beside a unigram baseline.",
+    )
+    train.add_argument(
+        "--corpus",
+        required=True,
+        metavar="FILE",
+        help="UTF-8 text file, or bundled:NAME (e.g. bundled:char_text)",
+    )
+    train.add_argument(
+        "--val-corpus",
+        default=None,
+        metavar="FILE",
+        help="held-out text (default: the last --val-fraction of the corpus)",
+    )
+    train.add_argument(
+        "--val-fraction",
+        type=_probability,
+        default=0.1,
+        metavar="F",
+        help="share of the corpus held out at its end when there is no --val-corpus (default: 0.1)",
+    )
+    train.add_argument(
+        "--max-chars",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="use only the first N characters of the corpus (quick runs)",
+    )
+    train.add_argument(
+        "--tokenizer",
+        choices=("char", "word", "bpe"),
+        default="char",
+        help="token level (default: char)",
+    )
+    train.add_argument(
+        "--bpe-vocab-size",
+        type=_positive,
+        default=2000,
+        metavar="N",
+        help="subword vocabulary size for --tokenizer bpe (default: 2000)",
+    )
+    train.add_argument(
+        "--lowercase", action="store_true", help="lowercase the text before tokenising"
+    )
+    train.add_argument(
+        "--embed-size", type=_positive, default=64, metavar="N", help="embedding size (default: 64)"
+    )
+    train.add_argument(
+        "--hidden-size",
+        type=_positive,
+        default=256,
+        metavar="N",
+        help="LSTM units per layer (default: 256; with weight tying the last layer has "
+        "--embed-size units)",
+    )
+    train.add_argument(
+        "--num-layers", type=_positive, default=2, metavar="N", help="LSTM layers (default: 2)"
+    )
+    train.add_argument(
+        "--no-tie",
+        action="store_true",
+        help="do not tie the decoder to the embedding matrix",
+    )
+    for name, default, what in (
+        ("embed-dropout", 0.0, "drop whole token types from the embedding matrix"),
+        ("input-dropout", 0.1, "locked dropout on the embeddings"),
+        ("hidden-dropout", 0.1, "locked dropout between LSTM layers"),
+        ("output-dropout", 0.1, "locked dropout on the last layer's output"),
+        ("recurrent-dropout", 0.0, "variational dropout on h(t-1) inside each layer"),
+        ("weight-drop", 0.0, "DropConnect on the recurrent weight matrices"),
+    ):
+        train.add_argument(
+            f"--{name}",
+            type=_probability,
+            default=default,
+            metavar="P",
+            help=f"{what} (default: {default:g})",
+        )
+    train.add_argument(
+        "--ar",
+        type=_non_negative,
+        default=0.0,
+        metavar="A",
+        help="activation regularisation weight (AWD-LSTM uses 2; default: 0)",
+    )
+    train.add_argument(
+        "--tar",
+        type=_non_negative,
+        default=0.0,
+        metavar="B",
+        help="temporal activation regularisation weight (AWD-LSTM uses 1; default: 0)",
+    )
+    train.add_argument(
+        "--bptt",
+        type=_positive,
+        default=100,
+        metavar="N",
+        help="tokens per truncated-BPTT window (default: 100)",
+    )
+    train.add_argument(
+        "--fixed-bptt",
+        action="store_true",
+        help="always cut windows of exactly --bptt tokens (default: AWD-style variable lengths)",
+    )
+    train.add_argument(
+        "--epochs", type=_positive, default=20, metavar="N", help="maximum epochs (default: 20)"
+    )
+    train.add_argument(
+        "--patience",
+        type=_positive,
+        default=5,
+        metavar="N",
+        help="stop after N epochs without a better validation loss (default: 5)",
+    )
+    train.add_argument(
+        "--batch-size",
+        type=_positive,
+        default=32,
+        metavar="N",
+        help="parallel streams the text is cut into (default: 32)",
+    )
+    train.add_argument("--lr", type=float, default=2e-3, help="learning rate (default: 0.002)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    train.add_argument(
+        "--impl",
+        choices=("auto", "reference", "fused", "native"),
+        default="auto",
+        help="LSTM engine (default: auto)",
+    )
+    train.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
+    add_threads_option(train)
+    train.add_argument(
+        "--out", required=True, metavar="DIR", help="output directory for the model and metrics"
+    )
+    train.set_defaults(func=cmd_train)
+
+    generate = verbs.add_parser(
+        "generate",
+        help="continue a prompt with a saved language model",
+        description="Sample a continuation of --prompt, --length tokens long (characters for a "
+        "char model), and print the prompt followed by it.",
+    )
+    generate.add_argument(
+        "--model", required=True, metavar="DIR", help="model directory written by 'text train'"
+    )
+    generate.add_argument(
+        "--prompt", default="", help="text to continue (default: empty, the start of a text)"
+    )
+    generate.add_argument(
+        "--length", required=True, type=int, metavar="N", help="tokens to generate"
+    )
+    generate.add_argument(
+        "--temperature",
+        type=float,
+        default=1.0,
+        metavar="T",
+        help="sampling temperature: below 1 safer, above 1 wilder, 0 greedy (default: 1)",
+    )
+    generate.add_argument(
+        "--top-k",
+        type=int,
+        default=None,
+        metavar="K",
+        help="sample only among the K most likely tokens",
+    )
+    generate.add_argument(
+        "--top-p",
+        type=float,
+        default=None,
+        metavar="P",
+        help="nucleus sampling: only the most likely tokens holding probability mass P",
+    )
+    generate.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    add_threads_option(generate)
+    generate.set_defaults(func=cmd_generate)
+
+    evaluate = verbs.add_parser(
+        "evaluate",
+        help="score a text file with a saved language model",
+        description="Print the loss per token, perplexity and bits per character of a text "
+        "beside the unigram-frequency baseline of the model's training text.",
+    )
+    evaluate.add_argument(
+        "--model", required=True, metavar="DIR", help="model directory written by 'text train'"
+    )
+    evaluate.add_argument(
+        "--corpus", required=True, metavar="FILE", help="UTF-8 text file, or bundled:NAME"
+    )
+    evaluate.add_argument(
+        "--batch-size",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="score N parallel streams (faster, slightly pessimistic; default: 1, exact)",
+    )
+    add_threads_option(evaluate)
+    evaluate.set_defaults(func=cmd_evaluate)
+
+
+def format_scores(scores: dict[str, float]) -> str:
+    """Model and unigram baseline side by side, as aligned text."""
+    from lstmkit._table import format_table
+
+    rows = [
+        [
+            "LSTM",
+            f"{scores['loss']:.4f}",
+            f"{scores['perplexity']:.3f}",
+            f"{scores['bits_per_char']:.4f}",
+        ],
+        [
+            "unigram",
+            f"{math.log(scores['unigram_perplexity']):.4f}",
+            f"{scores['unigram_perplexity']:.3f}",
+            f"{scores['unigram_bits_per_char']:.4f}",
+        ],
+    ]
+    return format_table(["model", "loss/token", "perplexity", "bits/char"], rows)
+
+
+def _write_json(data: dict[str, Any], path: Path) -> Path:
+    def write(tmp: Path) -> None:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+    return atomic_write(path, write)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.language_model import LanguageModel
+
+    apply_threads(args)
+    text = _corpus(args.corpus, "the training corpus")
+    if args.max_chars is not None:
+        text = text[: args.max_chars]
+    val = _corpus(args.val_corpus, "the validation text") if args.val_corpus else None
+    options: dict[str, Any] = {"lowercase": args.lowercase}
+    if args.tokenizer == "bpe":
+        options["vocab_size"] = args.bpe_vocab_size
+    lm = LanguageModel(
+        args.tokenizer,
+        tokenizer_options=options,
+        embed_size=args.embed_size,
+        hidden_size=args.hidden_size,
+        num_layers=args.num_layers,
+        tie_weights=not args.no_tie,
+        embed_dropout=args.embed_dropout,
+        input_dropout=args.input_dropout,
+        hidden_dropout=args.hidden_dropout,
+        output_dropout=args.output_dropout,
+        recurrent_dropout=args.recurrent_dropout,
+        weight_drop=args.weight_drop,
+        ar=args.ar,
+        tar=args.tar,
+        bptt=args.bptt,
+        variable_bptt=not args.fixed_bptt,
+        seed=args.seed,
+        impl=args.impl,
+    )
+    out = Path(args.out)
+    start = time.perf_counter()
+    lm.fit(
+        text,
+        val,
+        val_fraction=args.val_fraction,
+        max_epochs=args.epochs,
+        patience=args.patience,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        run_dir=out / "run",
+        enable_progress_bar=args.progress,
+    )
+    seconds = time.perf_counter() - start
+    if val is None:
+        from lstmkit.tasks.language_model import split_tail
+
+        train_text, val = split_tail(text, args.val_fraction)
+    else:
+        train_text = text
+    result = lm.fit_result
+    epochs = len(lm.history) if lm.history is not None else 0
+    chars_per_s = len(train_text) * epochs / seconds if seconds > 0 else float("nan")
+    print(
+        f"trained in {seconds:.1f} s: {epochs} epochs, best epoch {result.best_epoch}, "
+        f"about {chars_per_s:,.0f} training characters/s (validation included)"
+    )
+    metrics: dict[str, Any] = {
+        "train_seconds": seconds,
+        "epochs": epochs,
+        "best_epoch": result.best_epoch,
+        "train_characters": len(train_text),
+        "train_chars_per_second": chars_per_s,
+    }
+    if val and val.strip():
+        scores = lm.perplexity(val)
+        print(f"\nheld-out text ({len(val):,} characters):")
+        print(format_scores(scores))
+        metrics["held_out"] = scores
+    paths: dict[str, Path] = {"model": lm.save(out / "model")}
+    paths["metrics"] = _write_json(metrics, out / "metrics.json")
+    if lm.history is not None and len(lm.history):
+        from lstmkit.viz import plot_loss_curves
+
+        paths["loss plot"] = plot_loss_curves(lm.history, out / "loss.png", title="language model")
+    paths["training logs"] = out / "run"
+    print("\nwrote:")
+    print_paths(paths)
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.language_model import LanguageModel
+
+    apply_threads(args)
+    lm = LanguageModel.load(args.model)
+    continuation = lm.generate(
+        args.prompt,
+        args.length,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        seed=args.seed,
+    )
+    print(args.prompt + continuation)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.language_model import LanguageModel
+
+    apply_threads(args)
+    lm = LanguageModel.load(args.model)
+    text = _corpus(args.corpus, "the text to score")
+    scores = lm.perplexity(text, batch_size=args.batch_size)
+    print(f"{int(scores['tokens']):,} tokens, {int(scores['characters']):,} characters")
+    print(format_scores(scores))
+    return 0
