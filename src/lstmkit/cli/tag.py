@@ -1,0 +1,356 @@
+"""``lstmkit tag train|predict|evaluate``: BiLSTM-CRF sequence tagging of CoNLL files.
+
+``train`` reads a CoNLL file (token column first, tag column last by default), trains a
+:class:`~lstmkit.tasks.tagger.Tagger`, prints span scores on the validation (and test) file and
+writes, under ``--out DIR``::
+
+    DIR/model/         the saved tagger (config.json, weights.safetensors, state.json)
+    DIR/metrics.json   span precision/recall/F1 (micro and per type) and token accuracy
+    DIR/loss.png       training and validation loss per epoch
+    DIR/run/           Lightning's CSV logs and checkpoints
+
+Every file argument also takes ``bundled:NAME`` for a dataset bundled with lstmkit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from lstmkit._files import atomic_write
+from lstmkit.cli.forecast import _positive, add_threads_option, apply_threads, print_paths
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value}")
+    return value
+
+
+def _columns(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--token-col",
+        type=int,
+        default=None,
+        metavar="I",
+        help="CoNLL column of the tokens (default: 0 for train, the model's for the others)",
+    )
+    parser.add_argument(
+        "--tag-col",
+        type=int,
+        default=None,
+        metavar="I",
+        help="CoNLL column of the tags, negative counts from the end (default: -1, the last)",
+    )
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "tag",
+        help="train, apply and evaluate BiLSTM-CRF sequence taggers (NER, chunking, POS)",
+        description="Sequence tagging of CoNLL files: one token per line, whitespace-separated "
+        "columns, a blank line between sentences.",
+    )
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    train = verbs.add_parser(
+        "train",
+        help="train a tagger on a CoNLL file, report span F1 and save it",
+        description="Train a BiLSTM(-CRF) tagger; print span precision/recall/F1 on the "
+        "validation (and test) file; write the model, metrics and loss plot under --out.",
+    )
+    train.add_argument("--data", required=True, metavar="FILE", help="training CoNLL file")
+    train.add_argument(
+        "--val",
+        default=None,
+        metavar="FILE",
+        help="validation CoNLL file: early stopping and best-epoch choice (recommended)",
+    )
+    train.add_argument(
+        "--test", default=None, metavar="FILE", help="also score this CoNLL file after training"
+    )
+    _columns(train)
+    train.add_argument(
+        "--embedding-dim",
+        type=_positive,
+        default=100,
+        metavar="N",
+        help="word embedding size (default: 100; the vectors' size with --vectors)",
+    )
+    train.add_argument(
+        "--hidden-size",
+        type=_positive,
+        default=100,
+        metavar="N",
+        help="LSTM units per direction (default: 100)",
+    )
+    train.add_argument(
+        "--num-layers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="stacked BiLSTM layers (default: 1)",
+    )
+    train.add_argument(
+        "--dropout",
+        type=_probability,
+        default=0.5,
+        metavar="P",
+        help="dropout on embeddings, between layers and before the tag scores (default: 0.5)",
+    )
+    train.add_argument(
+        "--no-crf",
+        action="store_true",
+        help="per-token softmax instead of a CRF with Viterbi decoding",
+    )
+    train.add_argument(
+        "--constraints",
+        choices=("auto", "none", "BIO", "IOBES"),
+        default="auto",
+        help="forbidden tag transitions in the CRF (default: auto, from the training tags)",
+    )
+    train.add_argument("--no-chars", action="store_true", help="no character CNN word features")
+    train.add_argument(
+        "--lowercase",
+        action="store_true",
+        help="lower-case words for the word vocabulary (characters keep their case)",
+    )
+    train.add_argument(
+        "--min-freq",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="words seen fewer times in training become <unk> (default: 1)",
+    )
+    train.add_argument(
+        "--word-dropout",
+        type=_probability,
+        default=0.05,
+        metavar="P",
+        help="probability of replacing a training word by <unk> (default: 0.05)",
+    )
+    train.add_argument(
+        "--vectors",
+        default=None,
+        metavar="FILE",
+        help="pretrained word vectors (word2vec or GloVe text file) for the word embeddings",
+    )
+    train.add_argument(
+        "--freeze-embeddings", action="store_true", help="keep the pretrained vectors fixed"
+    )
+    train.add_argument(
+        "--epochs",
+        type=_positive,
+        default=30,
+        metavar="N",
+        help="maximum epochs (default: 30; early stopping on --val may end sooner)",
+    )
+    train.add_argument(
+        "--patience",
+        type=_positive,
+        default=5,
+        metavar="N",
+        help="stop after N epochs without a better validation loss (default: 5)",
+    )
+    train.add_argument(
+        "--batch-size",
+        type=_positive,
+        default=32,
+        metavar="N",
+        help="sentences per batch (default: 32)",
+    )
+    train.add_argument("--lr", type=float, default=0.005, help="learning rate (default: 0.005)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    train.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
+    add_threads_option(train)
+    train.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="output directory for the model, metrics, loss plot and training logs",
+    )
+    train.set_defaults(func=cmd_train)
+
+    predict = verbs.add_parser(
+        "predict",
+        help="tag a text or CoNLL file with a saved tagger",
+        description="Tag every sentence of a file; write token and predicted tag as CoNLL.",
+    )
+    predict.add_argument(
+        "--model", required=True, metavar="DIR", help="model directory written by 'tag train'"
+    )
+    predict.add_argument(
+        "--data",
+        required=True,
+        metavar="FILE",
+        help="a .txt file (one sentence per line, tokens separated by spaces) or a CoNLL file "
+        "(only its token column is read)",
+    )
+    predict.add_argument(
+        "--out", required=True, metavar="FILE", help="CoNLL file to write: token TAB tag"
+    )
+    add_threads_option(predict)
+    predict.set_defaults(func=cmd_predict)
+
+    evaluate = verbs.add_parser(
+        "evaluate",
+        help="span precision/recall/F1 of a saved tagger on a tagged CoNLL file",
+        description="Tag a CoNLL file with a saved tagger and compare with its tags: span "
+        "precision, recall and F1 per type and micro-averaged (exact type and boundaries), "
+        "and token accuracy.",
+    )
+    evaluate.add_argument(
+        "--model", required=True, metavar="DIR", help="model directory written by 'tag train'"
+    )
+    evaluate.add_argument("--data", required=True, metavar="FILE", help="tagged CoNLL file")
+    _columns(evaluate)
+    evaluate.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        default=None,
+        metavar="FILE",
+        help="print the scores as JSON instead of a table (or write them to FILE)",
+    )
+    evaluate.add_argument(
+        "--predictions",
+        default=None,
+        metavar="FILE",
+        help="also write token, gold tag and predicted tag per line (conlleval's input)",
+    )
+    add_threads_option(evaluate)
+    evaluate.set_defaults(func=cmd_evaluate)
+
+
+def _write_json(data: Any, path: str | Path) -> Path:
+    def write(tmp: Path) -> None:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+    return atomic_write(path, write)
+
+
+def _apply_columns(tagger: Any, args: argparse.Namespace) -> None:
+    if args.token_col is not None:
+        tagger.token_col = args.token_col
+    if args.tag_col is not None:
+        tagger.tag_col = args.tag_col
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.span_metrics import format_span_scores
+    from lstmkit.tasks.tagger import Tagger
+
+    apply_threads(args)
+    out = Path(args.out)
+    tagger = Tagger(
+        embedding_dim=args.embedding_dim,
+        hidden_size=args.hidden_size,
+        num_layers=args.num_layers,
+        dropout=args.dropout,
+        use_crf=not args.no_crf,
+        char_features=not args.no_chars,
+        lowercase=args.lowercase,
+        min_freq=args.min_freq,
+        word_dropout=args.word_dropout,
+        constraints=args.constraints,
+        token_col=0 if args.token_col is None else args.token_col,
+        tag_col=-1 if args.tag_col is None else args.tag_col,
+        freeze_embeddings=args.freeze_embeddings,
+    )
+    start = time.perf_counter()
+    tagger.fit(
+        args.data,
+        args.val,
+        vectors=args.vectors,
+        max_epochs=args.epochs,
+        patience=args.patience,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        run_dir=out / "run",
+        enable_progress_bar=args.progress,
+    )
+    seconds = time.perf_counter() - start
+    result = tagger.fit_result
+    print(
+        f"trained in {seconds:.1f} s: {result.epochs} epochs, best epoch {result.best_epoch}; "
+        f"{len(tagger.tags)} tags, {len(tagger.words)} words"
+        + (f", {tagger.scheme} constraints" if tagger.scheme else "")
+    )
+    metrics: dict[str, Any] = {}
+    for name, data in (("validation", args.val), ("test", args.test)):
+        if data is None:
+            continue
+        metrics[name] = tagger.evaluate(data)
+        print(f"\n{name} ({data}):")
+        print(format_span_scores(metrics[name]))
+    paths = {"model": tagger.save(out / "model")}
+    if metrics:
+        paths["metrics"] = _write_json(metrics, out / "metrics.json")
+    if tagger.history is not None and len(tagger.history):
+        from lstmkit.viz import plot_loss_curves
+
+        paths["loss plot"] = plot_loss_curves(tagger.history, out / "loss.png", title="tagger")
+    if result.run_dir is not None:
+        paths["training logs"] = Path(result.run_dir)
+    print("\nwrote:")
+    print_paths(paths)
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from lstmkit.data.conll import write_conll
+    from lstmkit.tasks.tagger import Tagger
+
+    apply_threads(args)
+    tagger = Tagger.load(args.model)
+    tokens = tagger.read_tokens(args.data)
+    tags = tagger.predict(tokens)
+    pairs = [(t, g) for t, g in zip(tokens, tags, strict=True) if t]
+    path = write_conll(args.out, pairs)
+    n_tokens = sum(len(t) for t in tokens)
+    print(f"tagged {len(pairs)} sentences, {n_tokens} tokens")
+    print("wrote:")
+    print_paths({"tags": path})
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from lstmkit.data.conll import read_conll, write_conll
+    from lstmkit.tasks.span_metrics import format_span_scores, span_scores
+    from lstmkit.tasks.tagger import Tagger
+
+    apply_threads(args)
+    tagger = Tagger.load(args.model)
+    _apply_columns(tagger, args)
+    from lstmkit.tasks.tagger import resolve_path
+
+    sentences = read_conll(
+        resolve_path(args.data), token_col=tagger.token_col, tag_col=tagger.tag_col
+    )
+    predicted = tagger.predict([s.tokens for s in sentences])
+    scores = span_scores([s.tags or [] for s in sentences], predicted)
+    paths: dict[str, Path] = {}
+    if args.json == "-":
+        print(json.dumps(scores, indent=2, sort_keys=True))
+    else:
+        print(f"{scores['n_sentences']} sentences, {scores['n_gold']} gold spans ({args.data}):")
+        print(format_span_scores(scores))
+        if args.json:
+            paths["scores"] = _write_json(scores, args.json)
+    if args.predictions:
+        paths["predictions"] = write_conll(
+            args.predictions,
+            [(s.tokens, s.tags, p) for s, p in zip(sentences, predicted, strict=True)],
+        )
+    if paths and args.json != "-":
+        print("wrote:")
+        print_paths(paths)
+    return 0
