@@ -1,0 +1,331 @@
+"""``lstmkit translate train|run|evaluate|make-data``: sequence-to-sequence models on text pairs.
+
+A pairs file is UTF-8 text, one ``source<TAB>target`` per line (blank lines skipped); a file
+argument also accepts ``bundled:NAME``. ``train`` writes, under ``--out DIR``::
+
+    DIR/model/       the saved model (config.json, weights.safetensors, state.json)
+    DIR/loss.png     training and validation loss per epoch
+    DIR/run/         Lightning's CSV logs and checkpoints
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from lstmkit.cli.forecast import _positive, add_threads_option, apply_threads, print_paths
+from lstmkit.errors import DataError
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def _add_decoding(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--beam",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="beam size (default: 1, greedy decoding)",
+    )
+    parser.add_argument(
+        "--length-penalty",
+        type=_non_negative,
+        default=0.0,
+        metavar="A",
+        help="beam search picks the hypothesis maximising log P / ((5 + length) / 6) ** A "
+        "(default: 0, plain log-probability; larger values favour longer outputs)",
+    )
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "translate",
+        help="train and apply sequence-to-sequence models on text pairs",
+        description="Sequence-to-sequence models (BiLSTM encoder, attentional LSTM decoder) "
+        "trained on pairs of texts: source<TAB>target per line.",
+    )
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    train = verbs.add_parser(
+        "train",
+        help="train a model on a pairs file and save it",
+        description="Train a Seq2Seq model on a TSV of source<TAB>target lines; print its "
+        "validation (and, with --test, test) exact match and BLEU; write the model under --out.",
+    )
+    train.add_argument(
+        "--pairs", required=True, metavar="FILE", help="training pairs: source<TAB>target per line"
+    )
+    train.add_argument(
+        "--val",
+        default=None,
+        metavar="FILE",
+        help="validation pairs for early stopping (default: hold out --val-size of --pairs)",
+    )
+    train.add_argument(
+        "--test", default=None, metavar="FILE", help="also evaluate on these pairs after training"
+    )
+    train.add_argument(
+        "--val-size",
+        type=float,
+        default=0.1,
+        metavar="F",
+        help="share of --pairs held out for validation when --val is not given (default: 0.1)",
+    )
+    train.add_argument(
+        "--tokenizer",
+        choices=("char", "word", "bpe"),
+        default="char",
+        help="how texts are split into tokens (default: char)",
+    )
+    train.add_argument(
+        "--attention",
+        choices=("additive", "multiplicative", "none"),
+        default="additive",
+        help="attention score: additive (Bahdanau), multiplicative (Luong 'general') or none "
+        "(default: additive)",
+    )
+    train.add_argument(
+        "--hidden-size",
+        type=_positive,
+        default=128,
+        metavar="N",
+        help="LSTM units per direction (default: 128)",
+    )
+    train.add_argument(
+        "--embed-size", type=_positive, default=64, metavar="N", help="embedding size (default: 64)"
+    )
+    train.add_argument(
+        "--num-layers", type=_positive, default=1, metavar="N", help="stacked layers (default: 1)"
+    )
+    train.add_argument(
+        "--dropout", type=float, default=0.0, metavar="P", help="dropout (default: 0)"
+    )
+    train.add_argument(
+        "--teacher-forcing",
+        type=float,
+        default=1.0,
+        metavar="P",
+        help="probability of feeding the true previous token in training (default: 1)",
+    )
+    train.add_argument(
+        "--no-input-feeding",
+        action="store_true",
+        help="do not feed the previous attentional vector to the decoder",
+    )
+    train.add_argument(
+        "--epochs", type=_positive, default=30, metavar="N", help="maximum epochs (default: 30)"
+    )
+    train.add_argument(
+        "--patience",
+        type=_positive,
+        default=5,
+        metavar="N",
+        help="stop after N epochs without a better validation loss (default: 5)",
+    )
+    train.add_argument(
+        "--batch-size",
+        type=_positive,
+        default=64,
+        metavar="N",
+        help="pairs per batch (default: 64)",
+    )
+    train.add_argument("--lr", type=float, default=2e-3, help="learning rate (default: 0.002)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    train.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
+    add_threads_option(train)
+    train.add_argument(
+        "--out", required=True, metavar="DIR", help="output directory for the model and logs"
+    )
+    train.set_defaults(func=cmd_train)
+
+    run = verbs.add_parser(
+        "run",
+        help="translate texts with a saved model",
+        description="Translate one or more texts with a saved model and print one output per line.",
+    )
+    run.add_argument(
+        "--model", required=True, metavar="DIR", help="model directory from 'translate train'"
+    )
+    run.add_argument(
+        "--text",
+        required=True,
+        action="append",
+        metavar="TEXT",
+        help="a text to translate (repeat for several)",
+    )
+    _add_decoding(run)
+    run.add_argument(
+        "--plot",
+        default=None,
+        metavar="FILE.png",
+        help="also write the attention map of the first text (greedy decoding)",
+    )
+    add_threads_option(run)
+    run.set_defaults(func=cmd_run)
+
+    evaluate = verbs.add_parser(
+        "evaluate",
+        help="exact match, BLEU and chrF of a saved model on a pairs file",
+        description="Translate the sources of a pairs file and print exact match (the share of "
+        "outputs equal to the reference), corpus BLEU and chrF (sacrebleu).",
+    )
+    evaluate.add_argument(
+        "--model", required=True, metavar="DIR", help="model directory from 'translate train'"
+    )
+    evaluate.add_argument(
+        "--pairs", required=True, metavar="FILE", help="pairs to score: source<TAB>target per line"
+    )
+    _add_decoding(evaluate)
+    add_threads_option(evaluate)
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    data = verbs.add_parser(
+        "make-data",
+        help="write a synthetic pairs file (date conversion or string reversal)",
+        description="Write pairs of a synthetic task: 'date' (a date in one of several English "
+        "formats -> YYYY-MM-DD) or 'reverse' (a random string -> the string reversed).",
+    )
+    data.add_argument(
+        "--task",
+        required=True,
+        choices=("date", "dates", "reverse"),
+        help="the task ('dates' is the same as 'date')",
+    )
+    data.add_argument("--n", required=True, type=_positive, metavar="N", help="number of pairs")
+    data.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    data.add_argument(
+        "--exclude",
+        default=None,
+        metavar="FILE",
+        help="leave out pairs whose source appears in this pairs file (e.g. the training file, "
+        "to write a truly held-out test set); draws go on until N pairs are found",
+    )
+    data.add_argument("--out", required=True, metavar="FILE.tsv", help="the pairs file to write")
+    data.set_defaults(func=cmd_make_data)
+
+
+def _print_scores(what: str, scores: dict[str, float]) -> None:
+    print(
+        f"{what}: exact match {scores['exact_match']:.2%} ({int(scores['n'])} pairs), "
+        f"BLEU {scores['bleu']:.2f}, chrF {scores['chrf']:.2f}"
+    )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.seq2seq import Seq2Seq, read_pairs
+
+    apply_threads(args)
+    out = Path(args.out)
+    pairs = read_pairs(args.pairs)
+    val = read_pairs(args.val) if args.val else None
+    test = read_pairs(args.test) if args.test else None
+    model = Seq2Seq(
+        tokenizer=args.tokenizer,
+        attention=args.attention,
+        hidden_size=args.hidden_size,
+        embed_size=args.embed_size,
+        num_layers=args.num_layers,
+        dropout=args.dropout,
+        input_feeding=not args.no_input_feeding,
+        teacher_forcing=args.teacher_forcing,
+        val_size=args.val_size,
+        seed=args.seed,
+    )
+    start = time.perf_counter()
+    model.fit(
+        pairs,
+        val,
+        max_epochs=args.epochs,
+        patience=args.patience,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        run_dir=out / "run",
+        enable_progress_bar=args.progress,
+    )
+    seconds = time.perf_counter() - start
+    result = model.fit_result
+    assert result is not None
+    print(
+        f"trained in {seconds:.1f} s: {result.epochs} epochs, best epoch {result.best_epoch} "
+        f"(attention {args.attention}, {len(pairs)} pairs)"
+    )
+    if test is not None:
+        _print_scores("test", model.evaluate(test))
+    paths: dict[str, Path] = {"model": model.save(out / "model")}
+    if model.history is not None and len(model.history):
+        from lstmkit.viz import plot_loss_curves
+
+        paths["loss plot"] = plot_loss_curves(model.history, out / "loss.png")
+    if result.run_dir is not None:
+        paths["training logs"] = Path(result.run_dir)
+    print("wrote:")
+    print_paths(paths)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.seq2seq import Seq2Seq
+
+    apply_threads(args)
+    model = Seq2Seq.load(args.model)
+    outputs = model.translate(args.text, beam_size=args.beam, length_penalty=args.length_penalty)
+    for text in outputs:
+        print(text)
+    if args.plot:
+        from lstmkit.viz.attention import plot_attention
+
+        src, out, weights = model.attention(args.text[0])
+        path = plot_attention(weights, src, out, args.plot)
+        print("wrote:")
+        print_paths({"attention plot": path})
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.seq2seq import Seq2Seq
+
+    apply_threads(args)
+    model = Seq2Seq.load(args.model)
+    scores = model.evaluate(args.pairs, beam_size=args.beam, length_penalty=args.length_penalty)
+    decoding = "greedy" if args.beam == 1 else f"beam {args.beam}"
+    _print_scores(f"{args.pairs} ({decoding})", scores)
+    return 0
+
+
+def cmd_make_data(args: argparse.Namespace) -> int:
+    from lstmkit.data.transduction import make_pairs, write_pairs
+
+    task = "date" if args.task == "dates" else args.task
+    if args.exclude is None:
+        pairs = make_pairs(task, args.n, seed=args.seed)
+    else:
+        from lstmkit.tasks.seq2seq import read_pairs
+
+        seen = {src for src, _ in read_pairs(args.exclude)}
+        # make_pairs draws in sequence, so a longer draw extends a shorter one: grow it until
+        # enough pairs survive the filter
+        draws, pairs = args.n, []
+        while len(pairs) < args.n:
+            pairs = [p for p in make_pairs(task, draws, seed=args.seed) if p[0] not in seen]
+            if draws > 100 * args.n + 10_000:
+                raise DataError(
+                    f"could not find {args.n} {task} pairs whose source is not in {args.exclude} "
+                    f"(found {len(pairs)} in {draws} draws)"
+                )
+            draws *= 2
+        pairs = pairs[: args.n]
+    path = write_pairs(args.out, pairs)
+    note = f", none with a source in {args.exclude}" if args.exclude else ""
+    print(f"wrote {args.n} {task} pairs (seed {args.seed}{note}) to {path}")
+    return 0
