@@ -27,6 +27,12 @@ def test_lazy_names_resolve_to_their_modules():
     assert lstmkit.Forecaster is Forecaster
     assert lstmkit.TrainConfig is TrainConfig
     assert set(lstmkit.__all__) >= {"LSTM", "GRU", "RNN", "LSTMCell", "Forecaster"}
+    from lstmkit.tasks import LanguageModel, Seq2Seq, SequenceClassifier, Tagger
+
+    assert lstmkit.SequenceClassifier is SequenceClassifier
+    assert lstmkit.LanguageModel is LanguageModel
+    assert lstmkit.Tagger is Tagger
+    assert lstmkit.Seq2Seq is Seq2Seq
 
 
 def test_unknown_attribute_is_an_attribute_error():

@@ -1,4 +1,5 @@
-"""Turning files into tensors: reading tables, missing values, scaling, windows, splits, padding.
+"""Turning files into tensors: reading tables, missing values, scaling, windows, splits, padding;
+and for text: vocabularies, tokenizers, padded id batches, word-vector files, CoNLL files.
 
 Depends on numpy, pandas and torch (pyarrow for Parquet files only).
 
@@ -11,6 +12,7 @@ Typical forecasting flow::
     parts = split_windows(scaler.transform(values), split)          # {"train": (x, y), ...}
 """
 
+from lstmkit.data.conll import read_conll, spans, write_conll
 from lstmkit.data.datasets import (
     dataset_path,
     list_datasets,
@@ -31,10 +33,35 @@ from lstmkit.data.scalers import (
 )
 from lstmkit.data.splits import TemporalSplit, split_window_starts, split_windows, temporal_split
 from lstmkit.data.synthetic_anomalies import SyntheticAnomalies, make_anomaly_series
+from lstmkit.data.text_batches import TokenDataset, collate_tokens, pad_ids
+from lstmkit.data.tokenizers import (
+    BPETokenizer,
+    CharTokenizer,
+    Tokenizer,
+    WordTokenizer,
+    make_tokenizer,
+    tokenizer_from_dict,
+)
 from lstmkit.data.transduction import make_pairs, write_pairs
+from lstmkit.data.vectors import read_vectors
+from lstmkit.data.vocab import Vocabulary
 from lstmkit.data.windows import n_windows, sliding_windows, window_starts
 
 __all__ = [
+    "BPETokenizer",
+    "CharTokenizer",
+    "TokenDataset",
+    "Tokenizer",
+    "Vocabulary",
+    "WordTokenizer",
+    "collate_tokens",
+    "make_tokenizer",
+    "pad_ids",
+    "read_conll",
+    "read_vectors",
+    "spans",
+    "tokenizer_from_dict",
+    "write_conll",
     "BucketBatchSampler",
     "MinMaxScaler",
     "NotFittedError",

@@ -1,9 +1,27 @@
-"""The networks: cells (one step), recurrent layers (the loop over time) and their engines.
+"""The networks: cells (one step), recurrent layers (the loop over time) and their engines, and
+the blocks tasks build on them: attention, a linear-chain CRF, the AWD-LSTM regularisers.
 
 Depends on torch only.
 """
 
+from lstmkit.nn.attention import AdditiveAttention, MultiplicativeAttention
 from lstmkit.nn.cells import GRUCell, LSTMCell, LSTMOptions, RNNCell
+from lstmkit.nn.crf import CRF
 from lstmkit.nn.recurrent import GRU, LSTM, RNN
+from lstmkit.nn.regularization import LockedDropout, WeightDrop, embedding_dropout
 
-__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "LSTMOptions", "RNN", "RNNCell"]
+__all__ = [
+    "CRF",
+    "GRU",
+    "LSTM",
+    "RNN",
+    "AdditiveAttention",
+    "GRUCell",
+    "LSTMCell",
+    "LSTMOptions",
+    "LockedDropout",
+    "MultiplicativeAttention",
+    "RNNCell",
+    "WeightDrop",
+    "embedding_dropout",
+]
