@@ -154,3 +154,20 @@ def test_write_pairs_rejects_unwritable_pairs(tmp_path, pairs, message):
     with pytest.raises(DataError, match=message):
         write_pairs(path, pairs)
     assert path.read_text(encoding="utf-8") == "old\tcontent\n"  # left as it was
+
+
+def test_held_out_pairs_avoid_the_excluded_sources_and_are_seeded():
+    from lstmkit.data.transduction import held_out_pairs
+
+    train = make_pairs("date", 200, seed=0)
+    seen = {src for src, _ in train}
+    test = held_out_pairs("date", 100, seed=1, exclude=seen)
+    assert len(test) == 100 and not seen & {src for src, _ in test}
+    assert test == held_out_pairs("date", 100, seed=1, exclude=seen)
+    everything = {
+        src for src, _ in make_pairs("reverse", 50, seed=0, alphabet="ab", min_len=1, max_len=2)
+    }
+    with pytest.raises(DataError, match="could not find 10 reverse pairs whose source is not"):
+        held_out_pairs(
+            "reverse", 10, seed=0, exclude=everything, alphabet="ab", min_len=1, max_len=2
+        )

@@ -304,7 +304,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_make_data(args: argparse.Namespace) -> int:
-    from lstmkit.data.transduction import make_pairs, write_pairs
+    from lstmkit.data.transduction import held_out_pairs, make_pairs, write_pairs
 
     task = "date" if args.task == "dates" else args.task
     if args.exclude is None:
@@ -313,18 +313,10 @@ def cmd_make_data(args: argparse.Namespace) -> int:
         from lstmkit.tasks.seq2seq import read_pairs
 
         seen = {src for src, _ in read_pairs(args.exclude)}
-        # make_pairs draws in sequence, so a longer draw extends a shorter one: grow it until
-        # enough pairs survive the filter
-        draws, pairs = args.n, []
-        while len(pairs) < args.n:
-            pairs = [p for p in make_pairs(task, draws, seed=args.seed) if p[0] not in seen]
-            if draws > 100 * args.n + 10_000:
-                raise DataError(
-                    f"could not find {args.n} {task} pairs whose source is not in {args.exclude} "
-                    f"(found {len(pairs)} in {draws} draws)"
-                )
-            draws *= 2
-        pairs = pairs[: args.n]
+        try:
+            pairs = held_out_pairs(task, args.n, seed=args.seed, exclude=seen)
+        except DataError as err:
+            raise DataError(f"{err} (excluding the sources in {args.exclude})") from None
     path = write_pairs(args.out, pairs)
     note = f", none with a source in {args.exclude}" if args.exclude else ""
     print(f"wrote {args.n} {task} pairs (seed {args.seed}{note}) to {path}")

@@ -156,6 +156,25 @@ def make_pairs(task: str, n: int, *, seed: int, **options: Any) -> list[tuple[st
     return _reverse_pairs(n, rng, _options(task, options, _REVERSE_DEFAULTS))
 
 
+def held_out_pairs(
+    task: str, n: int, *, seed: int, exclude: Iterable[str], **options: Any
+) -> list[tuple[str, str]]:
+    """``n`` pairs of ``task`` none of whose sources is in ``exclude`` (a test set disjoint from
+    a training set): the first ``n`` survivors of one seeded draw, grown until enough survive."""
+    seen = set(exclude)
+    draws = max(n, 1)
+    while True:
+        pairs = [p for p in make_pairs(task, draws, seed=seed, **options) if p[0] not in seen]
+        if len(pairs) >= n:
+            return pairs[:n]
+        if draws > 100 * n + 10_000:
+            raise DataError(
+                f"could not find {n} {task} pairs whose source is not excluded "
+                f"(found {len(pairs)} in {draws} draws)"
+            )
+        draws *= 2
+
+
 def write_pairs(path: str | os.PathLike[str], pairs: Iterable[Sequence[str]]) -> Path:
     """Write pairs as UTF-8 TSV, one ``source<TAB>target`` line each, atomically; returns the
     path. DataError (naming the pair's index) for a pair that is not two non-blank strings free of
