@@ -5,6 +5,8 @@
   experiment of the report), write ``<id>.json`` and ``<id>.png`` into ``--results``.
 * ``lstmkit experiments report [--run] [--quick]`` — (re)run everything if asked, then assemble
   every result into one Markdown file (``EXPERIMENTS.md``).
+* ``lstmkit experiments text [--parts ...] [--quick]`` — the measurements of the text tasks on
+  bundled data (``lstmkit.experiments.text_eval``), written to ``text.json`` and ``TEXT.md``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from lstmkit.cli.forecast import add_threads_option, apply_threads
 from lstmkit.errors import ConfigError
 from lstmkit.experiments.models import MODELS
 from lstmkit.experiments.tasks import TASKS, make_task
@@ -55,6 +58,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p_run.add_argument("name", help=f"experiment: {', '.join(TASKS)}, or 'all' (the full report)")
     _add_run_options(p_run)
     p_run.set_defaults(func=_run)
+
+    p_text = verbs.add_parser(
+        "text",
+        help="measure the text tasks on bundled data (fixed seed) and write TEXT.md",
+        description="Train and score the classifier, language model, tagger and seq2seq models "
+        "with the settings their docs quote; write <results>/text.json and a Markdown report.",
+    )
+    p_text.add_argument(
+        "--parts",
+        type=_csv(str),
+        default=None,
+        help="comma-separated parts (default all): classifier, language-model, throughput, "
+        "tagger, seq2seq",
+    )
+    p_text.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p_text.add_argument(
+        "--quick", action="store_true", help="tiny data and budgets (seconds; for tests)"
+    )
+    p_text.add_argument(
+        "--results", default=DEFAULT_RESULTS, help=f"results directory (default {DEFAULT_RESULTS})"
+    )
+    p_text.add_argument(
+        "--report", default="TEXT.md", help="Markdown report to write (default TEXT.md)"
+    )
+    add_threads_option(p_text, default=1)
+    p_text.set_defaults(func=_text)
 
     p_rep = verbs.add_parser("report", help="assemble every result into one Markdown file")
     p_rep.add_argument(
@@ -229,4 +258,19 @@ def _report(args: argparse.Namespace) -> int:
     results = [r for r in read_results(args.results) if r.config.quick == args.quick]
     path = build_report(results, output=args.output, results_dir=args.results)
     print(f"wrote {path} ({len(results)} experiment result(s))")
+    return 0
+
+
+def _text(args: argparse.Namespace) -> int:
+    from lstmkit.experiments.text_eval import PARTS, run_text_eval, write_outputs
+
+    apply_threads(args)
+
+    def say(message: str) -> None:
+        print(message, flush=True)
+
+    result = run_text_eval(args.parts or PARTS, seed=args.seed, quick=args.quick, progress=say)
+    name = "text-quick.json" if args.quick else "text.json"
+    for path in write_outputs(result, Path(args.results) / name, Path(args.report)):
+        print(f"wrote {path}")
     return 0
