@@ -511,7 +511,7 @@ class LanguageModel:
             warnings.warn(
                 f"the prompt has {len(unknown)} piece(s) not in the model's vocabulary, read as "
                 f"<unk>: {shown}",
-                stacklevel=2,
+                stacklevel=3,  # the caller, past torch.no_grad's wrapper
             )
         prompt_ids = self._encode_stream(prompt, tokenizer)
         if (
