@@ -16,30 +16,25 @@ Every ``--data`` accepts ``bundled:NAME`` (e.g. ``bundled:sentiment``) as well a
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
 
-from lstmkit._files import atomic_write
-from lstmkit.cli.forecast import (
-    _positive,
+from lstmkit.cli._options import (
+    add_model_option,
+    add_seed_option,
     add_threads_option,
+    add_training_options,
+    add_training_outputs,
     apply_threads,
+    positive_int,
     print_paths,
+    probability,
+    training_kwargs,
     write_csv,
+    write_json,
 )
 from lstmkit.errors import ConfigError, DataError
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value}")
-    return value
 
 
 def _data_option(parser: argparse.ArgumentParser, help_text: str, required: bool = True) -> None:
@@ -90,7 +85,7 @@ def register(subparsers: Any) -> None:
     )
     train.add_argument(
         "--val-size",
-        type=_fraction,
+        type=probability,
         default=0.1,
         metavar="F",
         help="fraction of the training rows held out for early stopping when there are no "
@@ -104,14 +99,14 @@ def register(subparsers: Any) -> None:
     )
     train.add_argument(
         "--min-freq",
-        type=_positive,
+        type=positive_int,
         default=1,
         metavar="N",
         help="keep tokens seen at least N times in training (default: 1)",
     )
     train.add_argument(
         "--max-vocab",
-        type=_positive,
+        type=positive_int,
         default=None,
         metavar="N",
         help="word tokenizer: keep the N most frequent words; bpe: the subword vocabulary size "
@@ -119,14 +114,14 @@ def register(subparsers: Any) -> None:
     )
     train.add_argument(
         "--max-length",
-        type=_positive,
+        type=positive_int,
         default=None,
         metavar="N",
         help="keep the first N tokens of each text (default: all)",
     )
     train.add_argument(
         "--embed-size",
-        type=_positive,
+        type=positive_int,
         default=None,
         metavar="N",
         help="embedding size (default: 100, or the dimension of --vectors)",
@@ -141,10 +136,18 @@ def register(subparsers: Any) -> None:
         "--freeze-embeddings", action="store_true", help="keep the embeddings fixed in training"
     )
     train.add_argument(
-        "--hidden-size", type=_positive, default=128, metavar="N", help="LSTM units (default: 128)"
+        "--hidden-size",
+        type=positive_int,
+        default=128,
+        metavar="N",
+        help="LSTM units (default: 128)",
     )
     train.add_argument(
-        "--num-layers", type=_positive, default=1, metavar="N", help="stacked layers (default: 1)"
+        "--num-layers",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="stacked layers (default: 1)",
     )
     train.add_argument(
         "--unidirectional",
@@ -160,7 +163,7 @@ def register(subparsers: Any) -> None:
     )
     train.add_argument(
         "--dropout",
-        type=_fraction,
+        type=probability,
         default=0.0,
         metavar="P",
         help="dropout on the embeddings, between layers and before the head (default: 0)",
@@ -171,33 +174,15 @@ def register(subparsers: Any) -> None:
         default="none",
         help="balanced: weigh each class's loss by n / (classes * count) (default: none)",
     )
-    train.add_argument(
-        "--epochs", type=_positive, default=20, metavar="N", help="maximum epochs (default: 20)"
+    add_training_options(
+        train,
+        epochs=20,
+        patience=3,
+        batch_size=32,
+        batch_help="texts per batch",
+        lr=1e-3,
+        impl=True,
     )
-    train.add_argument(
-        "--patience",
-        type=_positive,
-        default=3,
-        metavar="N",
-        help="stop after N epochs without a better validation loss (default: 3)",
-    )
-    train.add_argument(
-        "--batch-size",
-        type=_positive,
-        default=32,
-        metavar="N",
-        help="texts per batch (default: 32)",
-    )
-    train.add_argument("--lr", type=float, default=1e-3, help="learning rate (default: 0.001)")
-    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    train.add_argument(
-        "--impl",
-        choices=("auto", "reference", "fused", "native"),
-        default="auto",
-        help="LSTM engine (default: auto)",
-    )
-    train.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
-    add_threads_option(train)
     train.add_argument(
         "--out", required=True, metavar="DIR", help="output directory for the model and reports"
     )
@@ -209,9 +194,7 @@ def register(subparsers: Any) -> None:
         help="label every row of a table with a saved classifier",
         description="Predict a label (and class probabilities) for every text of a table.",
     )
-    predict.add_argument(
-        "--model", required=True, metavar="DIR", help="model directory written by 'classify train'"
-    )
+    add_model_option(predict, "classify")
     _data_option(predict, "table of texts")
     predict.add_argument(
         "--text-col", default=None, metavar="C", help="text column (default: the model's)"
@@ -237,9 +220,7 @@ def register(subparsers: Any) -> None:
         description="Score a saved classifier on labelled rows; optionally beside a bag-of-words "
         "logistic-regression baseline fitted on the training rows.",
     )
-    evaluate.add_argument(
-        "--model", required=True, metavar="DIR", help="model directory written by 'classify train'"
-    )
+    add_model_option(evaluate, "classify")
     _data_option(evaluate, "labelled table")
     evaluate.add_argument(
         "--text-col", default=None, metavar="C", help="text column (default: the model's)"
@@ -275,23 +256,12 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="the baseline's training table (default: the 'train' split rows of --data)",
     )
-    evaluate.add_argument(
-        "--seed", type=int, default=0, help="the baseline's random seed (default: 0)"
-    )
+    add_seed_option(evaluate, "the baseline's random seed")
     add_threads_option(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def write_json(data: Any, path: str | Path) -> Path:
-    def write(tmp: Path) -> None:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=False)
-            fh.write("\n")
-
-    return atomic_write(path, write)
 
 
 def print_summary(rows: list[tuple[str, dict[str, Any]]]) -> None:
@@ -334,7 +304,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         split_rows,
     )
     from lstmkit.viz.confusion import plot_confusion_matrix
-    from lstmkit.viz.training import plot_loss_curves
 
     apply_threads(args)
     options: dict[str, Any] = {"min_freq": args.min_freq}
@@ -360,15 +329,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         seed=args.seed,
         impl=args.impl,
     )
-    train_options = {
-        "max_epochs": args.epochs,
-        "patience": args.patience,
-        "batch_size": args.batch_size,
-        "lr": args.lr,
-        "seed": args.seed,
-        "run_dir": out / "run",
-        "enable_progress_bar": args.progress,
-    }
+    train_options = training_kwargs(args, out / "run")
     start = time.perf_counter()
     if args.val is None:
         clf.fit_frame(args.data, args.text_col, args.label_col, args.split_col, **train_options)
@@ -407,17 +368,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             column_texts(rows, args.text_col), column_labels(rows, args.label_col)
         )
         print(format_report(report, title=f"{part} rows:"))
-        paths["metrics"] = write_json({"part": part, **report}, out / "metrics.json")
+        paths["metrics"] = write_json(
+            {"part": part, **report}, out / "metrics.json", sort_keys=False
+        )
         paths["confusion plot"] = plot_confusion_matrix(
             report["confusion_matrix"], report["labels"], out / "confusion.png"
         )
     else:
         print("no test or validation rows to score (use --split-col or --val)")
-    if clf.history is not None and len(clf.history):
-        paths["loss plot"] = plot_loss_curves(clf.history, out / "loss.png")
-    if result.run_dir is not None:
-        paths["training logs"] = Path(result.run_dir)
-    print("wrote:")
+    add_training_outputs(paths, clf, out)
     print_paths(paths)
     return 0
 
@@ -433,7 +392,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
         f"predicted {len(frame)} rows: "
         + ", ".join(f"{label} {int(n)}" for label, n in counts.items())
     )
-    print("wrote:")
     print_paths({"predictions": write_csv(frame, args.out)})
     return 0
 
@@ -506,8 +464,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             report["confusion_matrix"], report["labels"], args.plot
         )
     if args.json:
-        paths["metrics"] = write_json(results, args.json)
+        paths["metrics"] = write_json(results, args.json, sort_keys=False)
     if paths:
-        print("wrote:")
         print_paths(paths)
     return 0

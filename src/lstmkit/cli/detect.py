@@ -21,12 +21,17 @@ from typing import Any
 
 import pandas as pd
 
-from lstmkit.cli.forecast import (
-    _columns,
-    _positive,
+from lstmkit.cli._options import (
+    add_missing_option,
+    add_model_option,
+    add_seed_option,
     add_threads_option,
+    add_training_options,
     apply_threads,
+    flat_names,
+    positive_int,
     print_paths,
+    training_kwargs,
     write_csv,
 )
 from lstmkit.errors import DataError
@@ -74,20 +79,20 @@ def register(subparsers: Any) -> None:
     )
     train.add_argument(
         "--window",
-        type=_positive,
+        type=positive_int,
         default=64,
         metavar="W",
         help="rows per training chunk / autoencoder window / z-score window (default: 64)",
     )
     train.add_argument(
-        "--hidden-size", type=_positive, default=64, metavar="N", help="LSTM units (default: 64)"
+        "--hidden-size", type=positive_int, default=64, metavar="N", help="LSTM units (default: 64)"
     )
     train.add_argument(
-        "--num-layers", type=_positive, default=1, metavar="N", help="LSTM layers (default: 1)"
+        "--num-layers", type=positive_int, default=1, metavar="N", help="LSTM layers (default: 1)"
     )
     train.add_argument(
         "--smoothing",
-        type=_positive,
+        type=positive_int,
         default=4,
         metavar="SPAN",
         help="EWMA span of the per-channel errors, 1 for none (default: 4)",
@@ -115,25 +120,8 @@ def register(subparsers: Any) -> None:
         metavar="F",
         help="trailing fraction of the data for early stopping and the threshold (default: 0.2)",
     )
-    train.add_argument(
-        "--missing",
-        choices=("error", "interpolate", "ffill"),
-        default="error",
-        help="what to do with missing values and gaps (default: error)",
-    )
-    train.add_argument(
-        "--epochs", type=_positive, default=40, metavar="N", help="maximum epochs (default: 40)"
-    )
-    train.add_argument(
-        "--patience",
-        type=_positive,
-        default=10,
-        metavar="N",
-        help="stop after N epochs without a better validation loss (default: 10)",
-    )
-    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    train.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
-    add_threads_option(train, default=1)
+    add_missing_option(train, training=True)
+    add_training_options(train, epochs=40, patience=10, threads=1)
     train.add_argument(
         "--out", required=True, metavar="DIR", help="output directory for the model and files"
     )
@@ -146,9 +134,7 @@ def register(subparsers: Any) -> None:
         "the detected intervals (<stem>.intervals.csv), a plot (<stem>.png) and, with --labels, "
         "the metrics (<stem>.metrics.csv).",
     )
-    score.add_argument(
-        "--model", required=True, metavar="DIR", help="model directory from 'detect train'"
-    )
+    add_model_option(score, "detect")
     score.add_argument(
         "--data", required=True, metavar="FILE", help="a table with the model's columns"
     )
@@ -162,12 +148,7 @@ def register(subparsers: Any) -> None:
         help="CSV of labelled anomalies with columns start,end (timestamps, inclusive): print and "
         "write point-wise, event-wise and point-adjusted precision/recall/F1",
     )
-    score.add_argument(
-        "--missing",
-        choices=("error", "interpolate", "ffill"),
-        default=None,
-        help="missing-value policy (default: the one used in training)",
-    )
+    add_missing_option(score, training=False)
     score.add_argument(
         "--threshold",
         choices=("quantile", "dynamic"),
@@ -187,9 +168,7 @@ def register(subparsers: Any) -> None:
         "numbered from 1, the header not counted; each record must fit on one line. Bad rows "
         "are reported on stderr.",
     )
-    stream.add_argument(
-        "--model", required=True, metavar="DIR", help="model directory from 'detect train'"
-    )
+    add_model_option(stream, "detect")
     stream.add_argument(
         "--on-bad-row",
         choices=("skip", "stop"),
@@ -209,22 +188,22 @@ def register(subparsers: Any) -> None:
         "whole series, and time the prediction stream per row (batch size 1).",
     )
     bench.add_argument(
-        "--rows", type=_positive, default=4000, metavar="N", help="rows (default: 4000)"
+        "--rows", type=positive_int, default=4000, metavar="N", help="rows (default: 4000)"
     )
     bench.add_argument(
-        "--epochs", type=_positive, default=40, metavar="N", help="maximum epochs (default: 40)"
+        "--epochs", type=positive_int, default=40, metavar="N", help="maximum epochs (default: 40)"
     )
     bench.add_argument(
-        "--hidden-size", type=_positive, default=64, metavar="N", help="LSTM units (default: 64)"
+        "--hidden-size", type=positive_int, default=64, metavar="N", help="LSTM units (default: 64)"
     )
     bench.add_argument(
         "--steps",
-        type=_positive,
+        type=positive_int,
         default=2000,
         metavar="N",
         help="stream updates to time (default: 2000)",
     )
-    bench.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    add_seed_option(bench)
     add_threads_option(bench, default=1)
     bench.add_argument(
         "--out", default=None, metavar="FILE.csv", help="also write the metrics table to a CSV"
@@ -274,13 +253,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     det.fit(
         args.data,
         time_col=args.time_col,
-        columns=_columns(args.columns),
+        columns=flat_names(args.columns),
         missing=args.missing,
-        max_epochs=args.epochs,
-        patience=args.patience,
-        seed=args.seed,
-        run_dir=out / "run" if args.method != "zscore" else None,
-        enable_progress_bar=args.progress,
+        **training_kwargs(args, out / "run" if args.method != "zscore" else None),
     )
     seconds = time.perf_counter() - start
     table = det.read(args.data, missing=args.missing)
@@ -293,7 +268,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     paths = {"model": det.save(out / "model")}
     paths.update(_outputs(det, table.frame, result, out / "scores", None))
-    print("wrote:")
     print_paths(paths)
     return 0
 
@@ -331,7 +305,6 @@ def cmd_score(args: argparse.Namespace) -> int:
         paths["metrics"] = write_csv(
             metrics.reset_index(), stem.with_name(stem.name + ".metrics.csv")
         )
-    print("wrote:")
     print_paths(paths)
     return 0
 
@@ -420,6 +393,5 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     )
     print(report.text())
     if args.out:
-        print("wrote:")
         print_paths({"metrics": write_csv(report.metrics, args.out)})
     return 0

@@ -16,7 +16,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from lstmkit.cli.forecast import add_threads_option, apply_threads
+from lstmkit.cli._options import add_seed_option, add_threads_option, apply_threads
 from lstmkit.errors import ConfigError
 from lstmkit.experiments.models import MODELS
 from lstmkit.experiments.tasks import TASKS, make_task
@@ -72,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="comma-separated parts (default all): classifier, language-model, throughput, "
         "tagger, seq2seq",
     )
-    p_text.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    add_seed_option(p_text)
     p_text.add_argument(
         "--quick", action="store_true", help="tiny data and budgets (seconds; for tests)"
     )

@@ -13,14 +13,25 @@ beside the naive and seasonal-naive baselines and writes, under ``--out DIR``::
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from lstmkit._files import atomic_write
+from lstmkit.cli._options import (
+    add_missing_option,
+    add_model_option,
+    add_threads_option,
+    add_training_options,
+    add_training_outputs,
+    apply_threads,
+    flat_names,
+    positive_int,
+    print_paths,
+    training_kwargs,
+    write_csv,
+)
 from lstmkit.errors import ConfigError
 
 
@@ -34,44 +45,6 @@ def _quantiles(text: str) -> tuple[float, ...]:
     if not values:
         raise argparse.ArgumentTypeError("expected at least one quantile, e.g. 0.1,0.5,0.9")
     return values
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def _columns(values: list[list[str]] | None) -> list[str]:
-    """Flatten repeated options that each take one or more names (commas allowed too)."""
-    out: list[str] = []
-    for group in values or []:
-        for item in group:
-            out.extend(name.strip() for name in item.split(",") if name.strip())
-    return out
-
-
-def add_threads_option(parser: argparse.ArgumentParser, default: int | None = None) -> None:
-    choice = "torch's choice" if default is None else str(default)
-    parser.add_argument(
-        "--threads",
-        type=_positive,
-        default=default,
-        metavar="N",
-        help=f"CPU threads for torch (default: {choice}); small models gain nothing from more, "
-        "and on a busy machine extra threads mostly wait for each other",
-    )
-
-
-def apply_threads(args: argparse.Namespace) -> None:
-    if getattr(args, "threads", None):
-        import torch
-
-        torch.set_num_threads(args.threads)
 
 
 def register(subparsers: Any) -> None:
@@ -132,18 +105,13 @@ def register(subparsers: Any) -> None:
         metavar="ALIAS",
         help="pandas frequency alias (e.g. D, h, MS, QS); inferred by default",
     )
-    train.add_argument(
-        "--missing",
-        choices=("error", "interpolate", "ffill"),
-        default="error",
-        help="what to do with missing values and gaps (default: error)",
-    )
+    add_missing_option(train, training=True)
     train.add_argument(
         "--horizon", required=True, type=int, metavar="H", help="number of steps to forecast"
     )
     train.add_argument(
         "--lookback",
-        type=_positive,
+        type=positive_int,
         default=None,
         metavar="L",
         help="input steps (default: max(2*horizon, 2*season), clipped to the data)",
@@ -164,14 +132,14 @@ def register(subparsers: Any) -> None:
     )
     train.add_argument(
         "--hidden-size",
-        type=_positive,
+        type=positive_int,
         default=64,
         metavar="N",
         help="LSTM hidden units (default: 64)",
     )
     train.add_argument(
         "--num-layers",
-        type=_positive,
+        type=positive_int,
         default=1,
         metavar="N",
         help="stacked LSTM layers (default: 1)",
@@ -191,7 +159,7 @@ def register(subparsers: Any) -> None:
     )
     train.add_argument(
         "--season",
-        type=_positive,
+        type=positive_int,
         default=None,
         metavar="M",
         help="season length in steps (default: from the frequency)",
@@ -210,31 +178,9 @@ def register(subparsers: Any) -> None:
         metavar="F",
         help="fraction of each series kept for testing (default: 0.15)",
     )
-    train.add_argument(
-        "--epochs",
-        type=_positive,
-        default=100,
-        metavar="N",
-        help="maximum epochs (default: 100; early stopping usually ends sooner)",
+    add_training_options(
+        train, epochs=100, patience=10, batch_size=64, batch_help="windows per batch", lr=1e-3
     )
-    train.add_argument(
-        "--patience",
-        type=_positive,
-        default=10,
-        metavar="N",
-        help="stop after N epochs without a better validation loss (default: 10)",
-    )
-    train.add_argument(
-        "--batch-size",
-        type=_positive,
-        default=64,
-        metavar="N",
-        help="windows per batch (default: 64)",
-    )
-    train.add_argument("--lr", type=float, default=1e-3, help="learning rate (default: 0.001)")
-    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    train.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
-    add_threads_option(train)
     train.add_argument(
         "--out",
         required=True,
@@ -248,9 +194,7 @@ def register(subparsers: Any) -> None:
         help="forecast the steps after the end of each series with a saved model",
         description="Forecast the next horizon steps after the end of the data with a saved model.",
     )
-    predict.add_argument(
-        "--model", required=True, metavar="DIR", help="model directory written by 'forecast train'"
-    )
+    add_model_option(predict, "forecast")
     predict.add_argument(
         "--data",
         required=True,
@@ -264,12 +208,7 @@ def register(subparsers: Any) -> None:
         help="known-future covariate values for the forecast timestamps (needed "
         "only if the model has future covariates)",
     )
-    predict.add_argument(
-        "--missing",
-        choices=("error", "interpolate", "ffill"),
-        default=None,
-        help="missing-value policy (default: the one used in training)",
-    )
+    add_missing_option(predict, training=False)
     predict.add_argument(
         "--out", required=True, metavar="FILE.csv", help="CSV file to write the forecasts to"
     )
@@ -288,32 +227,25 @@ def register(subparsers: Any) -> None:
         description="Forecast the last K windows of each series with a saved model (no refit) and "
         "print MAE, RMSE, sMAPE and MASE beside the naive and seasonal-naive baselines.",
     )
-    backtest.add_argument(
-        "--model", required=True, metavar="DIR", help="model directory written by 'forecast train'"
-    )
+    add_model_option(backtest, "forecast")
     backtest.add_argument(
         "--data", required=True, metavar="FILE", help="a table with the model's columns"
     )
     backtest.add_argument(
         "--windows",
-        type=_positive,
+        type=positive_int,
         default=5,
         metavar="K",
         help="number of forecast windows at the end of each series (default: 5)",
     )
     backtest.add_argument(
         "--stride",
-        type=_positive,
+        type=positive_int,
         default=None,
         metavar="S",
         help="steps between window origins (default: the horizon)",
     )
-    backtest.add_argument(
-        "--missing",
-        choices=("error", "interpolate", "ffill"),
-        default=None,
-        help="missing-value policy (default: the one used in training)",
-    )
+    add_missing_option(backtest, training=False)
     backtest.add_argument(
         "--out",
         default=None,
@@ -322,11 +254,6 @@ def register(subparsers: Any) -> None:
     )
     add_threads_option(backtest)
     backtest.set_defaults(func=cmd_backtest)
-
-
-def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write a CSV via a temporary file beside it, so a failure leaves no half-written file."""
-    return atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
 def train_outputs(
@@ -338,7 +265,7 @@ def train_outputs(
     history: pd.DataFrame,
 ) -> dict[str, Path]:
     """Write the model, metrics, forecast plot and loss plot under ``out``; returns the paths."""
-    from lstmkit.viz import plot_forecasts, plot_loss_curves
+    from lstmkit.viz import plot_forecasts
 
     cols = forecaster.columns
     paths: dict[str, Path] = {"model": forecaster.save(out / "model")}
@@ -365,11 +292,7 @@ def train_outputs(
         )
     ):
         paths["forecast plot" if i == 0 else f"forecast plot {i + 1}"] = path
-    if forecaster.history is not None and len(forecaster.history):
-        paths["loss plot"] = plot_loss_curves(forecaster.history, out / "loss.png")
-    run_dir = getattr(forecaster.fit_result, "run_dir", None)
-    if run_dir is not None:
-        paths["training logs"] = Path(run_dir)
+    add_training_outputs(paths, forecaster, out)
     return paths
 
 
@@ -392,12 +315,6 @@ def print_metrics(forecaster: Any, metrics: pd.DataFrame) -> None:
             f"coverage: share of actual values inside the {lo:g}-{hi:g} quantile interval "
             f"(nominal {hi - lo:.0%})"
         )
-
-
-def print_paths(paths: dict[str, Path]) -> None:
-    width = max(len(name) for name in paths)
-    for name, path in paths.items():
-        print(f"  {name:<{width}}  {path}")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -424,19 +341,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     forecaster.fit(
         args.data,
         time_col=args.time_col,
-        targets=_columns(args.target),
-        past_covariates=_columns(args.covariates),
-        future_covariates=_columns(args.future_covariates),
+        targets=flat_names(args.target),
+        past_covariates=flat_names(args.covariates),
+        future_covariates=flat_names(args.future_covariates),
         id_col=args.id_col,
         freq=args.freq,
         missing=args.missing,
-        max_epochs=args.epochs,
-        patience=args.patience,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        seed=args.seed,
-        run_dir=out / "run",
-        enable_progress_bar=args.progress,
+        **training_kwargs(args, out / "run"),
     )
     seconds = time.perf_counter() - start
     evaluation = forecaster.evaluate_windows(part="test")
@@ -458,8 +369,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         last_window=last_windows(evaluation.forecasts, forecaster.columns["id_col"]),
         history=forecaster.training_data.frame,
     )
-    print("\nwrote:")
-    print_paths(paths)
+    print_paths(paths, "\nwrote:")
     return 0
 
 
@@ -484,7 +394,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
             history, frame, args.plot, time_col=cols["time_col"], target=cols["targets"][0]
         )
     print(f"forecast {forecaster.horizon} steps for {n_series} series")
-    print("wrote:")
     print_paths(paths)
     return 0
 
@@ -503,6 +412,5 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     )
     print_metrics(forecaster, result.metrics)
     if args.out:
-        print("wrote:")
         print_paths({"forecasts": write_csv(result.forecasts, args.out)})
     return 0

@@ -20,18 +20,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lstmkit._files import atomic_write
-from lstmkit.cli.forecast import _positive, add_threads_option, apply_threads, print_paths
-
-
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value}")
-    return value
+from lstmkit.cli._options import (
+    add_model_option,
+    add_threads_option,
+    add_training_options,
+    add_training_outputs,
+    apply_threads,
+    positive_int,
+    print_paths,
+    probability,
+    training_kwargs,
+    write_json,
+)
 
 
 def _columns(parser: argparse.ArgumentParser) -> None:
@@ -79,28 +79,28 @@ def register(subparsers: Any) -> None:
     _columns(train)
     train.add_argument(
         "--embedding-dim",
-        type=_positive,
+        type=positive_int,
         default=100,
         metavar="N",
         help="word embedding size (default: 100; the vectors' size with --vectors)",
     )
     train.add_argument(
         "--hidden-size",
-        type=_positive,
+        type=positive_int,
         default=100,
         metavar="N",
         help="LSTM units per direction (default: 100)",
     )
     train.add_argument(
         "--num-layers",
-        type=_positive,
+        type=positive_int,
         default=1,
         metavar="N",
         help="stacked BiLSTM layers (default: 1)",
     )
     train.add_argument(
         "--dropout",
-        type=_probability,
+        type=probability,
         default=0.5,
         metavar="P",
         help="dropout on embeddings, between layers and before the tag scores (default: 0.5)",
@@ -124,14 +124,14 @@ def register(subparsers: Any) -> None:
     )
     train.add_argument(
         "--min-freq",
-        type=_positive,
+        type=positive_int,
         default=1,
         metavar="N",
         help="words seen fewer times in training become <unk> (default: 1)",
     )
     train.add_argument(
         "--word-dropout",
-        type=_probability,
+        type=probability,
         default=0.05,
         metavar="P",
         help="probability of replacing a training word by <unk> (default: 0.05)",
@@ -145,31 +145,9 @@ def register(subparsers: Any) -> None:
     train.add_argument(
         "--freeze-embeddings", action="store_true", help="keep the pretrained vectors fixed"
     )
-    train.add_argument(
-        "--epochs",
-        type=_positive,
-        default=30,
-        metavar="N",
-        help="maximum epochs (default: 30; early stopping on --val may end sooner)",
+    add_training_options(
+        train, epochs=30, patience=5, batch_size=32, batch_help="sentences per batch", lr=0.005
     )
-    train.add_argument(
-        "--patience",
-        type=_positive,
-        default=5,
-        metavar="N",
-        help="stop after N epochs without a better validation loss (default: 5)",
-    )
-    train.add_argument(
-        "--batch-size",
-        type=_positive,
-        default=32,
-        metavar="N",
-        help="sentences per batch (default: 32)",
-    )
-    train.add_argument("--lr", type=float, default=0.005, help="learning rate (default: 0.005)")
-    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    train.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
-    add_threads_option(train)
     train.add_argument(
         "--out",
         required=True,
@@ -183,9 +161,7 @@ def register(subparsers: Any) -> None:
         help="tag a text or CoNLL file with a saved tagger",
         description="Tag every sentence of a file; write token and predicted tag as CoNLL.",
     )
-    predict.add_argument(
-        "--model", required=True, metavar="DIR", help="model directory written by 'tag train'"
-    )
+    add_model_option(predict, "tag")
     predict.add_argument(
         "--data",
         required=True,
@@ -206,9 +182,7 @@ def register(subparsers: Any) -> None:
         "precision, recall and F1 per type and micro-averaged (exact type and boundaries), "
         "and token accuracy.",
     )
-    evaluate.add_argument(
-        "--model", required=True, metavar="DIR", help="model directory written by 'tag train'"
-    )
+    add_model_option(evaluate, "tag")
     evaluate.add_argument("--data", required=True, metavar="FILE", help="tagged CoNLL file")
     _columns(evaluate)
     evaluate.add_argument(
@@ -227,13 +201,6 @@ def register(subparsers: Any) -> None:
     )
     add_threads_option(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
-
-
-def _write_json(data: Any, path: str | Path) -> Path:
-    def write(tmp: Path) -> None:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-
-    return atomic_write(path, write)
 
 
 def _apply_columns(tagger: Any, args: argparse.Namespace) -> None:
@@ -269,13 +236,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.data,
         args.val,
         vectors=args.vectors,
-        max_epochs=args.epochs,
-        patience=args.patience,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        seed=args.seed,
-        run_dir=out / "run",
-        enable_progress_bar=args.progress,
+        **training_kwargs(args, out / "run"),
     )
     seconds = time.perf_counter() - start
     result = tagger.fit_result
@@ -293,15 +254,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(format_span_scores(metrics[name]))
     paths = {"model": tagger.save(out / "model")}
     if metrics:
-        paths["metrics"] = _write_json(metrics, out / "metrics.json")
-    if tagger.history is not None and len(tagger.history):
-        from lstmkit.viz import plot_loss_curves
-
-        paths["loss plot"] = plot_loss_curves(tagger.history, out / "loss.png", title="tagger")
-    if result.run_dir is not None:
-        paths["training logs"] = Path(result.run_dir)
-    print("\nwrote:")
-    print_paths(paths)
+        paths["metrics"] = write_json(metrics, out / "metrics.json")
+    add_training_outputs(paths, tagger, out, title="tagger")
+    print_paths(paths, "\nwrote:")
     return 0
 
 
@@ -317,7 +272,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
     path = write_conll(args.out, pairs)
     n_tokens = sum(len(t) for t in tokens)
     print(f"tagged {len(pairs)} sentences, {n_tokens} tokens")
-    print("wrote:")
     print_paths({"tags": path})
     return 0
 
@@ -344,13 +298,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"{scores['n_sentences']} sentences, {scores['n_gold']} gold spans ({args.data}):")
         print(format_span_scores(scores))
         if args.json:
-            paths["scores"] = _write_json(scores, args.json)
+            paths["scores"] = write_json(scores, args.json)
     if args.predictions:
         paths["predictions"] = write_conll(
             args.predictions,
             [(s.tokens, s.tags, p) for s, p in zip(sentences, predicted, strict=True)],
         )
     if paths and args.json != "-":
-        print("wrote:")
         print_paths(paths)
     return 0

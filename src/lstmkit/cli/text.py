@@ -16,34 +16,25 @@ perplexity and bits per character beside a unigram-frequency baseline, and write
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 from pathlib import Path
 from typing import Any
 
-from lstmkit._files import atomic_write
-from lstmkit.cli.forecast import _positive, add_threads_option, apply_threads, print_paths
-
-
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value}")
-    return value
-
-
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
+from lstmkit.cli._options import (
+    add_model_option,
+    add_seed_option,
+    add_threads_option,
+    add_training_options,
+    add_training_outputs,
+    apply_threads,
+    non_negative_float,
+    positive_int,
+    print_paths,
+    probability,
+    training_kwargs,
+    write_json,
+)
 
 
 def _corpus(arg: str, what: str) -> str:
@@ -81,14 +72,14 @@ def register(subparsers: Any) -> None:
     )
     train.add_argument(
         "--val-fraction",
-        type=_probability,
+        type=probability,
         default=0.1,
         metavar="F",
         help="share of the corpus held out at its end when there is no --val-corpus (default: 0.1)",
     )
     train.add_argument(
         "--max-chars",
-        type=_positive,
+        type=positive_int,
         default=None,
         metavar="N",
         help="use only the first N characters of the corpus (quick runs)",
@@ -101,7 +92,7 @@ def register(subparsers: Any) -> None:
     )
     train.add_argument(
         "--bpe-vocab-size",
-        type=_positive,
+        type=positive_int,
         default=2000,
         metavar="N",
         help="subword vocabulary size for --tokenizer bpe (default: 2000)",
@@ -110,18 +101,22 @@ def register(subparsers: Any) -> None:
         "--lowercase", action="store_true", help="lowercase the text before tokenising"
     )
     train.add_argument(
-        "--embed-size", type=_positive, default=64, metavar="N", help="embedding size (default: 64)"
+        "--embed-size",
+        type=positive_int,
+        default=64,
+        metavar="N",
+        help="embedding size (default: 64)",
     )
     train.add_argument(
         "--hidden-size",
-        type=_positive,
+        type=positive_int,
         default=256,
         metavar="N",
         help="LSTM units per layer (default: 256; with weight tying the last layer has "
         "--embed-size units)",
     )
     train.add_argument(
-        "--num-layers", type=_positive, default=2, metavar="N", help="LSTM layers (default: 2)"
+        "--num-layers", type=positive_int, default=2, metavar="N", help="LSTM layers (default: 2)"
     )
     train.add_argument(
         "--no-tie",
@@ -138,28 +133,28 @@ def register(subparsers: Any) -> None:
     ):
         train.add_argument(
             f"--{name}",
-            type=_probability,
+            type=probability,
             default=default,
             metavar="P",
             help=f"{what} (default: {default:g})",
         )
     train.add_argument(
         "--ar",
-        type=_non_negative,
+        type=non_negative_float,
         default=0.0,
         metavar="A",
         help="activation regularisation weight (AWD-LSTM uses 2; default: 0)",
     )
     train.add_argument(
         "--tar",
-        type=_non_negative,
+        type=non_negative_float,
         default=0.0,
         metavar="B",
         help="temporal activation regularisation weight (AWD-LSTM uses 1; default: 0)",
     )
     train.add_argument(
         "--bptt",
-        type=_positive,
+        type=positive_int,
         default=100,
         metavar="N",
         help="tokens per truncated-BPTT window (default: 100)",
@@ -169,33 +164,15 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="always cut windows of exactly --bptt tokens (default: AWD-style variable lengths)",
     )
-    train.add_argument(
-        "--epochs", type=_positive, default=20, metavar="N", help="maximum epochs (default: 20)"
+    add_training_options(
+        train,
+        epochs=20,
+        patience=5,
+        batch_size=32,
+        batch_help="parallel streams the text is cut into",
+        lr=2e-3,
+        impl=True,
     )
-    train.add_argument(
-        "--patience",
-        type=_positive,
-        default=5,
-        metavar="N",
-        help="stop after N epochs without a better validation loss (default: 5)",
-    )
-    train.add_argument(
-        "--batch-size",
-        type=_positive,
-        default=32,
-        metavar="N",
-        help="parallel streams the text is cut into (default: 32)",
-    )
-    train.add_argument("--lr", type=float, default=2e-3, help="learning rate (default: 0.002)")
-    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    train.add_argument(
-        "--impl",
-        choices=("auto", "reference", "fused", "native"),
-        default="auto",
-        help="LSTM engine (default: auto)",
-    )
-    train.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
-    add_threads_option(train)
     train.add_argument(
         "--out", required=True, metavar="DIR", help="output directory for the model and metrics"
     )
@@ -207,9 +184,7 @@ def register(subparsers: Any) -> None:
         description="Sample a continuation of --prompt, --length tokens long (characters for a "
         "char model), and print the prompt followed by it.",
     )
-    generate.add_argument(
-        "--model", required=True, metavar="DIR", help="model directory written by 'text train'"
-    )
+    add_model_option(generate, "text")
     generate.add_argument(
         "--prompt", default="", help="text to continue (default: empty, the start of a text)"
     )
@@ -237,7 +212,7 @@ def register(subparsers: Any) -> None:
         metavar="P",
         help="nucleus sampling: only the most likely tokens holding probability mass P",
     )
-    generate.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    add_seed_option(generate)
     add_threads_option(generate)
     generate.set_defaults(func=cmd_generate)
 
@@ -247,15 +222,13 @@ def register(subparsers: Any) -> None:
         description="Print the loss per token, perplexity and bits per character of a text "
         "beside the unigram-frequency baseline of the model's training text.",
     )
-    evaluate.add_argument(
-        "--model", required=True, metavar="DIR", help="model directory written by 'text train'"
-    )
+    add_model_option(evaluate, "text")
     evaluate.add_argument(
         "--corpus", required=True, metavar="FILE", help="UTF-8 text file, or bundled:NAME"
     )
     evaluate.add_argument(
         "--batch-size",
-        type=_positive,
+        type=positive_int,
         default=1,
         metavar="N",
         help="score N parallel streams (faster, slightly pessimistic; default: 1, exact)",
@@ -283,13 +256,6 @@ def format_scores(scores: dict[str, float]) -> str:
         ],
     ]
     return format_table(["model", "loss/token", "perplexity", "bits/char"], rows)
-
-
-def _write_json(data: dict[str, Any], path: Path) -> Path:
-    def write(tmp: Path) -> None:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-
-    return atomic_write(path, write)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -329,13 +295,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         text,
         val,
         val_fraction=args.val_fraction,
-        max_epochs=args.epochs,
-        patience=args.patience,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        seed=args.seed,
-        run_dir=out / "run",
-        enable_progress_bar=args.progress,
+        **training_kwargs(args, out / "run"),
     )
     seconds = time.perf_counter() - start
     if val is None:
@@ -364,14 +324,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(format_scores(scores))
         metrics["held_out"] = scores
     paths: dict[str, Path] = {"model": lm.save(out / "model")}
-    paths["metrics"] = _write_json(metrics, out / "metrics.json")
-    if lm.history is not None and len(lm.history):
-        from lstmkit.viz import plot_loss_curves
-
-        paths["loss plot"] = plot_loss_curves(lm.history, out / "loss.png", title="language model")
-    paths["training logs"] = out / "run"
-    print("\nwrote:")
-    print_paths(paths)
+    paths["metrics"] = write_json(metrics, out / "metrics.json")
+    add_training_outputs(paths, lm, out, title="language model")
+    print_paths(paths, "\nwrote:")
     return 0
 
 

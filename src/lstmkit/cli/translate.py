@@ -15,31 +15,32 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lstmkit.cli.forecast import _positive, add_threads_option, apply_threads, print_paths
+from lstmkit.cli._options import (
+    add_model_option,
+    add_seed_option,
+    add_threads_option,
+    add_training_options,
+    add_training_outputs,
+    apply_threads,
+    non_negative_float,
+    positive_int,
+    print_paths,
+    training_kwargs,
+)
 from lstmkit.errors import DataError
-
-
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
 
 
 def _add_decoding(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--beam",
-        type=_positive,
+        type=positive_int,
         default=1,
         metavar="N",
         help="beam size (default: 1, greedy decoding)",
     )
     parser.add_argument(
         "--length-penalty",
-        type=_non_negative,
+        type=non_negative_float,
         default=0.0,
         metavar="A",
         help="beam search picks the hypothesis maximising log P / ((5 + length) / 6) ** A "
@@ -96,16 +97,24 @@ def register(subparsers: Any) -> None:
     )
     train.add_argument(
         "--hidden-size",
-        type=_positive,
+        type=positive_int,
         default=128,
         metavar="N",
         help="LSTM units per direction (default: 128)",
     )
     train.add_argument(
-        "--embed-size", type=_positive, default=64, metavar="N", help="embedding size (default: 64)"
+        "--embed-size",
+        type=positive_int,
+        default=64,
+        metavar="N",
+        help="embedding size (default: 64)",
     )
     train.add_argument(
-        "--num-layers", type=_positive, default=1, metavar="N", help="stacked layers (default: 1)"
+        "--num-layers",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="stacked layers (default: 1)",
     )
     train.add_argument(
         "--dropout", type=float, default=0.0, metavar="P", help="dropout (default: 0)"
@@ -122,27 +131,9 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="do not feed the previous attentional vector to the decoder",
     )
-    train.add_argument(
-        "--epochs", type=_positive, default=30, metavar="N", help="maximum epochs (default: 30)"
+    add_training_options(
+        train, epochs=30, patience=5, batch_size=64, batch_help="pairs per batch", lr=2e-3
     )
-    train.add_argument(
-        "--patience",
-        type=_positive,
-        default=5,
-        metavar="N",
-        help="stop after N epochs without a better validation loss (default: 5)",
-    )
-    train.add_argument(
-        "--batch-size",
-        type=_positive,
-        default=64,
-        metavar="N",
-        help="pairs per batch (default: 64)",
-    )
-    train.add_argument("--lr", type=float, default=2e-3, help="learning rate (default: 0.002)")
-    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    train.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
-    add_threads_option(train)
     train.add_argument(
         "--out", required=True, metavar="DIR", help="output directory for the model and logs"
     )
@@ -153,9 +144,7 @@ def register(subparsers: Any) -> None:
         help="translate texts with a saved model",
         description="Translate one or more texts with a saved model and print one output per line.",
     )
-    run.add_argument(
-        "--model", required=True, metavar="DIR", help="model directory from 'translate train'"
-    )
+    add_model_option(run, "translate")
     run.add_argument(
         "--text",
         required=True,
@@ -179,9 +168,7 @@ def register(subparsers: Any) -> None:
         description="Translate the sources of a pairs file and print exact match (the share of "
         "outputs equal to the reference), corpus BLEU and chrF (sacrebleu).",
     )
-    evaluate.add_argument(
-        "--model", required=True, metavar="DIR", help="model directory from 'translate train'"
-    )
+    add_model_option(evaluate, "translate")
     evaluate.add_argument(
         "--pairs", required=True, metavar="FILE", help="pairs to score: source<TAB>target per line"
     )
@@ -201,8 +188,8 @@ def register(subparsers: Any) -> None:
         choices=("date", "dates", "reverse"),
         help="the task ('dates' is the same as 'date')",
     )
-    data.add_argument("--n", required=True, type=_positive, metavar="N", help="number of pairs")
-    data.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    data.add_argument("--n", required=True, type=positive_int, metavar="N", help="number of pairs")
+    add_seed_option(data)
     data.add_argument(
         "--exclude",
         default=None,
@@ -245,13 +232,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     model.fit(
         pairs,
         val,
-        max_epochs=args.epochs,
-        patience=args.patience,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        seed=args.seed,
-        run_dir=out / "run",
-        enable_progress_bar=args.progress,
+        **training_kwargs(args, out / "run"),
     )
     seconds = time.perf_counter() - start
     result = model.fit_result
@@ -263,13 +244,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if test is not None:
         _print_scores("test", model.evaluate(test))
     paths: dict[str, Path] = {"model": model.save(out / "model")}
-    if model.history is not None and len(model.history):
-        from lstmkit.viz import plot_loss_curves
-
-        paths["loss plot"] = plot_loss_curves(model.history, out / "loss.png")
-    if result.run_dir is not None:
-        paths["training logs"] = Path(result.run_dir)
-    print("wrote:")
+    add_training_outputs(paths, model, out)
     print_paths(paths)
     return 0
 
@@ -287,7 +262,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         src, out, weights = model.attention(args.text[0])
         path = plot_attention(weights, src, out, args.plot)
-        print("wrote:")
         print_paths({"attention plot": path})
     return 0
 

@@ -1,0 +1,210 @@
+"""Argparse pieces and output helpers shared by the ``lstmkit`` commands.
+
+The commands differ in their defaults, not in what an option means, so an option that several
+commands take is defined once here and each command passes its own default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lstmkit._files import atomic_write
+
+# --- argparse types -------------------------------------------------------------------------------
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def probability(text: str) -> float:
+    """A number in [0, 1): a dropout rate or a held-out fraction."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """A number >= 0 (NaN is refused: the comparison is written so that it fails)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
+def flat_names(values: list[list[str]] | None) -> list[str]:
+    """Flatten repeated options that each take one or more names (commas allowed too)."""
+    out: list[str] = []
+    for group in values or []:
+        for item in group:
+            out.extend(name.strip() for name in item.split(",") if name.strip())
+    return out
+
+
+# --- options --------------------------------------------------------------------------------------
+
+
+def add_model_option(parser: argparse.ArgumentParser, command: str) -> None:
+    """``--model DIR``: a model directory that ``lstmkit COMMAND train`` wrote."""
+    parser.add_argument(
+        "--model",
+        required=True,
+        metavar="DIR",
+        help=f"model directory written by '{command} train'",
+    )
+
+
+def add_missing_option(parser: argparse.ArgumentParser, *, training: bool) -> None:
+    """``--missing``: the missing-value policy; when applying a model it defaults to the model's."""
+    parser.add_argument(
+        "--missing",
+        choices=("error", "interpolate", "ffill"),
+        default="error" if training else None,
+        help="what to do with missing values and gaps (default: error)"
+        if training
+        else "missing-value policy (default: the one used in training)",
+    )
+
+
+def add_seed_option(parser: argparse.ArgumentParser, what: str = "random seed") -> None:
+    parser.add_argument("--seed", type=int, default=0, help=f"{what} (default: 0)")
+
+
+def add_threads_option(parser: argparse.ArgumentParser, default: int | None = None) -> None:
+    choice = "torch's choice" if default is None else str(default)
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        default=default,
+        metavar="N",
+        help=f"CPU threads for torch (default: {choice}); small models gain nothing from more, "
+        "and on a busy machine extra threads mostly wait for each other",
+    )
+
+
+def add_training_options(
+    parser: argparse.ArgumentParser,
+    *,
+    epochs: int,
+    patience: int,
+    batch_size: int | None = None,
+    batch_help: str = "examples per batch",
+    lr: float | None = None,
+    impl: bool = False,
+    threads: int | None = None,
+) -> None:
+    """The options of a ``train`` verb: ``--epochs --patience [--batch-size] [--lr] --seed
+    [--impl] --progress --threads``, with the command's defaults.
+
+    ``batch_help`` says what one batch holds for this command (its default is appended).
+    """
+    parser.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=epochs,
+        metavar="N",
+        help=f"maximum epochs (default: {epochs}; early stopping may end sooner)",
+    )
+    parser.add_argument(
+        "--patience",
+        type=positive_int,
+        default=patience,
+        metavar="N",
+        help=f"stop after N epochs without a better validation loss (default: {patience})",
+    )
+    if batch_size is not None:
+        parser.add_argument(
+            "--batch-size",
+            type=positive_int,
+            default=batch_size,
+            metavar="N",
+            help=f"{batch_help} (default: {batch_size})",
+        )
+    if lr is not None:
+        parser.add_argument("--lr", type=float, default=lr, help=f"learning rate (default: {lr:g})")
+    add_seed_option(parser)
+    if impl:
+        parser.add_argument(
+            "--impl",
+            choices=("auto", "reference", "fused", "native"),
+            default="auto",
+            help="LSTM engine (default: auto)",
+        )
+    parser.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
+    add_threads_option(parser, default=threads)
+
+
+def training_kwargs(args: argparse.Namespace, run_dir: Path | None) -> dict[str, Any]:
+    """The ``fit`` keyword arguments of the options :func:`add_training_options` added."""
+    kwargs: dict[str, Any] = {"max_epochs": args.epochs, "patience": args.patience}
+    for name in ("batch_size", "lr"):  # not every command has them
+        if hasattr(args, name):
+            kwargs[name] = getattr(args, name)
+    kwargs.update(seed=args.seed, run_dir=run_dir, enable_progress_bar=args.progress)
+    return kwargs
+
+
+def apply_threads(args: argparse.Namespace) -> None:
+    if getattr(args, "threads", None):
+        import torch
+
+        torch.set_num_threads(args.threads)
+
+
+# --- outputs --------------------------------------------------------------------------------------
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write a CSV via a temporary file beside it, so a failure leaves no half-written file."""
+    return atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
+
+
+def write_json(data: Any, path: str | os.PathLike[str], *, sort_keys: bool = True) -> Path:
+    """Write ``data`` as indented JSON, atomically like :func:`write_csv`."""
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=sort_keys) + "\n", encoding="utf-8")
+
+    return atomic_write(path, write)
+
+
+def add_training_outputs(
+    paths: dict[str, Path], model: Any, out: Path, *, title: str = "training"
+) -> None:
+    """Add the loss plot (written to ``out/loss.png``) and the training-log folder to ``paths``."""
+    if model.history is not None and len(model.history):
+        from lstmkit.viz import plot_loss_curves
+
+        paths["loss plot"] = plot_loss_curves(model.history, out / "loss.png", title=title)
+    run_dir = getattr(model.fit_result, "run_dir", None)
+    if run_dir is not None:
+        paths["training logs"] = Path(run_dir)
+
+
+def print_paths(paths: dict[str, Path], heading: str | None = "wrote:") -> None:
+    """``heading``, then one aligned ``name  path`` line per written file."""
+    if heading is not None:
+        print(heading)
+    width = max(len(name) for name in paths)
+    for name, path in paths.items():
+        print(f"  {name:<{width}}  {path}")
