@@ -617,3 +617,78 @@ def test_backward_compile_failure_falls_back_to_torch_ops(monkeypatch, mode):
         torch.testing.assert_close(a, b, atol=1e-10, rtol=0)
     for a, b in zip(grads, expected, strict=True):
         torch.testing.assert_close(a, b, atol=1e-10, rtol=0)
+
+
+@pytest.fixture
+def two_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+PARALLEL_VARIANTS = [
+    {},
+    {"peephole": True},
+    {"coupled_gates": True},
+    {"coupled_gates": True, "peephole": True},
+    {"layer_norm": True},
+    {"layer_norm": True, "peephole": True},
+    {"recurrent_dropout": 0.3},
+    {"zoneout": 0.2},
+]
+
+
+@pytest.mark.parametrize("options", PARALLEL_VARIANTS, ids=lambda o: ",".join(o) or "plain")
+def test_parallel_rows_match_reference(two_threads, options):
+    """With two torch threads the LSTM kernels run a step's rows in parallel (prange): same
+    outputs, states and gradients as the reference, in float64, with uneven lengths."""
+    torch.manual_seed(0)
+    layer = lnn.LSTM(D, H, num_layers=2, bidirectional=True, dtype=F64, **options)
+    x = torch.randn(7, 6, D, dtype=F64)
+    lengths = torch.tensor([7, 3, 5, 1, 7, 2])
+    before = (
+        fused_numba.CALLS["parallel", "lstm_forward"],
+        fused_numba.CALLS["parallel", "lstm_backward"],
+    )
+    hx = (torch.randn(4, 6, H, dtype=F64), torch.randn(4, 6, H, dtype=F64))
+    ref_out, ref_grads = _run(layer, "reference", x, hx, lengths, F64)
+    out, grads = _run(layer, "fused", x, hx, lengths, F64)
+    assert fused_numba.CALLS["parallel", "lstm_forward"] == before[0] + 4  # 2 layers x 2 directions
+    assert fused_numba.CALLS["parallel", "lstm_backward"] == before[1] + 4
+    for a, b in zip(ref_out + ref_grads, out + grads, strict=True):
+        torch.testing.assert_close(b, a, rtol=1e-10, atol=1e-10)
+
+
+def test_parallel_rows_from_concurrent_python_threads(two_threads):
+    """numba's OpenMP layer takes parallel kernels launched from several Python threads."""
+    layer = lnn.LSTM(D, H, layer_norm=True, impl="fused").to(F64)
+    xs = [torch.randn(30, 6, D, dtype=F64, requires_grad=True) for _ in range(3)]
+    expected = [torch.autograd.grad(layer(x)[0].sum(), x)[0] for x in xs]
+    got: list = [None] * len(xs)
+
+    def work(k: int) -> None:
+        for _ in range(3):
+            got[k] = torch.autograd.grad(layer(xs[k])[0].sum(), xs[k])[0]
+
+    workers = [threading.Thread(target=work, args=(k,)) for k in range(len(xs))]
+    for th in workers:
+        th.start()
+    for th in workers:
+        th.join()
+    for a, b in zip(expected, got, strict=True):
+        torch.testing.assert_close(b, a, rtol=0, atol=0)
+
+
+def test_one_thread_or_one_row_runs_the_serial_kernels(monkeypatch):
+    layer = lnn.LSTM(D, H, peephole=True, impl="fused").to(F64)
+    before = fused_numba.CALLS["parallel", "lstm_forward"]
+    layer(torch.randn(T, 4, D, dtype=F64))  # the suite runs on one torch thread
+    torch.set_num_threads(2)
+    try:
+        layer(torch.randn(T, 1, D, dtype=F64))  # one row: nothing to share
+        monkeypatch.setattr(fused_numba, "PARALLEL", False)
+        layer(torch.randn(T, 4, D, dtype=F64))
+    finally:
+        torch.set_num_threads(1)
+    assert fused_numba.CALLS["parallel", "lstm_forward"] == before

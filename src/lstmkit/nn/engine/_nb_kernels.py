@@ -16,7 +16,10 @@ backward kernels pass the gradient of a kept unit straight to the previous step.
 
 from __future__ import annotations
 
+import types as pytypes
+
 import numpy as np
+from numba import prange
 
 from lstmkit.nn.engine._nb_math import (
     jit,
@@ -77,7 +80,8 @@ def lstm_forward(  # noqa: ANN201, PLR0913
         t = T - 1 - s if reverse else s
         tp = t + 1 if reverse else t
         tn = t if reverse else t + 1
-        for b in range(B):
+        ts = t % LH.shape[0]  # the step's slot of the LN statistics (0 when only scratch)
+        for b in prange(B):  # rows are independent within a step
             z = A[t, b]
             hp = Hs[tp, b]
             cp = Cs[tp, b]
@@ -92,7 +96,6 @@ def lstm_forward(  # noqa: ANN201, PLR0913
             if ln:
                 # Each gate block normalised on its own, then the per-unit affine, in place;
                 # the normalised values and 1/std are kept for the backward pass.
-                ts = t % LH.shape[0]
                 zh = LH[ts, b]
                 for blk in range(NG):
                     LR[ts, b, blk] = layer_norm_row(z, zh, blk * H, H, eps, lnw, lnb, True)
@@ -177,22 +180,28 @@ def lstm_backward(  # noqa: ANN201, PLR0913
     T, B, GH = Z.shape
     H = Cs.shape[2]
     P = dh.shape[1]
-    acc = np.empty_like(dh[0])  # (P,) scratch: W_hh^T dz for one row
-    dhpass = np.empty_like(dh[0])  # (P,) gradient passed straight to h_{t-1} by zoneout
-    dcln = np.empty_like(Cs[0, 0])  # (H,) gradient reaching c_t through LN(c_t), when ln
-    dpeep[:] = 0.0
-    dln[:] = 0.0
+    # Scratch and parameter-gradient sums per row, so the rows of a step can run in parallel
+    # (prange) without sharing a buffer; the rows' sums are added up in row order at the end.
+    accs = np.empty_like(dh)  # (B, P) W_hh^T dz of each row
+    dhpasses = np.empty_like(dh)  # (B, P) gradient passed straight to h_{t-1} by zoneout
+    dclns = np.zeros_like(dc)  # (B, H) gradient reaching c_t through LN(c_t), when ln
+    dpeep_rows = np.zeros((B, 3, H), dh.dtype)
+    dln_rows = np.zeros((B, dln.shape[0]), dh.dtype)
     NG = GH // H
     lnw = lnp[:GH]
     lncw = lnp[2 * GH : 2 * GH + H]
-    dlnw = dln[:GH]
-    dlnb = dln[GH : 2 * GH]
-    dlncw = dln[2 * GH : 2 * GH + H]
-    dlncb = dln[2 * GH + H :]
     for s in range(T):
         t = s if reverse else T - 1 - s
         tp = t + 1 if reverse else t
-        for b in range(B):
+        for b in prange(B):  # rows are independent within a step
+            acc = accs[b]
+            dhpass = dhpasses[b]
+            dcln = dclns[b]
+            dpeepb = dpeep_rows[b]
+            dlnw = dln_rows[b, :GH]
+            dlnb = dln_rows[b, GH : 2 * GH]
+            dlncw = dln_rows[b, 2 * GH : 2 * GH + H]
+            dlncb = dln_rows[b, 2 * GH + H :]
             z = Z[t, b]
             cp = Cs[tp, b]
             cc = Cc[t, b]
@@ -232,6 +241,7 @@ def lstm_backward(  # noqa: ANN201, PLR0913
                     if keep_c[t, b, j]:
                         dcc = 0.0
                 if coupled:
+                    i = 0.0  # no input gate; bound anyway so the parallel loop types it alike
                     f = z[j]
                     g = z[H + j]
                     o = z[2 * H + j]
@@ -264,11 +274,11 @@ def lstm_backward(  # noqa: ANN201, PLR0913
                     dz[3 * H + j] = dzo
                     if peep:
                         dcp += dzi * wci[j]
-                        dpeep[0, j] += dzi * cpj
+                        dpeepb[0, j] += dzi * cpj
                 if peep:
                     dcp += dzf * wcf[j]
-                    dpeep[1, j] += dzf * cpj
-                    dpeep[2, j] += dzo * cc[j]
+                    dpeepb[1, j] += dzf * cpj
+                    dpeepb[2, j] += dzo * cc[j]
                 if has_keep and keep_c[t, b, j]:
                     dcp += dcj
                 dc[b, j] = dcp
@@ -291,6 +301,11 @@ def lstm_backward(  # noqa: ANN201, PLR0913
                 if has_mask:
                     a *= hmask[b, k]
                 dh[b, k] = a + dhpass[k]
+    dpeep[:] = 0.0
+    dln[:] = 0.0
+    for b in range(B):
+        dpeep += dpeep_rows[b]
+        dln += dln_rows[b]
 
 
 @jit
@@ -496,3 +511,35 @@ def gru_backward(  # noqa: ANN201, PLR0913
                 if has_mask:
                     a *= hmask[b, k]
                 dh[b, k] = a + dhpass[k]
+
+
+# Only the explicit prange loop becomes parallel: numba's other parallel rewrites (of array
+# expressions, numpy calls, inner loops) would touch the vectorised row helpers.
+_PRANGE_ONLY = {
+    "prange": True,
+    "comprehension": False,
+    "numpy": False,
+    "reduction": False,
+    "setitem": False,
+    "stencil": False,
+    "fusion": False,
+    "inplace_binop": False,
+}
+
+
+def _parallel_twin(kernel, *, nogil: bool = True):  # noqa: ANN001, ANN202
+    """The same kernel compiled with ``parallel=True``: its ``prange`` loop over the rows of a
+    step then runs on numba's threads. A separate function object (own name), so numba's
+    on-disk cache keeps the two compilations apart."""
+    fn = kernel.py_func
+    twin = pytypes.FunctionType(
+        fn.__code__, fn.__globals__, fn.__name__ + "_parallel", fn.__defaults__, fn.__closure__
+    )
+    twin.__qualname__ = fn.__qualname__ + "_parallel"
+    return jit(twin, nogil=nogil, parallel=_PRANGE_ONLY)
+
+
+# The LSTM's kernels, rows in parallel: for batches of several rows when torch has more than one
+# thread (fused_numba chooses); with one thread the serial kernels above run.
+lstm_forward_parallel = _parallel_twin(lstm_forward)
+lstm_backward_parallel = _parallel_twin(lstm_backward, nogil=False)

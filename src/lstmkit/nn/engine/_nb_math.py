@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 _FASTMATH = {"reassoc", "contract", "nsz"}
 
 
-def jit(fn=None, *, nogil: bool = True):  # noqa: ANN001, ANN202
+def jit(fn=None, *, nogil: bool = True, parallel: bool | dict = False):  # noqa: ANN001, ANN202
     """``njit`` with an on-disk cache when numba can find a writable cache directory.
 
     numba raises at decoration time when no cache locator applies (e.g. a read-only install
@@ -29,8 +29,8 @@ def jit(fn=None, *, nogil: bool = True):  # noqa: ANN001, ANN202
     element loops from being vectorised (IEEE results instead, as torch gives).
     """
     if fn is None:
-        return lambda f: jit(f, nogil=nogil)
-    kw = dict(nogil=nogil, fastmath=_FASTMATH, error_model="numpy")
+        return lambda f: jit(f, nogil=nogil, parallel=parallel)
+    kw = dict(nogil=nogil, fastmath=_FASTMATH, error_model="numpy", parallel=parallel)
     try:
         dispatcher = numba.njit(cache=True, **kw)(fn)
     except Exception as err:  # noqa: BLE001 - any cache set-up failure must not break the engine

@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 # Switches, module-level so that tests and benchmarks can force a path.
 ENABLED = True
+# Run the LSTM kernels' rows in parallel when torch has several threads (see _lstm_kernel).
+PARALLEL = True
 # The numba path is taken while batch * hidden_size is at most this. The kernel's cost per step
 # grows with B*H (gate arithmetic on one core) and B*4H*H (the recurrent product in plain
 # vectorised loops); the torch-ops path pays a fixed ~100 µs of dispatch per step (12 ops) but
@@ -60,7 +62,8 @@ NUMBA_MAX_UNITS = 2048
 NUMBA_MAX_UNITS_LN_TRAIN = 8192
 NUMBA_MAX_UNITS_LN_INFER = 4096
 
-# Calls per (path, kind), e.g. CALLS["numba", "lstm"]; statistics only (not locked).
+# Calls per (path, kind), e.g. CALLS["numba", "lstm"], and of the parallel LSTM kernels,
+# CALLS["parallel", "lstm_forward"]; statistics only (not locked).
 CALLS: Counter = Counter()
 
 _FLOATS = (torch.float32, torch.float64)
@@ -105,6 +108,18 @@ def choose(kind: str, plan: Any, x: Tensor, weights: Any) -> str:
     if w_hh.device.type != "cpu" or x.shape[1] * w_hh.shape[1] > _max_units(kind, plan, x, weights):
         return "torch"
     return "numba" if _load() is not None else "torch"
+
+
+def _lstm_kernel(which: str, batch: int) -> Any:
+    """The LSTM kernel for this call: rows of a step in parallel on numba's threads when torch
+    may use more than one thread and the batch has rows to share; otherwise the serial one."""
+    threads = torch.get_num_threads()
+    if PARALLEL and threads > 1 and batch > 1:
+        numba = sys.modules["numba"]
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        CALLS["parallel", f"lstm_{which}"] += 1
+        return getattr(_kernels, f"lstm_{which}_parallel")
+    return getattr(_kernels, f"lstm_{which}")
 
 
 def _max_units(kind: str, plan: Any, x: Tensor, weights: Any) -> int:
@@ -217,7 +232,6 @@ class _NumbaLSTMFunction(_NumbaFunction):
         *,
         save: bool,
     ) -> tuple[tuple[Tensor, ...], dict]:
-        k = _kernels
         opt = plan.options
         coupled, peep, ln = opt.coupled_gates, opt.peephole, opt.layer_norm
         steps, batch, dim = x.shape
@@ -251,7 +265,7 @@ class _NumbaLSTMFunction(_NumbaFunction):
             n_st = steps if save else 1
             LH = x.new_empty(n_st, batch, gh + hid)
             LR = x.new_empty(n_st, batch, gh // hid + 1)
-        k.lstm_forward(
+        _lstm_kernel("forward", batch)(
             A.numpy(),
             _np(w_hh),
             _np(h0),
@@ -309,7 +323,6 @@ class _NumbaLSTMFunction(_NumbaFunction):
 
     @staticmethod
     def grads(plan: Any, sv: dict, needs: tuple[bool, ...], grads: tuple) -> tuple:
-        k = _kernels
         opt = plan.options
         coupled, peep, ln = opt.coupled_gates, opt.peephole, opt.layer_norm
         gy, g_hn, g_cn = grads[0], grads[1], grads[2]
@@ -335,7 +348,7 @@ class _NumbaLSTMFunction(_NumbaFunction):
         dln = x.new_empty(2 * gh + 2 * hid) if ln else None
         m = plan.h_mask
         kh, kc = sv["kh"], sv["kc"]
-        k.lstm_backward(
+        _lstm_kernel("backward", batch)(
             A.numpy(),
             sv["Cs"].numpy(),
             sv["Cc"].numpy(),
