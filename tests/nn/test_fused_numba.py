@@ -692,3 +692,19 @@ def test_one_thread_or_one_row_runs_the_serial_kernels(monkeypatch):
     finally:
         torch.set_num_threads(1)
     assert fused_numba.CALLS["parallel", "lstm_forward"] == before
+
+
+def test_several_threads_raise_the_lstm_limit(monkeypatch, two_threads):
+    layer = lnn.LSTM(D, H, impl="fused").to(F64)
+    x = torch.randn(T, B, D, dtype=F64)
+    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS", 0)
+    for parallel_limit, path in [(B * H, "numba"), (B * H - 1, "torch")]:
+        monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_PARALLEL", parallel_limit)
+        before = _calls(path)
+        layer(x)
+        assert _calls(path) == before + 1
+    gru = lnn.GRU(D, H, impl="fused").to(F64)  # its kernels are serial: the plain limit holds
+    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_PARALLEL", 1 << 40)
+    before = _calls("torch", "gru")
+    gru(x)
+    assert _calls("torch", "gru") == before + 1

@@ -61,6 +61,12 @@ NUMBA_MAX_UNITS = 2048
 # Training is a call that records a graph (grad mode on and an input that requires grad).
 NUMBA_MAX_UNITS_LN_TRAIN = 8192
 NUMBA_MAX_UNITS_LN_INFER = 4096
+# With several torch threads the LSTM kernels run a step's rows in parallel and the torch-ops
+# path's GEMM also gets the threads. Measured at 2 threads (T=100, float32, fused numba /
+# fused torch-ops, interleaved medians of 7): at S2 (B*H = 4096) training 0.67-0.82 and
+# inference 0.66-0.98 for every LSTM variant; at S3 (16384) training 0.83-1.0 but inference
+# 0.95-1.12. So the LSTM's limit is at least this while more than one thread is used.
+NUMBA_MAX_UNITS_PARALLEL = 8192
 
 # Calls per (path, kind), e.g. CALLS["numba", "lstm"], and of the parallel LSTM kernels,
 # CALLS["parallel", "lstm_forward"]; statistics only (not locked).
@@ -124,12 +130,17 @@ def _lstm_kernel(which: str, batch: int) -> Any:
 
 def _max_units(kind: str, plan: Any, x: Tensor, weights: Any) -> int:
     """The batch * hidden limit of the numba path for this call (see NUMBA_MAX_UNITS*)."""
-    if kind != "lstm" or not plan.options.layer_norm:
+    if kind != "lstm":
         return NUMBA_MAX_UNITS
-    grad = torch.is_grad_enabled() and (
-        x.requires_grad or any(w is not None and w.requires_grad for w in weights)
-    )
-    return NUMBA_MAX_UNITS_LN_TRAIN if grad else NUMBA_MAX_UNITS_LN_INFER
+    limit = NUMBA_MAX_UNITS
+    if plan.options.layer_norm:
+        grad = torch.is_grad_enabled() and (
+            x.requires_grad or any(w is not None and w.requires_grad for w in weights)
+        )
+        limit = NUMBA_MAX_UNITS_LN_TRAIN if grad else NUMBA_MAX_UNITS_LN_INFER
+    if PARALLEL and torch.get_num_threads() > 1 and x.shape[1] > 1:
+        limit = max(limit, NUMBA_MAX_UNITS_PARALLEL)
+    return limit
 
 
 # --- array plumbing ----------------------------------------------------------------------------
