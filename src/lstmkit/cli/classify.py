@@ -295,14 +295,9 @@ def _held_out(clf: Any, data: str, split_col: str | None) -> tuple[str | None, A
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from lstmkit.data.text_table import column_labels, column_texts, read_frame, split_rows
     from lstmkit.tasks.classification_metrics import format_report
-    from lstmkit.tasks.classifier import (
-        SequenceClassifier,
-        column_labels,
-        column_texts,
-        read_frame,
-        split_rows,
-    )
+    from lstmkit.tasks.classifier import SequenceClassifier
     from lstmkit.viz.confusion import plot_confusion_matrix
 
     apply_threads(args)
@@ -397,14 +392,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from lstmkit.data.text_table import column_labels, column_texts, read_frame, split_rows
     from lstmkit.tasks.classification_metrics import bow_logistic_baseline, format_report
-    from lstmkit.tasks.classifier import (
-        SequenceClassifier,
-        column_labels,
-        column_texts,
-        read_frame,
-        split_rows,
-    )
+    from lstmkit.tasks.classifier import SequenceClassifier
     from lstmkit.viz.confusion import plot_confusion_matrix
 
     apply_threads(args)
