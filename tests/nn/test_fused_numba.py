@@ -708,3 +708,22 @@ def test_several_threads_raise_the_lstm_limit(monkeypatch, two_threads):
     before = _calls("torch", "gru")
     gru(x)
     assert _calls("torch", "gru") == before + 1
+
+
+def test_parallel_launches_are_serialised_until_the_layer_is_known_threadsafe(monkeypatch):
+    seen = []
+
+    def kernel(*args):
+        seen.append(fused_numba._LAUNCH_LOCK.locked())
+        return "done"
+
+    monkeypatch.setattr(fused_numba, "_THREADSAFE_LAYER", None)
+    numba = pytest.importorskip("numba")
+    monkeypatch.setattr(numba, "threading_layer", lambda: "workqueue")
+    launch = fused_numba._launch_safely(kernel)
+    assert launch() == "done" and launch() == "done"
+    assert seen == [True, True] and fused_numba._THREADSAFE_LAYER is False
+    monkeypatch.setattr(numba, "threading_layer", lambda: "omp")
+    launch()
+    launch()
+    assert seen == [True, True, True, False]  # known threadsafe: no lock any more

@@ -27,6 +27,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+import threading
 from collections import Counter
 from types import ModuleType
 from typing import Any
@@ -124,8 +125,28 @@ def _lstm_kernel(which: str, batch: int) -> Any:
         numba = sys.modules["numba"]
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         CALLS["parallel", f"lstm_{which}"] += 1
-        return getattr(_kernels, f"lstm_{which}_parallel")
+        return _launch_safely(getattr(_kernels, f"lstm_{which}_parallel"))
     return getattr(_kernels, f"lstm_{which}")
+
+
+_LAUNCH_LOCK = threading.Lock()
+# Whether numba's threading layer takes parallel launches from several Python threads at once
+# (omp and tbb do; the workqueue fallback, used when neither library is there, aborts the
+# process). Known after the first launch; until then, and for workqueue, launches take a lock.
+_THREADSAFE_LAYER: bool | None = None
+
+
+def _launch_safely(kernel: Any) -> Any:
+    def launch(*args: Any) -> Any:
+        global _THREADSAFE_LAYER
+        if _THREADSAFE_LAYER:
+            return kernel(*args)
+        with _LAUNCH_LOCK:
+            out = kernel(*args)
+            _THREADSAFE_LAYER = sys.modules["numba"].threading_layer() in ("omp", "tbb")
+        return out
+
+    return launch
 
 
 def _max_units(kind: str, plan: Any, x: Tensor, weights: Any) -> int:
