@@ -11,9 +11,7 @@ from lstmkit.cli import build_parser, main
 from lstmkit.errors import ConfigError, ModelFileError
 from lstmkit.experiments.models import (
     MODELS,
-    NoForgetCell,
-    NoForgetLSTM,
-    NoForgetWeights,
+    SAVED_TASK,
     SequenceModel,
     load_model,
     save_model,
@@ -30,6 +28,7 @@ from lstmkit.experiments.runner import (
     write_result,
 )
 from lstmkit.experiments.tasks import TASKS, make_task
+from lstmkit.nn import LSTM, engine
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -45,24 +44,16 @@ def _one_thread():
 # --- models ---------------------------------------------------------------------------------------
 
 
-def test_no_forget_cell_matches_the_equations_in_float64():
-    torch.manual_seed(0)
-    d, h = 3, 4
-    w = NoForgetWeights(
-        *(torch.randn(s, dtype=torch.float64) for s in ((3 * h, d), (3 * h, h), (3 * h,), (3 * h,)))
-    )
-    x, h0, c0 = (torch.randn(2, s, dtype=torch.float64) for s in (d, h, h))
-    (h1, c1), gates = NoForgetCell.step(x, (h0, c0), w)
-    z = x @ w.weight_ih.T + w.bias_ih + h0 @ w.weight_hh.T + w.bias_hh
-    i, g, o = torch.sigmoid(z[:, :h]), torch.tanh(z[:, h : 2 * h]), torch.sigmoid(z[:, 2 * h :])
-    torch.testing.assert_close(c1, c0 + i * g)  # no forget gate: the cell keeps all of c0
-    torch.testing.assert_close(h1, o * torch.tanh(c0 + i * g))
-    assert bool((gates["f"] == 1).all())
+def test_no_forget_model_is_the_core_lstm_without_a_forget_gate():
+    model = SequenceModel("lstm-nofg", 2, 5, 1, "last")
+    assert type(model.rnn) is LSTM and model.rnn.forget_gate is False
+    assert model.rnn.options.gate_names == ("i", "g", "o")
+    assert engine.resolve(model.rnn.impl, model.rnn).NAME == "reference"
 
 
 def test_no_forget_lstm_lengths_and_trace():
     torch.manual_seed(1)
-    layer = NoForgetLSTM(2, 5, batch_first=True).double()
+    layer = SequenceModel("lstm-nofg", 2, 5, 1, "last").rnn.double()
     x = torch.randn(3, 9, 2, dtype=torch.float64)
     lengths = torch.tensor([9, 4, 6])
     out, (h_n, c_n), trace = layer(x, lengths=lengths, return_trace=True)
@@ -72,6 +63,54 @@ def test_no_forget_lstm_lengths_and_trace():
         torch.testing.assert_close(h_n[0, b], h_b[0, 0])
         assert float(out[b, n:].detach().abs().sum()) == 0.0
     assert set(trace) == {"i", "f", "g", "o", "c", "h"} and trace["i"].shape == (1, 1, 3, 9, 5)
+    for b, n in enumerate(lengths.tolist()):  # f ≡ 1 inside each sequence, zeros past its end
+        assert bool((trace["f"][0, 0, b, :n] == 1).all())
+
+
+def test_a_no_forget_model_saved_by_the_old_experiment_cell_still_loads(tmp_path):
+    """Models saved when ``lstm-nofg`` was an experiment-side copy of the cell (NoForgetLSTM).
+
+    That class registered exactly these tensors (three gate blocks, rows i, g, o); the weights
+    are written here by hand and the loaded model is checked against the 1997 equations.
+    """
+    from lstmkit.tasks import persistence
+
+    torch.manual_seed(4)
+    d, h, out_size = 2, 3, 1
+    f64 = torch.float64
+    tensors = {
+        "rnn.weight_ih_l0": torch.randn(3 * h, d, dtype=f64),
+        "rnn.weight_hh_l0": torch.randn(3 * h, h, dtype=f64),
+        "rnn.bias_ih_l0": torch.randn(3 * h, dtype=f64),
+        "rnn.bias_hh_l0": torch.randn(3 * h, dtype=f64),
+        "head.weight": torch.randn(out_size, h, dtype=f64),
+        "head.bias": torch.randn(out_size, dtype=f64),
+    }
+    config = {
+        "model": "lstm-nofg",
+        "input_size": d,
+        "hidden_size": h,
+        "output_size": out_size,
+        "readout": "last",
+        "forget_bias": 1.0,
+    }
+    path = persistence.save_model_dir(
+        tmp_path / "old", task=SAVED_TASK, config=config, tensors=tensors
+    )
+    model, _ = load_model(path)
+    x = torch.randn(2, 4, d, dtype=f64)
+    with torch.no_grad():
+        got = model.double()(x)
+    w_ih, w_hh, b_ih, b_hh = (
+        tensors[f"rnn.{n}_l0"] for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    )
+    h_t = c_t = torch.zeros(2, h, dtype=f64)
+    for t in range(x.shape[1]):
+        z = x[:, t] @ w_ih.T + b_ih + h_t @ w_hh.T + b_hh
+        i, g, o = torch.sigmoid(z[:, :h]), torch.tanh(z[:, h : 2 * h]), torch.sigmoid(z[:, 2 * h :])
+        c_t = c_t + i * g
+        h_t = o * torch.tanh(c_t)
+    torch.testing.assert_close(got, h_t @ tensors["head.weight"].T + tensors["head.bias"])
 
 
 @pytest.mark.parametrize("kind", MODELS)

@@ -30,6 +30,11 @@ CASES = {
     "lstm_peephole": ("LSTM", {"peephole": True}),
     "lstm_coupled": ("LSTM", {"coupled_gates": True}),
     "lstm_layer_norm": ("LSTM", {"layer_norm": True}),
+    "lstm_no_forget_gate": ("LSTM", {"forget_gate": False, "num_layers": 2}),
+    "lstm_no_forget_gate_peephole_ln": (
+        "LSTM",
+        {"forget_gate": False, "peephole": True, "layer_norm": True, "batch_first": True},
+    ),
     "lstm_proj": ("LSTM", {"proj_size": 2, "num_layers": 2}),
     "lstm_random_options_eval": (
         "LSTM",
@@ -64,7 +69,8 @@ def make(kind, kw, impl):
 
 
 def plain(kw) -> bool:
-    return not any(kw.get(k) for k in ("peephole", "coupled_gates", "layer_norm"))
+    variant = any(kw.get(k) for k in ("peephole", "coupled_gates", "layer_norm"))
+    return not variant and kw.get("forget_gate", True)
 
 
 def time_dim(layer) -> int:
@@ -110,7 +116,8 @@ def test_chunked_equals_whole(case, impl):
 
 
 @pytest.mark.parametrize(
-    ("case", "impl"), engine_cases(["lstm_stacked", "lstm_all", "gru_stacked", "rnn_tanh"])
+    ("case", "impl"),
+    engine_cases(["lstm_stacked", "lstm_all", "lstm_no_forget_gate", "gru_stacked", "rnn_tanh"]),
 )
 def test_chunked_with_lengths_in_last_chunk(case, impl):
     kind, kw = CASES[case]

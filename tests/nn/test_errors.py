@@ -233,6 +233,42 @@ def test_native_rejects_variants(option):
         layer(x_tb())
 
 
+def test_native_rejects_no_forget_gate():
+    with pytest.raises(
+        UnsupportedConfigError,
+        match=re.escape("impl='native' does not support this configuration (forget_gate=False)"),
+    ):
+        lstm(impl="native", forget_gate=False)(x_tb())
+
+
+def test_fused_rejects_no_forget_gate_and_says_what_to_use():
+    layer = lstm(impl="fused", forget_gate=False)
+    with pytest.raises(UnsupportedConfigError) as err:
+        layer(x_tb())
+    message = str(err.value)
+    assert message == (
+        "impl='fused' does not support this configuration (forget_gate=False: the fused kernels "
+        "have no cell without a forget gate yet); use impl='auto' to pick an engine that does, "
+        "or impl='reference'"
+    )
+    # The same with every other option that fused supports: the forget gate alone decides.
+    for kw in ({"peephole": True}, {"layer_norm": True, "proj_size": 2}, {"zoneout": 0.2}):
+        with pytest.raises(UnsupportedConfigError, match=re.escape("(forget_gate=False")):
+            lstm(impl="fused", forget_gate=False, **kw)(x_tb())
+
+
+@pytest.mark.parametrize("make", [lnn.LSTM, lnn.LSTMCell])
+def test_coupled_gates_need_a_forget_gate(make):
+    with pytest.raises(
+        ConfigError,
+        match=re.escape(
+            "coupled_gates=True needs a forget gate (CIFG ties the input gate to it, i = 1 - f), "
+            "got forget_gate=False; use one of coupled_gates=True or forget_gate=False, not both"
+        ),
+    ):
+        make(D, H, coupled_gates=True, forget_gate=False)
+
+
 def test_native_rejects_trace_and_training_time_randomness():
     with pytest.raises(UnsupportedConfigError, match="return_trace"):
         lstm(impl="native")(x_tb(), return_trace=True)

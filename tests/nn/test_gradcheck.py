@@ -80,6 +80,7 @@ LSTM_CASES = {
     "peephole": {"peephole": True},
     "coupled_gates": {"coupled_gates": True},
     "layer_norm": {"layer_norm": True},
+    "no_forget_gate": {"forget_gate": False},
     "proj_size": {"proj_size": 2},
     "recurrent_dropout": {"recurrent_dropout": 0.4},
     "zoneout": {"zoneout": 0.4},
@@ -91,6 +92,14 @@ LSTM_CASES = {
     "peephole_coupled": {"peephole": True, "coupled_gates": True},
     "peephole_layer_norm_proj": {"peephole": True, "layer_norm": True, "proj_size": 2},
     "coupled_layer_norm_proj": {"coupled_gates": True, "layer_norm": True, "proj_size": 1},
+    "no_forget_gate_peephole": {"forget_gate": False, "peephole": True},
+    "no_forget_gate_layer_norm": {"forget_gate": False, "layer_norm": True},
+    "no_forget_gate_peephole_layer_norm_proj": {
+        "forget_gate": False,
+        "peephole": True,
+        "layer_norm": True,
+        "proj_size": 2,
+    },
     "rdrop_zoneout": {"recurrent_dropout": 0.3, "zoneout": 0.3, "proj_size": 2},
 }
 
@@ -99,6 +108,9 @@ FULL_CHECK = {
     "peephole",
     "coupled_gates",
     "layer_norm",
+    "no_forget_gate",
+    "no_forget_gate_peephole",
+    "no_forget_gate_layer_norm",
     "proj_size",
     "recurrent_dropout",
     "zoneout",
@@ -114,7 +126,9 @@ def test_lstm_option_alone(case):
     check_layer(layer, fast=case not in FULL_CHECK)
 
 
-@pytest.mark.parametrize("case", ["plain", "peephole", "coupled_gates", "layer_norm", "zoneout"])
+@pytest.mark.parametrize(
+    "case", ["plain", "peephole", "coupled_gates", "layer_norm", "no_forget_gate", "zoneout"]
+)
 def test_lstm_with_uneven_lengths(case):
     layer = lstm(bidirectional=True, **LSTM_CASES[case])
     layer.train()
@@ -142,6 +156,23 @@ def test_lstm_everything_combined():
         recurrent_dropout=0.3,
         zoneout=0.3,
         batch_first=True,
+    )
+    layer.train()
+    check_layer(layer, lengths=torch.tensor([3, 1]), fast=True)
+
+
+def test_lstm_everything_combined_without_forget_gate():
+    """As above with forget_gate=False in place of coupled_gates (the two exclude each other)."""
+    layer = lstm(
+        num_layers=2,
+        bidirectional=True,
+        dropout=0.2,
+        proj_size=2,
+        peephole=True,
+        forget_gate=False,
+        layer_norm=True,
+        recurrent_dropout=0.3,
+        zoneout=0.3,
     )
     layer.train()
     check_layer(layer, lengths=torch.tensor([3, 1]), fast=True)

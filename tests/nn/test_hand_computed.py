@@ -135,3 +135,64 @@ def test_one_coupled_gate_step():
     )
     for name, value in {"i": i, "f": f, "g": g, "o": o}.items():
         assert gates[name].item() == pytest.approx(value, abs=1e-12), name
+
+
+def test_one_step_without_forget_gate():
+    """No forget gate (the 1997 cell): three gate rows i, g, o and c_t = c_prev + i * g exactly."""
+    cell = one_unit_cell([0.2, 0.3, 0.4], [0.6, 0.7, 0.8], forget_gate=False)
+    assert cell.weight_ih.shape == (3, 1) and cell.weight_hh.shape == (3, 1)
+    x, h0, c0 = 2.0, 0.3, -0.6
+
+    i = sigmoid(0.2 * x + 0.6 * h0)  # sigmoid(0.58)
+    g = math.tanh(0.3 * x + 0.7 * h0)  # tanh(0.81)
+    o = sigmoid(0.4 * x + 0.8 * h0)  # sigmoid(1.04)
+    c = c0 + i * g  # nothing of c0 is forgotten
+    h = o * math.tanh(c)
+    assert i == pytest.approx(0.6410674063, abs=1e-10)
+    assert g == pytest.approx(0.6695902596, abs=1e-10)
+    assert c == pytest.approx(-0.1707475090, abs=1e-10)
+
+    x_t = torch.tensor([[x]], dtype=F64)
+    state = (torch.tensor([[h0]], dtype=F64), torch.tensor([[c0]], dtype=F64))
+    h_got, (_, c_got) = cell(x_t, state)
+    (_, c_step), gates = lnn.LSTMCell.step(x_t, state, cell.weights(), cell.options)
+    # Exactly c_prev + i * g, in the library's own float64 gate values: no f * c_prev term.
+    assert c_step.item() == c0 + gates["i"].item() * gates["g"].item()
+    assert c_got.item() == pytest.approx(c, abs=1e-12)
+    assert h_got.item() == pytest.approx(h, abs=1e-12)
+    for name, value in {"i": i, "f": 1.0, "g": g, "o": o}.items():
+        assert gates[name].item() == pytest.approx(value, abs=1e-12), name
+
+    # The layer on the reference engine: the same numbers, the same state_dict names.
+    layer = lnn.LSTM(1, 1, dtype=F64, forget_gate=False, impl="reference")
+    layer.load_state_dict({f"{k}_l0": v for k, v in cell.state_dict().items()}, strict=True)
+    out, (h_n, c_n) = layer(x_t[None], tuple(s[None] for s in state))
+    assert out.item() == pytest.approx(h, abs=1e-12) and c_n.item() == pytest.approx(c, abs=1e-12)
+
+
+def test_one_peephole_step_without_forget_gate():
+    """Peepholes without a forget gate: w_ci into i and w_co into o, and no w_cf."""
+    cell = one_unit_cell([0.1, 0.3, 0.4], [0.5, 0.7, 0.8], forget_gate=False, peephole=True)
+    assert [n for n, _ in cell.named_parameters()] == [
+        "weight_ih",
+        "weight_hh",
+        "bias_ih",
+        "bias_hh",
+        "weight_ci",
+        "weight_co",
+    ]
+    with torch.no_grad():
+        cell.weight_ci.fill_(0.25)
+        cell.weight_co.fill_(0.75)
+    x, h0, c0 = 2.0, 0.3, -0.6
+
+    i = sigmoid(0.1 * x + 0.5 * h0 + 0.25 * c0)  # sigmoid(0.2)
+    g = math.tanh(0.3 * x + 0.7 * h0)  # tanh(0.81)
+    c = c0 + i * g
+    o = sigmoid(0.4 * x + 0.8 * h0 + 0.75 * c)
+    h = o * math.tanh(c)
+
+    state = (torch.tensor([[h0]], dtype=F64), torch.tensor([[c0]], dtype=F64))
+    h_got, (_, c_got) = cell(torch.tensor([[x]], dtype=F64), state)
+    assert c_got.item() == pytest.approx(c, abs=1e-12)
+    assert h_got.item() == pytest.approx(h, abs=1e-12)

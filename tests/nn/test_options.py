@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import pytest
 import torch
@@ -62,6 +63,85 @@ def test_forget_bias_on_top_of_torch_init_and_in_the_cell():
     assert all(p.abs().max() <= bound for p in plain.parameters())
 
 
+def test_forget_bias_without_forget_gate_is_ignored_and_warns_when_set():
+    # The default (1.0) says nothing: there is no forget gate, so nothing to warn about.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        layer = lnn.LSTM(D, H, forget_gate=False)
+        lnn.LSTMCell(D, H, forget_gate=False)
+    # Every bias is the init scheme's zero: no rows were shifted.
+    assert torch.equal(layer.bias_ih_l0.detach(), torch.zeros(3 * H))
+    for make in (lnn.LSTM, lnn.LSTMCell):
+        with pytest.warns(
+            UserWarning,
+            match=r"forget_bias=2\.5 is ignored with forget_gate=False: there is no forget gate",
+        ) as record:
+            made = make(D, H, forget_gate=False, layer_norm=True, forget_bias=2.5)
+        assert record[0].filename == __file__  # points at the caller, not into lstmkit
+        for name, value in made.named_parameters():
+            if "bias" in name:
+                assert torch.equal(value.detach(), torch.zeros_like(value)), name
+
+
+# --- forget_gate=False: parameters ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kw", "expected"),
+    [
+        ({}, ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]),
+        (
+            {"peephole": True, "proj_size": 2},
+            ["weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr", "weight_ci", "weight_co"],
+        ),
+        (
+            {"layer_norm": True, "bias": False},
+            ["weight_ih", "weight_hh", "ln_gates_weight", "ln_gates_bias", "ln_cell_weight"]
+            + ["ln_cell_bias"],
+        ),
+    ],
+)
+def test_no_forget_gate_parameter_names_and_shapes(kw, expected):
+    p = kw.get("proj_size") or H
+    shapes = {
+        "weight_ih": (3 * H, D),
+        "weight_hh": (3 * H, p),
+        "bias_ih": (3 * H,),
+        "bias_hh": (3 * H,),
+        "weight_hr": (p, H),
+        "weight_ci": (H,),
+        "weight_co": (H,),
+        "ln_gates_weight": (3 * H,),
+        "ln_gates_bias": (3 * H,),
+        "ln_cell_weight": (H,),
+        "ln_cell_bias": (H,),
+    }
+    cell = lnn.LSTMCell(D, H, forget_gate=False, **kw)
+    assert cell.options.gate_names == ("i", "g", "o") and cell.options.num_gates == 3
+    assert not cell.options.is_plain
+    assert [(n, tuple(v.shape)) for n, v in cell.named_parameters()] == [
+        (n, shapes[n]) for n in expected
+    ]
+    layer = lnn.LSTM(D, H, num_layers=2, bidirectional=True, forget_gate=False, **kw)
+    state = layer.state_dict()
+    for suffix in ("_l0", "_l0_reverse", "_l1", "_l1_reverse"):
+        for name in expected:
+            shape = state[name + suffix].shape
+            if name == "weight_ih" and suffix.startswith("_l1"):
+                assert shape == (3 * H, 2 * p), name + suffix
+            else:
+                assert shape == shapes[name], name + suffix
+    assert len(state) == 4 * len(expected)
+
+
+def test_lstm_options_keep_their_positional_order():
+    """forget_gate is the last field, so LSTMOptions(peephole, coupled, ln, proj) still works."""
+    options = lnn.LSTMOptions(True, False, True, 2)
+    assert options.forget_gate and options.gate_names == ("i", "f", "g", "o")
+    assert lnn.LSTMOptions(True, False, False, 0, False).gate_names == ("i", "g", "o")
+    assert lnn.LSTMOptions().is_plain and not lnn.LSTMOptions(forget_gate=False).is_plain
+
+
 # --- init schemes ------------------------------------------------------------------------------
 
 
@@ -72,7 +152,9 @@ def _orthonormal(block: torch.Tensor) -> bool:
 
 
 @pytest.mark.parametrize("scheme", ["xavier", "he"])
-@pytest.mark.parametrize("kind", ["LSTM", "LSTM_proj", "LSTM_coupled", "GRU", "RNN"])
+@pytest.mark.parametrize(
+    "kind", ["LSTM", "LSTM_proj", "LSTM_coupled", "LSTM_no_forget_gate", "GRU", "RNN"]
+)
 def test_recurrent_blocks_orthogonal_and_biases_zero(kind, scheme):
     torch.manual_seed(0)
     kw = dict(num_layers=2, bidirectional=True, dtype=F64, init=scheme)
@@ -80,6 +162,7 @@ def test_recurrent_blocks_orthogonal_and_biases_zero(kind, scheme):
         "LSTM": lambda: (lnn.LSTM(D, H, **kw), 4),
         "LSTM_proj": lambda: (lnn.LSTM(D, H, proj_size=2, forget_bias=0.0, **kw), 4),
         "LSTM_coupled": lambda: (lnn.LSTM(D, H, coupled_gates=True, forget_bias=0.0, **kw), 3),
+        "LSTM_no_forget_gate": lambda: (lnn.LSTM(D, H, forget_gate=False, **kw), 3),
         "GRU": lambda: (lnn.GRU(D, H, **kw), 3),
         "RNN": lambda: (lnn.RNN(D, H, **kw), 1),
     }[kind]()
@@ -89,7 +172,7 @@ def test_recurrent_blocks_orthogonal_and_biases_zero(kind, scheme):
             blocks = value.chunk(gates, dim=0)
             assert len(blocks) == gates
             assert all(_orthonormal(b) for b in blocks), name
-        elif name.startswith("bias_") and kind in ("GRU", "RNN", "LSTM_proj", "LSTM_coupled"):
+        elif name.startswith("bias_") and kind not in ("LSTM",):
             assert torch.equal(value, torch.zeros_like(value)), name
 
 
@@ -261,6 +344,22 @@ def test_auto_is_not_native_for_variants(kw):
     assert engine.resolve("auto", layer).NAME in ("fused", "reference")
 
 
+@pytest.mark.parametrize("kw", [{}, {"peephole": True, "layer_norm": True}, {"zoneout": 0.2}])
+def test_auto_runs_reference_without_forget_gate(kw):
+    """Neither native nor fused runs a cell without a forget gate: auto falls back to reference."""
+    torch.manual_seed(0)
+    layer = lnn.LSTM(D, H, forget_gate=False, dtype=F64, impl="auto", **kw)
+    for training in (True, False):
+        layer.train(training)
+        assert engine.resolve("auto", layer).NAME == "reference"
+        assert engine.resolve("auto", layer, want_trace=True).NAME == "reference"
+    spec = lnn.LSTM(D, H, forget_gate=False, dtype=F64, impl="reference", **kw)
+    spec.load_state_dict(layer.state_dict())
+    spec.eval()
+    x = torch.randn(T, B, D, dtype=F64)
+    assert torch.equal(layer(x)[0], spec(x)[0])
+
+
 @pytest.mark.parametrize("kw", [{"zoneout": 0.2}, {"recurrent_dropout": 0.2}])
 @pytest.mark.parametrize("cls", [lnn.LSTM, lnn.GRU, lnn.RNN])
 def test_auto_random_options_native_only_in_eval(cls, kw):
@@ -284,3 +383,8 @@ def test_extra_repr_lists_non_defaults():
     for part in ("3, 4", "num_layers=2", "peephole=True", "zoneout=0.1", "impl='reference'"):
         assert part in text
     assert "bias" not in text
+    assert "forget_gate" not in text
+    assert "forget_gate=False" in repr(lnn.LSTM(D, H, forget_gate=False))
+    assert repr(lnn.LSTMCell(D, H, peephole=True, forget_gate=False)) == (
+        "LSTMCell(3, 4, peephole=True, forget_gate=False)"
+    )

@@ -22,6 +22,10 @@ KINDS = {
         lambda **kw: lnn.LSTM(D, H, peephole=True, coupled_gates=True, layer_norm=True, **kw),
         ("i", "f", "g", "o", "c", "h"),
     ),
+    "LSTM_no_forget_gate": (
+        lambda **kw: lnn.LSTM(D, H, forget_gate=False, peephole=True, **kw),
+        ("i", "f", "g", "o", "c", "h"),
+    ),
     "GRU": (lambda **kw: lnn.GRU(D, H, **kw), ("r", "z", "n", "h")),
     "RNN": (lambda **kw: lnn.RNN(D, H, **kw), ("h",)),
 }
@@ -84,6 +88,10 @@ def test_trace_keys_shapes_and_content(kind, bidirectional, batch_first, uneven)
             for b, n in enumerate(lens):
                 i, f = tm["i"][:, :, :n, b], tm["f"][:, :, :n, b]
                 assert torch.allclose(i, 1 - f, atol=1e-15)
+        if kind == "LSTM_no_forget_gate":
+            # f ≡ 1 inside each sequence (and zero past its length, like every key).
+            for b, n in enumerate(lens):
+                assert torch.all(tm["f"][:, :, :n, b] == 1)
 
 
 @pytest.mark.parametrize("impl", ["auto", "reference"])
@@ -113,6 +121,20 @@ def test_trace_gates_match_the_equations():
     expected = {"i": i, "f": f, "g": g, "o": o, "c": c, "h": o * torch.tanh(c)}
     for key, value in expected.items():
         assert torch.allclose(trace[key][0, 0, 0], value, atol=1e-14), key
+
+
+def test_trace_without_forget_gate_is_the_1997_cell():
+    """f is ones, and c accumulates i ⊙ g with nothing forgotten: c_t - c_{t-1} = i_t ⊙ g_t."""
+    torch.manual_seed(0)
+    layer = lnn.LSTM(D, H, forget_gate=False, dtype=F64, return_trace=True, impl="reference")
+    x = torch.randn(T, B, D, dtype=F64)
+    c0 = torch.randn(1, B, H, dtype=F64)
+    _, (_, c_n), trace = layer(x, (torch.zeros(1, B, H, dtype=F64), c0))
+    tr = {k: v[0, 0] for k, v in trace.items()}  # (T, B, H)
+    assert torch.equal(tr["f"], torch.ones_like(tr["f"]))
+    c_prev = torch.cat([c0, tr["c"][:-1]])
+    torch.testing.assert_close(tr["c"] - c_prev, tr["i"] * tr["g"], rtol=0, atol=1e-14)
+    torch.testing.assert_close(c_n[0], c0[0] + (tr["i"] * tr["g"]).sum(0), rtol=0, atol=1e-13)
 
 
 def test_unbatched_trace():

@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from lstmkit.errors import ConfigError, ShapeError
-from lstmkit.experiments.models import NoForgetLSTM
 from lstmkit.nn import GRU, LSTM, RNN
 from lstmkit.viz.gates import gate_trace, plot_gates
 
@@ -41,7 +40,7 @@ def test_one_unbatched_sequence_time_major_layer():
         LSTM(2, 5, batch_first=True),
         GRU(2, 5),
         RNN(2, 5),
-        NoForgetLSTM(2, 5, batch_first=True),
+        LSTM(2, 5, batch_first=True, forget_gate=False),
         LSTM(2, 5, peephole=True, coupled_gates=True, bidirectional=True),
     ],
 )

@@ -12,6 +12,7 @@ for the GRU and the vanilla RNN.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -29,17 +30,36 @@ State = tuple[Tensor, ...]
 
 @dataclass(frozen=True)
 class LSTMOptions:
-    """The structural variants of the LSTM cell (everything that changes its equations)."""
+    """The structural variants of the LSTM cell (everything that changes its equations).
+
+    ``forget_gate`` comes last so that positional construction written before it existed still
+    means the same thing.
+    """
 
     peephole: bool = False
     coupled_gates: bool = False
     layer_norm: bool = False
     proj_size: int = 0
+    forget_gate: bool = True
+
+    def __post_init__(self) -> None:
+        # Checked here, once, so that the cell and the layer (which both build their options
+        # through this class) reject the combination with the same message.
+        if self.coupled_gates and not self.forget_gate:
+            raise ConfigError(
+                "coupled_gates=True needs a forget gate (CIFG ties the input gate to it, "
+                "i = 1 - f), got forget_gate=False; use one of coupled_gates=True or "
+                "forget_gate=False, not both"
+            )
 
     @property
     def gate_names(self) -> tuple[str, ...]:
         """Gates present in the stacked weight matrices, in row order (torch's i, f, g, o)."""
-        return ("f", "g", "o") if self.coupled_gates else ("i", "f", "g", "o")
+        if self.coupled_gates:
+            return ("f", "g", "o")
+        if not self.forget_gate:
+            return ("i", "g", "o")
+        return ("i", "f", "g", "o")
 
     @property
     def num_gates(self) -> int:
@@ -48,14 +68,15 @@ class LSTMOptions:
     @property
     def is_plain(self) -> bool:
         """True when the cell is exactly ``torch.nn.LSTM``'s (projection included)."""
-        return not (self.peephole or self.coupled_gates or self.layer_norm)
+        return self.forget_gate and not (self.peephole or self.coupled_gates or self.layer_norm)
 
 
 class LSTMWeights(NamedTuple):
     """The tensors one LSTM step reads; optional ones are ``None`` when their variant is off.
 
-    ``G`` is the number of gate blocks (4, or 3 with coupled gates), ``H`` the hidden size, ``P``
-    the size of ``h`` (``proj_size`` when projecting, else ``H``), ``D`` the input size.
+    ``G`` is the number of gate blocks (4, or 3 with coupled gates or without a forget gate),
+    ``H`` the hidden size, ``P`` the size of ``h`` (``proj_size`` when projecting, else ``H``),
+    ``D`` the input size.
     """
 
     weight_ih: Tensor  # (G*H, D)
@@ -143,6 +164,10 @@ class LSTMCell(_Cell):
       (:math:`c_{t-1}` into i and f, :math:`c_t` into o; Gers & Schmidhuber, 2000).
     * ``coupled_gates`` (CIFG) — no input gate of its own: ``i = 1 - f``. The weight matrices then
       hold three gate blocks, f, g, o, instead of four.
+    * ``forget_gate=False`` — the 1997 cell (Hochreiter & Schmidhuber): no forget gate, f ≡ 1, so
+      ``c_t = c_{t-1} + i ⊙ g`` (the constant error carousel). The weight matrices hold three gate
+      blocks, i, g, o; with ``peephole`` there is no ``w_cf``. Excludes ``coupled_gates``, which
+      ties i to f. Traces still report ``f``, as ones.
     * ``layer_norm`` — each gate's pre-activation (everything inside σ or tanh except the peephole
       term) is layer-normalised on its own and then scaled and shifted by learned ``ln_gates_*``;
       ``h_t = o ⊙ tanh(LN(c_t))`` with learned ``ln_cell_*`` (Ba et al., 2016). ``c_t`` itself is
@@ -151,10 +176,12 @@ class LSTMCell(_Cell):
       ``proj_size`` features and ``W_h*`` read the projected state, exactly as ``torch.nn.LSTM``.
 
     Weights follow ``torch.nn.LSTMCell``: ``weight_ih`` stacks the gate blocks in the order
-    i, f, g, o (f, g, o with coupled gates), and there are two biases. ``forget_bias`` is added
-    to the forget gate's bias at initialisation (to the layer-norm shift with ``layer_norm``), so
-    that the cell starts out remembering (Gers et al., 2000; Jozefowicz et al., 2015). With
-    ``bias=False`` and no layer norm there is no bias to carry it, and it has no effect.
+    i, f, g, o (f, g, o with coupled gates; i, g, o without a forget gate), and there are two
+    biases. ``forget_bias`` is added to the forget gate's bias at initialisation (to the layer-norm
+    shift with ``layer_norm``), so that the cell starts out remembering (Gers et al., 2000;
+    Jozefowicz et al., 2015). With ``bias=False`` and no layer norm there is no bias to carry it,
+    and it has no effect; without a forget gate there is nothing to carry it either, it is ignored,
+    and a value other than the default 1.0 warns.
     """
 
     state_size = 2
@@ -169,6 +196,7 @@ class LSTMCell(_Cell):
         coupled_gates: bool = False,
         layer_norm: bool = False,
         proj_size: int = 0,
+        forget_gate: bool = True,
         forget_bias: float = 1.0,
         init: str = "xavier",
         device: torch.device | str | None = None,
@@ -181,7 +209,10 @@ class LSTMCell(_Cell):
         self.bias = bias
         self.forget_bias = float(forget_bias)
         self.init = init_schemes.check_scheme(init)
-        self.options = LSTMOptions(peephole, coupled_gates, layer_norm, proj_size)
+        self.options = LSTMOptions(
+            peephole, coupled_gates, layer_norm, proj_size, forget_gate=bool(forget_gate)
+        )
+        check_forget_bias(self.options, self.forget_bias)
         for name, shape in lstm_parameter_shapes(input_size, hidden_size, bias, self.options):
             self.register_parameter(
                 name, nn.Parameter(torch.empty(shape, device=device, dtype=dtype))
@@ -209,27 +240,35 @@ class LSTMCell(_Cell):
         """One step of the equations above: ``(h_t, c_t)`` and the gates ``i, f, g, o``.
 
         ``h_mask`` (recurrent dropout) multiplies ``h_{t-1}`` where it enters ``W_h*`` only.
+        Without a forget gate the returned ``f`` is ones, so that traces keep one shape.
         """
         h_prev, c_prev = state
         h_rec = h_prev if h_mask is None else h_prev * h_mask
         z = _linear(x_t, w.weight_ih, w.bias_ih) + _linear(h_rec, w.weight_hh, w.bias_hh)
         if options.layer_norm:
             z = gate_layer_norm(z, options.num_gates, w.ln_gates_weight, w.ln_gates_bias)
-        if options.coupled_gates:
-            z_f, z_g, z_o = z.chunk(3, dim=-1)
-        else:
-            z_i, z_f, z_g, z_o = z.chunk(4, dim=-1)
-        if options.peephole:
-            z_f = z_f + w.weight_cf * c_prev
-        f = torch.sigmoid(z_f)
+        blocks = dict(zip(options.gate_names, z.chunk(options.num_gates, dim=-1), strict=True))
+        z_g, z_o = blocks["g"], blocks["o"]
+        f = None
+        if options.forget_gate:
+            z_f = blocks["f"]
+            if options.peephole:
+                z_f = z_f + w.weight_cf * c_prev
+            f = torch.sigmoid(z_f)
         if options.coupled_gates:
             i = 1.0 - f
         else:
+            z_i = blocks["i"]
             if options.peephole:
                 z_i = z_i + w.weight_ci * c_prev
             i = torch.sigmoid(z_i)
         g = torch.tanh(z_g)
-        c_t = f * c_prev + i * g
+        if f is None:
+            # f ≡ 1: the cell state is carried over unscaled, dc_t/dc_{t-1} = 1.
+            c_t = c_prev + i * g
+            f = torch.ones_like(i)
+        else:
+            c_t = f * c_prev + i * g
         if options.peephole:
             z_o = z_o + w.weight_co * c_t
         o = torch.sigmoid(z_o)
@@ -431,7 +470,9 @@ def lstm_parameter_shapes(
     if options.peephole:
         if not options.coupled_gates:
             shapes.append(("weight_ci", (hidden_size,)))
-        shapes += [("weight_cf", (hidden_size,)), ("weight_co", (hidden_size,))]
+        if options.forget_gate:
+            shapes.append(("weight_cf", (hidden_size,)))
+        shapes.append(("weight_co", (hidden_size,)))
     if options.layer_norm:
         shapes += [("ln_gates_weight", (gh,)), ("ln_gates_bias", (gh,))]
         shapes += [("ln_cell_weight", (hidden_size,)), ("ln_cell_bias", (hidden_size,))]
@@ -479,6 +520,8 @@ def init_lstm_weights(
         get("ln_gates_bias").zero_()
         get("ln_cell_weight").fill_(1.0)
         get("ln_cell_bias").zero_()
+    if not options.forget_gate:
+        return  # no forget gate to bias (check_forget_bias has warned if one was asked for)
     f_rows = slice(
         options.gate_names.index("f") * hidden_size,
         (options.gate_names.index("f") + 1) * hidden_size,
@@ -488,6 +531,23 @@ def init_lstm_weights(
     target = get("ln_gates_bias") if options.layer_norm else get("bias_ih")
     if target is not None:
         target[f_rows] += forget_bias
+
+
+def check_forget_bias(options: LSTMOptions, forget_bias: float, stacklevel: int = 2) -> None:
+    """Warn when a forget bias other than the default is given to a cell without a forget gate.
+
+    ``stacklevel`` counts from the caller, as ``warnings.warn``'s: 2 points at whoever built the
+    cell or layer that calls this from its ``__init__``.
+
+    A warning rather than an error: ``forget_bias`` has a default, configurations are often built
+    from one dict for several variants, and ignoring it changes nothing about the cell.
+    """
+    if not options.forget_gate and forget_bias != 1.0:
+        warnings.warn(
+            f"forget_bias={forget_bias} is ignored with forget_gate=False: there is no forget "
+            "gate to bias",
+            stacklevel=stacklevel + 1,
+        )
 
 
 @torch.no_grad()
@@ -548,4 +608,6 @@ def _extra_repr(module: nn.Module, options: LSTMOptions) -> str:
     for name in ("peephole", "coupled_gates", "layer_norm", "proj_size"):
         if getattr(options, name):
             parts.append(f"{name}={getattr(options, name)!r}")
+    if not options.forget_gate:
+        parts.append("forget_gate=False")
     return ", ".join(parts)

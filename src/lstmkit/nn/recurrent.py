@@ -28,6 +28,7 @@ from lstmkit.nn.cells import (
     LSTMWeights,
     RNNCell,
     RNNWeights,
+    check_forget_bias,
     check_nonlinearity,
     gated_parameter_shapes,
     init_gated_weights,
@@ -124,7 +125,7 @@ class _RecurrentBase(nn.Module):
 
     @property
     def is_plain(self) -> bool:
-        """True when the cell has no variant (peephole, coupled gates, layer norm)."""
+        """True when the cell has no variant (peephole, coupled gates, layer norm, f ≡ 1)."""
         return True
 
     def _direction_shapes(self, layer: int, suffix: str) -> list[tuple[str, tuple[int, ...]]]:
@@ -385,8 +386,9 @@ class LSTM(_RecurrentBase):
 
     Arguments up to ``proj_size`` are ``torch.nn.LSTM``'s. The rest:
 
-    * ``peephole``, ``coupled_gates``, ``layer_norm``, ``forget_bias`` — cell variants, see
-      :class:`~lstmkit.nn.LSTMCell`.
+    * ``peephole``, ``coupled_gates``, ``layer_norm``, ``forget_gate``, ``forget_bias`` — cell
+      variants, see :class:`~lstmkit.nn.LSTMCell`. ``forget_gate=False`` is the 1997 cell (f ≡ 1);
+      it runs on the reference engine only (``impl="auto"`` picks it).
     * ``recurrent_dropout`` — variational dropout on ``h_{t-1}`` where it enters the recurrent
       weights: one mask per sequence and layer, reused at every step (Gal & Ghahramani, 2016).
     * ``zoneout`` — at each step each unit of h and of c keeps its previous value with this
@@ -417,6 +419,7 @@ class LSTM(_RecurrentBase):
         peephole: bool = False,
         coupled_gates: bool = False,
         layer_norm: bool = False,
+        forget_gate: bool = True,
         forget_bias: float = 1.0,
         recurrent_dropout: float = 0.0,
         zoneout: float = 0.0,
@@ -448,12 +451,20 @@ class LSTM(_RecurrentBase):
         self.peephole = bool(peephole)
         self.coupled_gates = bool(coupled_gates)
         self.layer_norm = bool(layer_norm)
+        self.forget_gate = bool(forget_gate)
         self.forget_bias = float(forget_bias)
+        check_forget_bias(self.options, self.forget_bias)  # also rejects coupled + no forget gate
         self._register_weights(device, dtype)
 
     @property
     def options(self) -> LSTMOptions:
-        return LSTMOptions(self.peephole, self.coupled_gates, self.layer_norm, self.proj_size)
+        return LSTMOptions(
+            self.peephole,
+            self.coupled_gates,
+            self.layer_norm,
+            self.proj_size,
+            forget_gate=self.forget_gate,
+        )
 
     step_options = options
 
@@ -486,6 +497,7 @@ class LSTM(_RecurrentBase):
             "peephole": False,
             "coupled_gates": False,
             "layer_norm": False,
+            "forget_gate": True,
             "forget_bias": 1.0,
         }
 

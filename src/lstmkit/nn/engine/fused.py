@@ -58,9 +58,15 @@ _DOUBLE_BACKWARD = (
 
 
 def unsupported(layer: Any, want_trace: bool) -> str | None:
-    """Why this engine cannot run ``layer``, or None when it can (LSTM, GRU, RNN, every option)."""
+    """Why this engine cannot run ``layer``, or None when it can (LSTM, GRU, RNN, every option
+    but the LSTM without a forget gate)."""
     if layer.mode not in ("LSTM", "GRU", "RNN_TANH", "RNN_RELU"):
         return f"mode {layer.mode!r}"
+    # The fused kernels (torch and numba paths alike) hard-code the forget gate's rows and its
+    # backward; rejecting here keeps every path of this module away from a three-block i, g, o
+    # layout they would misread.
+    if layer.mode == "LSTM" and not layer.options.forget_gate:
+        return "forget_gate=False: the fused kernels have no cell without a forget gate yet"
     return None
 
 

@@ -26,6 +26,8 @@ def unsupported(layer: Any, want_trace: bool) -> str | None:
     if not layer.is_plain:
         options = layer.options
         reasons += [n for n in ("peephole", "coupled_gates", "layer_norm") if getattr(options, n)]
+        if not options.forget_gate:
+            reasons.append("forget_gate=False")
     if layer.training:
         reasons += [n for n in ("recurrent_dropout", "zoneout") if getattr(layer, n) > 0]
     if want_trace:
