@@ -25,12 +25,16 @@ from lstmkit.nn.engine._nb_math import (
     jit,
     layer_norm_backward_row,
     layer_norm_row,
+    matmat_add,
     matvec_add,
     sigmoid,
     sigmoid_range,
     tanh,
     tanh_range,
 )
+
+# Rows of a step that share one pass over W_hh in the forward kernel (see matmat_add).
+ROWS = 4
 
 
 @jit
@@ -81,68 +85,72 @@ def lstm_forward(  # noqa: ANN201, PLR0913
         tp = t + 1 if reverse else t
         tn = t if reverse else t + 1
         ts = t % LH.shape[0]  # the step's slot of the LN statistics (0 when only scratch)
-        for b in prange(B):  # rows are independent within a step
-            z = A[t, b]
-            hp = Hs[tp, b]
-            cp = Cs[tp, b]
-            hn = Hs[tn, b]
-            cn = Cs[tn, b]
-            hr = hp
+        for blk in prange((B + ROWS - 1) // ROWS):  # row blocks are independent within a step
+            b0 = blk * ROWS
+            b1 = min(B, b0 + ROWS)
             if has_mask:
-                hr = Hr[t, b]
-                for k in range(P):
-                    hr[k] = hp[k] * hmask[b, k]
-            matvec_add(W, hr, z)
-            if ln:
-                # Each gate block normalised on its own, then the per-unit affine, in place;
-                # the normalised values and 1/std are kept for the backward pass.
-                zh = LH[ts, b]
-                for blk in range(NG):
-                    LR[ts, b, blk] = layer_norm_row(z, zh, blk * H, H, eps, lnw, lnb, True)
-            # Gate activations in place, block by block: [i, f, g, o] or [f, g, o].
-            gb = H if coupled else 2 * H  # start of g; the sigmoid gates before it
-            ob = gb + H
-            if peep:
-                fb = 0 if coupled else H
-                for j in range(H):
-                    z[fb + j] += wcf[j] * cp[j]
-                if not coupled:
+                for b in range(b0, b1):
+                    for k in range(P):
+                        Hr[t, b, k] = Hs[tp, b, k] * hmask[b, k]
+                matmat_add(W, Hr[t, b0:b1], A[t, b0:b1])
+            else:
+                matmat_add(W, Hs[tp, b0:b1], A[t, b0:b1])
+            for b in range(b0, b1):
+                z = A[t, b]
+                hp = Hs[tp, b]
+                cp = Cs[tp, b]
+                hn = Hs[tn, b]
+                cn = Cs[tn, b]
+                if ln:
+                    # Each gate block normalised on its own, then the per-unit affine, in place;
+                    # the normalised values and 1/std are kept for the backward pass.
+                    zh = LH[ts, b]
+                    for gate in range(NG):
+                        LR[ts, b, gate] = layer_norm_row(z, zh, gate * H, H, eps, lnw, lnb, True)
+                # Gate activations in place, block by block: [i, f, g, o] or [f, g, o].
+                gb = H if coupled else 2 * H  # start of g; the sigmoid gates before it
+                ob = gb + H
+                if peep:
+                    fb = 0 if coupled else H
                     for j in range(H):
-                        z[j] += wci[j] * cp[j]
-                sigmoid_range(z, 0, gb)
-            else:
-                sigmoid_range(z, 0, gb)
-                sigmoid_range(z, ob, ob + H)
-            tanh_range(z, gb, ob)
-            cc = Cc[t, b]
-            tc = TC[t, b]
-            if coupled:
-                for j in range(H):
-                    f = z[j]
-                    cc[j] = f * cp[j] + (1.0 - f) * z[gb + j]
-            else:
-                for j in range(H):
-                    cc[j] = z[H + j] * cp[j] + z[j] * z[gb + j]
-            if peep:
-                for j in range(H):
-                    z[ob + j] = sigmoid(z[ob + j] + wco[j] * cc[j])
-            if ln:
-                ch = LH[ts, b, GH:]
-                LR[ts, b, NG] = layer_norm_row(cc, ch, 0, H, eps, lncw, lncb, False)
-                for j in range(H):
-                    tc[j] = tanh(ch[j] * lncw[j] + lncb[j])
-            else:
-                for j in range(H):
-                    tc[j] = tanh(cc[j])
-            if has_keep:
-                for j in range(H):
-                    h = z[ob + j] * tc[j]
-                    hn[j] = hp[j] if keep_h[t, b, j] else h
-                    cn[j] = cp[j] if keep_c[t, b, j] else cc[j]
-            else:
-                for j in range(H):
-                    hn[j] = z[ob + j] * tc[j]
-                    cn[j] = cc[j]
+                        z[fb + j] += wcf[j] * cp[j]
+                    if not coupled:
+                        for j in range(H):
+                            z[j] += wci[j] * cp[j]
+                    sigmoid_range(z, 0, gb)
+                else:
+                    sigmoid_range(z, 0, gb)
+                    sigmoid_range(z, ob, ob + H)
+                tanh_range(z, gb, ob)
+                cc = Cc[t, b]
+                tc = TC[t, b]
+                if coupled:
+                    for j in range(H):
+                        f = z[j]
+                        cc[j] = f * cp[j] + (1.0 - f) * z[gb + j]
+                else:
+                    for j in range(H):
+                        cc[j] = z[H + j] * cp[j] + z[j] * z[gb + j]
+                if peep:
+                    for j in range(H):
+                        z[ob + j] = sigmoid(z[ob + j] + wco[j] * cc[j])
+                if ln:
+                    ch = LH[ts, b, GH:]
+                    LR[ts, b, NG] = layer_norm_row(cc, ch, 0, H, eps, lncw, lncb, False)
+                    for j in range(H):
+                        tc[j] = tanh(ch[j] * lncw[j] + lncb[j])
+                else:
+                    for j in range(H):
+                        tc[j] = tanh(cc[j])
+                if has_keep:
+                    for j in range(H):
+                        h = z[ob + j] * tc[j]
+                        hn[j] = hp[j] if keep_h[t, b, j] else h
+                        cn[j] = cp[j] if keep_c[t, b, j] else cc[j]
+                else:
+                    for j in range(H):
+                        hn[j] = z[ob + j] * tc[j]
+                        cn[j] = cc[j]
 
 
 # Holding the GIL: released inside torch's autograd engine, it cost ~4 ms per backward call here
@@ -193,114 +201,117 @@ def lstm_backward(  # noqa: ANN201, PLR0913
     for s in range(T):
         t = s if reverse else T - 1 - s
         tp = t + 1 if reverse else t
-        for b in prange(B):  # rows are independent within a step
-            acc = accs[b]
-            dhpass = dhpasses[b]
-            dcln = dclns[b]
-            dpeepb = dpeep_rows[b]
-            dlnw = dln_rows[b, :GH]
-            dlnb = dln_rows[b, GH : 2 * GH]
-            dlncw = dln_rows[b, 2 * GH : 2 * GH + H]
-            dlncb = dln_rows[b, 2 * GH + H :]
-            z = Z[t, b]
-            cp = Cs[tp, b]
-            cc = Cc[t, b]
-            tc = TC[t, b]
-            dz = dZ[t, b]
-            for k in range(P):
-                dhk = dh[b, k]
-                if has_gout:
-                    dhk += gout[t, b, k]
-                dh[b, k] = dhk
-                dhpass[k] = 0.0
-                if has_keep and keep_h[t, b, k]:
-                    dhpass[k] = dhk
-            if ln:
-                # h = o * tanh(y), y = LN(c_t) * lncw + lncb: the gradient of y, the LN affine's
-                # parameter gradients, then back through the normalisation to c_t.
-                ob = 2 * H if coupled else 3 * H
-                ch = LH[t, b, GH:]
+        for blk in prange((B + ROWS - 1) // ROWS):  # row blocks are independent within a step
+            b0 = blk * ROWS
+            b1 = min(B, b0 + ROWS)
+            for b in range(b0, b1):
+                dhpass = dhpasses[b]
+                dcln = dclns[b]
+                dpeepb = dpeep_rows[b]
+                dlnw = dln_rows[b, :GH]
+                dlnb = dln_rows[b, GH : 2 * GH]
+                dlncw = dln_rows[b, 2 * GH : 2 * GH + H]
+                dlncb = dln_rows[b, 2 * GH + H :]
+                z = Z[t, b]
+                cp = Cs[tp, b]
+                cc = Cc[t, b]
+                tc = TC[t, b]
+                dz = dZ[t, b]
+                for k in range(P):
+                    dhk = dh[b, k]
+                    if has_gout:
+                        dhk += gout[t, b, k]
+                    dh[b, k] = dhk
+                    dhpass[k] = 0.0
+                    if has_keep and keep_h[t, b, k]:
+                        dhpass[k] = dhk
+                if ln:
+                    # h = o * tanh(y), y = LN(c_t) * lncw + lncb: the gradient of y, the LN affine's
+                    # parameter gradients, then back through the normalisation to c_t.
+                    ob = 2 * H if coupled else 3 * H
+                    ch = LH[t, b, GH:]
+                    for j in range(H):
+                        dhc = dh[b, j]
+                        if has_keep and keep_h[t, b, j]:
+                            dhc = 0.0
+                        tcj = tc[j]
+                        dy = dhc * z[ob + j] * (1.0 - tcj * tcj)
+                        dlncw[j] += dy * ch[j]
+                        dlncb[j] += dy
+                        dcln[j] = dy * lncw[j]
+                    layer_norm_backward_row(dcln, ch, 0, H, LR[t, b, NG])
                 for j in range(H):
-                    dhc = dh[b, j]
-                    if has_keep and keep_h[t, b, j]:
-                        dhc = 0.0
+                    dhj = dh[b, j]
+                    dcj = dc[b, j]
+                    dhc = dhj
+                    dcc = dcj
+                    if has_keep:
+                        if keep_h[t, b, j]:
+                            dhc = 0.0
+                        if keep_c[t, b, j]:
+                            dcc = 0.0
+                    if coupled:
+                        i = 0.0  # no input gate; bound anyway so the parallel loop types it alike
+                        f = z[j]
+                        g = z[H + j]
+                        o = z[2 * H + j]
+                    else:
+                        i = z[j]
+                        f = z[H + j]
+                        g = z[2 * H + j]
+                        o = z[3 * H + j]
                     tcj = tc[j]
-                    dy = dhc * z[ob + j] * (1.0 - tcj * tcj)
-                    dlncw[j] += dy * ch[j]
-                    dlncb[j] += dy
-                    dcln[j] = dy * lncw[j]
-                layer_norm_backward_row(dcln, ch, 0, H, LR[t, b, NG])
-            for j in range(H):
-                dhj = dh[b, j]
-                dcj = dc[b, j]
-                dhc = dhj
-                dcc = dcj
-                if has_keep:
-                    if keep_h[t, b, j]:
-                        dhc = 0.0
-                    if keep_c[t, b, j]:
-                        dcc = 0.0
-                if coupled:
-                    i = 0.0  # no input gate; bound anyway so the parallel loop types it alike
-                    f = z[j]
-                    g = z[H + j]
-                    o = z[2 * H + j]
-                else:
-                    i = z[j]
-                    f = z[H + j]
-                    g = z[2 * H + j]
-                    o = z[3 * H + j]
-                tcj = tc[j]
-                dzo = dhc * tcj * (o - o * o)
-                # Through h = o * tanh(.): the LN'd path was taken above when ln.
-                dct = dcc + (dcln[j] if ln else dhc * o * (1.0 - tcj * tcj))
-                if peep:
-                    dct += dzo * wco[j]
-                cpj = cp[j]
-                dcp = dct * f
-                if coupled:
-                    dzf = dct * (cpj - g) * (f - f * f)
-                    dzg = dct * (1.0 - f) * (1.0 - g * g)
-                    dz[j] = dzf
-                    dz[H + j] = dzg
-                    dz[2 * H + j] = dzo
-                else:
-                    dzi = dct * g * (i - i * i)
-                    dzf = dct * cpj * (f - f * f)
-                    dzg = dct * i * (1.0 - g * g)
-                    dz[j] = dzi
-                    dz[H + j] = dzf
-                    dz[2 * H + j] = dzg
-                    dz[3 * H + j] = dzo
+                    dzo = dhc * tcj * (o - o * o)
+                    # Through h = o * tanh(.): the LN'd path was taken above when ln.
+                    dct = dcc + (dcln[j] if ln else dhc * o * (1.0 - tcj * tcj))
                     if peep:
-                        dcp += dzi * wci[j]
-                        dpeepb[0, j] += dzi * cpj
-                if peep:
-                    dcp += dzf * wcf[j]
-                    dpeepb[1, j] += dzf * cpj
-                    dpeepb[2, j] += dzo * cc[j]
-                if has_keep and keep_c[t, b, j]:
-                    dcp += dcj
-                dc[b, j] = dcp
-            if ln:
-                # dz so far is the gradient after the gate LN; take it back through the affine
-                # and each block's normalisation to the raw pre-activation.
-                zh = LH[t, b]
-                for j in range(GH):
-                    dzj = dz[j]
-                    dlnw[j] += dzj * zh[j]
-                    dlnb[j] += dzj
-                    dz[j] = dzj * lnw[j]
-                for blk in range(NG):
-                    layer_norm_backward_row(dz, zh, blk * H, H, LR[t, b, blk])
-            for k in range(P):
-                acc[k] = 0.0
-            matvec_add(WT, dz, acc)
-            for k in range(P):
-                a = acc[k]
-                if has_mask:
-                    a *= hmask[b, k]
-                dh[b, k] = a + dhpass[k]
+                        dct += dzo * wco[j]
+                    cpj = cp[j]
+                    dcp = dct * f
+                    if coupled:
+                        dzf = dct * (cpj - g) * (f - f * f)
+                        dzg = dct * (1.0 - f) * (1.0 - g * g)
+                        dz[j] = dzf
+                        dz[H + j] = dzg
+                        dz[2 * H + j] = dzo
+                    else:
+                        dzi = dct * g * (i - i * i)
+                        dzf = dct * cpj * (f - f * f)
+                        dzg = dct * i * (1.0 - g * g)
+                        dz[j] = dzi
+                        dz[H + j] = dzf
+                        dz[2 * H + j] = dzg
+                        dz[3 * H + j] = dzo
+                        if peep:
+                            dcp += dzi * wci[j]
+                            dpeepb[0, j] += dzi * cpj
+                    if peep:
+                        dcp += dzf * wcf[j]
+                        dpeepb[1, j] += dzf * cpj
+                        dpeepb[2, j] += dzo * cc[j]
+                    if has_keep and keep_c[t, b, j]:
+                        dcp += dcj
+                    dc[b, j] = dcp
+                if ln:
+                    # dz so far is the gradient after the gate LN; take it back through the affine
+                    # and each block's normalisation to the raw pre-activation.
+                    zh = LH[t, b]
+                    for j in range(GH):
+                        dzj = dz[j]
+                        dlnw[j] += dzj * zh[j]
+                        dlnb[j] += dzj
+                        dz[j] = dzj * lnw[j]
+                    for gate in range(NG):
+                        layer_norm_backward_row(dz, zh, gate * H, H, LR[t, b, gate])
+            # dh_{t-1} = W_hh^T dz for the block's rows at once, then masks and the zoneout pass.
+            accs[b0:b1] = 0.0
+            matmat_add(WT, dZ[t, b0:b1], accs[b0:b1])
+            for b in range(b0, b1):
+                for k in range(P):
+                    a = accs[b, k]
+                    if has_mask:
+                        a *= hmask[b, k]
+                    dh[b, k] = a + dhpasses[b, k]
     dpeep[:] = 0.0
     dln[:] = 0.0
     for b in range(B):

@@ -279,6 +279,64 @@ def matvec_add(M, v, out):  # noqa: ANN001, ANN202
         out[r] = a
 
 
+@jit
+def matmat_add(M, V, out):  # noqa: ANN001, ANN202
+    """``out[n, r] += M[r, :] . V[n, :]`` for each row n of V.
+
+    Four rows of V go together, two rows of M at a time: each load of M feeds four FMAs and
+    each load of V two, where :func:`matvec_add` row by row re-reads all of M for every row of V.
+    """
+    R, C = M.shape
+    N = V.shape[0]
+    if N != 4:
+        for n in range(N):
+            matvec_add(M, V[n], out[n])
+        return
+    v0 = V[0]
+    v1 = V[1]
+    v2 = V[2]
+    v3 = V[3]
+    r2 = R - R % 2
+    for r in range(0, r2, 2):
+        m0 = M[r]
+        m1 = M[r + 1]
+        a00 = out[0, r]
+        a01 = out[0, r + 1]
+        a10 = out[1, r]
+        a11 = out[1, r + 1]
+        a20 = out[2, r]
+        a21 = out[2, r + 1]
+        a30 = out[3, r]
+        a31 = out[3, r + 1]
+        for c in range(C):
+            x0 = m0[c]
+            x1 = m1[c]
+            a00 += x0 * v0[c]
+            a01 += x1 * v0[c]
+            a10 += x0 * v1[c]
+            a11 += x1 * v1[c]
+            a20 += x0 * v2[c]
+            a21 += x1 * v2[c]
+            a30 += x0 * v3[c]
+            a31 += x1 * v3[c]
+        out[0, r] = a00
+        out[0, r + 1] = a01
+        out[1, r] = a10
+        out[1, r + 1] = a11
+        out[2, r] = a20
+        out[2, r + 1] = a21
+        out[3, r] = a30
+        out[3, r + 1] = a31
+    for r in range(r2, R):
+        m = M[r]
+        for n in range(4):
+            a = out[n, r]
+            vn = V[n]
+            for c in range(C):
+                a += m[c] * vn[c]
+            out[n, r] = a
+
+
 def like(v, ref):  # noqa: ANN001, ANN202
     """``v`` converted to the precision of the scalar ``ref`` (resolved at compile time)."""
     raise NotImplementedError("only callable from numba-compiled code")
