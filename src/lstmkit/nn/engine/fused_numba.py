@@ -55,19 +55,19 @@ PARALLEL = True
 NUMBA_MAX_UNITS = 2048
 # The same limit for an LSTM with layer norm, where the torch-ops path also pays for torch's
 # native_layer_norm and its backward twice a step (~60 µs each at B*H = 4096) while the kernel
-# normalises in a few vectorised passes. Measured as above (T=100, float32, 1 thread, numba /
-# torch-ops, interleaved medians of 9): training 0.67-0.77 at B*H = 2048, 0.79 at 4096 (S2),
-# 0.73-0.83 at 8192 (H=128, 256), at 16384 0.78 (H=128) but 1.06 (H=256); inference 0.79-0.82
-# at 2048, 0.94-0.97 at 4096, 1.06-1.12 at 8192.
+# normalises in a few vectorised passes. Measured with the row-blocked kernels (T=100, float32,
+# 1 thread, numba / torch-ops, interleaved medians of 5): S2 (4096) training 0.96, inference
+# 1.04; S3 (16384) training 0.88, inference 0.94.
 # Training is a call that records a graph (grad mode on and an input that requires grad).
-NUMBA_MAX_UNITS_LN_TRAIN = 8192
-NUMBA_MAX_UNITS_LN_INFER = 4096
-# With several torch threads the LSTM kernels run a step's rows in parallel and the torch-ops
-# path's GEMM also gets the threads. Measured at 2 threads (T=100, float32, fused numba /
-# fused torch-ops, interleaved medians of 7): at S2 (B*H = 4096) training 0.67-0.82 and
-# inference 0.66-0.98 for every LSTM variant; at S3 (16384) training 0.83-1.0 but inference
-# 0.95-1.12. So the LSTM's limit is at least this while more than one thread is used.
-NUMBA_MAX_UNITS_PARALLEL = 8192
+NUMBA_MAX_UNITS_LN_TRAIN = 16384
+NUMBA_MAX_UNITS_LN_INFER = 16384
+# With several torch threads the LSTM kernels run a step's row blocks in parallel, and the
+# torch-ops path's GEMM also gets the threads. Measured at 2 threads with the row-blocked
+# kernels (T=100, float32, numba / torch-ops, interleaved medians of 7): at S2 (B*H = 4096)
+# training 0.67-0.82, inference 0.66-0.98; at S3 (16384) training 0.76-0.87, inference
+# 0.84-0.93; at S4 (32768) training 0.73-0.81, inference 0.79-0.87, for plain, peephole and
+# layer norm. So while more than one thread is used the LSTM's limit is at least this.
+NUMBA_MAX_UNITS_PARALLEL = 32768
 
 # Calls per (path, kind), e.g. CALLS["numba", "lstm"], and of the parallel LSTM kernels,
 # CALLS["parallel", "lstm_forward"]; statistics only (not locked).
