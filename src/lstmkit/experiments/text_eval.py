@@ -352,7 +352,12 @@ def format_report(result: dict[str, Any]) -> str:
             lines.extend(
                 [
                     f"Ran {run['started']}, {run['wall_seconds']:.0f} s wall, "
-                    f"{run['torch_threads']} torch thread(s), load average "
+                    + (
+                        ""
+                        if part == "throughput"  # sets its own threads (the table's first column)
+                        else f"{run['torch_threads']} torch thread(s), "
+                    )
+                    + "load average "
                     f"{run['load_average_start']} -> {run['load_average_end']}.",
                     "",
                 ]
