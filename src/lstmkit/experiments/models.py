@@ -143,7 +143,7 @@ def save_model(
 
     config = {**model.config, **(extra or {})}
     return persistence.save_model_dir(
-        path, task=SAVED_TASK, config=persistence.json_safe(config), tensors=model.state_dict()
+        path, task=SAVED_TASK, config=config, tensors=model.state_dict()
     )
 
 

@@ -707,9 +707,9 @@ class SequenceClassifier:
         return persistence.save_model_dir(
             path,
             task=TASK,
-            config=persistence.json_safe(config),
+            config=config,
             tensors=self.net.state_dict(),
-            state=persistence.json_safe(state),
+            state=state,
         )
 
     @classmethod

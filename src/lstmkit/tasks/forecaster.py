@@ -886,9 +886,9 @@ class Forecaster:
         return persistence.save_model_dir(
             path,
             task=TASK,
-            config=persistence.json_safe(config),
+            config=config,
             tensors=self.net.state_dict(),
-            state=persistence.json_safe(state),
+            state=state,
         )
 
     @classmethod

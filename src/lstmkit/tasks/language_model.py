@@ -566,9 +566,9 @@ class LanguageModel:
         return persistence.save_model_dir(
             path,
             task=TASK,
-            config=persistence.json_safe(self.get_config()),
+            config=self.get_config(),
             tensors=self._tensors(),
-            state=persistence.json_safe(state),
+            state=state,
         )
 
     @classmethod

@@ -70,9 +70,11 @@ def save_model_dir(
     Args:
         path: the directory to create (its parent is created if needed).
         task: the task class name, checked again on load.
-        config: JSON-safe dict of everything needed to rebuild the model.
+        config: dict of everything needed to rebuild the model.
         tensors: the weights (any device; saved from CPU copies).
-        state: JSON-safe fitted preprocessing state.
+        state: fitted preprocessing state.
+        Both dicts go through :func:`json_safe` (numpy/torch values, tuples and paths become
+        plain JSON types).
         overwrite: replace an existing lstmkit model directory at ``path``.
     """
     from safetensors.torch import save_file
@@ -100,12 +102,12 @@ def save_model_dir(
     tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
-        _json_dump({**header, "config": dict(config)}, tmp / CONFIG_FILE)
+        _json_dump({**header, "config": json_safe(dict(config))}, tmp / CONFIG_FILE)
         weights = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
         save_file(weights, str(tmp / WEIGHTS_FILE), metadata={"format": FORMAT, "task": task})
         # safetensors writes owner-only (0600); give the weights the same mode as the JSON files.
         shutil.copymode(tmp / CONFIG_FILE, tmp / WEIGHTS_FILE)
-        _json_dump(dict(state or {}), tmp / STATE_FILE)
+        _json_dump(json_safe(dict(state or {})), tmp / STATE_FILE)
         if target.exists():
             old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
             os.replace(target, old)

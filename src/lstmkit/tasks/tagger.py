@@ -612,9 +612,9 @@ class Tagger:
         return persistence.save_model_dir(
             path,
             task=TASK,
-            config=persistence.json_safe(self.get_config()),
+            config=self.get_config(),
             tensors=self.net.state_dict(),
-            state=persistence.json_safe(state),
+            state=state,
         )
 
     @classmethod

@@ -546,9 +546,9 @@ class AnomalyDetector:
         return persistence.save_model_dir(
             path,
             task=TASK,
-            config=persistence.json_safe(config),
+            config=config,
             tensors=tensors,
-            state=persistence.json_safe(state),
+            state=state,
         )
 
     @classmethod
