@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from lstmkit.data.vocab import BOS, EOS, PAD, SPECIALS, UNK, Vocabulary
+from lstmkit.data.vocab import BOS, EOS, PAD, SPECIALS, UNK, Vocabulary, checked_ids
 from lstmkit.errors import ConfigError, DataError, ModelFileError
 
 TOKENIZER_KINDS: tuple[str, ...] = ("char", "word", "bpe")
@@ -247,15 +247,7 @@ class BPETokenizer(Tokenizer):
 
     def decode(self, ids: Iterable[int], *, skip_special: bool = True) -> str:
         self._check_fitted()
-        size = self.vocab_size
-        kept = []
-        for i in ids:
-            i = int(i)
-            if not 0 <= i < size:
-                raise ConfigError(f"token id {i} is outside the vocabulary (0..{size - 1})")
-            if skip_special and i in (self.pad_id, self.bos_id, self.eos_id):
-                continue
-            kept.append(i)
+        kept = checked_ids(ids, self.vocab_size, skip_special)
         return self._tok.decode(kept, skip_special_tokens=False)
 
     def unknown(self, text: str) -> list[str]:

@@ -17,6 +17,20 @@ PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 SPECIALS: tuple[str, ...] = (PAD, UNK, BOS, EOS)
 
 
+def checked_ids(ids: Iterable[int], size: int, skip_special: bool) -> list[int]:
+    """``ids`` as ints, each checked to lie in a vocabulary of ``size``; with ``skip_special``
+    the pad/bos/eos ids are dropped (``<unk>`` stays: it stands for real text)."""
+    dropped = (Vocabulary.pad_id, Vocabulary.bos_id, Vocabulary.eos_id) if skip_special else ()
+    out = []
+    for i in ids:
+        i = int(i)
+        if not 0 <= i < size:
+            raise ConfigError(f"token id {i} is outside the vocabulary (0..{size - 1})")
+        if i not in dropped:
+            out.append(i)
+    return out
+
+
 class Vocabulary:
     """Tokens and their ids; the four specials take ids 0–3, ``tokens`` follow in order.
 
@@ -99,16 +113,7 @@ class Vocabulary:
     def decode(self, ids: Iterable[int], *, skip_special: bool = True) -> list[str]:
         """Tokens for ``ids``; with ``skip_special`` the pad/bos/eos ids are dropped (``<unk>``
         stays: it stands for real text)."""
-        out = []
-        size = len(self._tokens)
-        for i in ids:
-            i = int(i)
-            if not 0 <= i < size:
-                raise ConfigError(f"token id {i} is outside the vocabulary (0..{size - 1})")
-            if skip_special and i in (self.pad_id, self.bos_id, self.eos_id):
-                continue
-            out.append(self._tokens[i])
-        return out
+        return [self._tokens[i] for i in checked_ids(ids, len(self._tokens), skip_special)]
 
     # --- persistence -----------------------------------------------------------------------------
 
