@@ -74,6 +74,10 @@ def lstm_forward(  # noqa: ANN201, PLR0913
     lnb = lnp[GH : 2 * GH]
     lncw = lnp[2 * GH : 2 * GH + H]
     lncb = lnp[2 * GH + H :]
+    A4 = A.reshape((T, B, NG, H))
+    gf = NG - 3  # gate blocks of f, g and o; i is block 0 when not coupled
+    gg = gf + 1
+    go = gf + 2
     first = T if reverse else 0
     for b in range(B):
         for k in range(P):
@@ -107,33 +111,33 @@ def lstm_forward(  # noqa: ANN201, PLR0913
                     zh = LH[ts, b]
                     for gate in range(NG):
                         LR[ts, b, gate] = layer_norm_row(z, zh, gate * H, H, eps, lnw, lnb, True)
-                # Gate activations in place, block by block: [i, f, g, o] or [f, g, o].
-                gb = H if coupled else 2 * H  # start of g; the sigmoid gates before it
-                ob = gb + H
+                # Gate activations in place, block by block: [i, f, g, o] or [f, g, o]. The unit
+                # loops index a (gate, unit) view, whose indices are provably non-negative, so
+                # that they vectorise (see _U in _nb_math).
+                zg = A4[t, b]
                 if peep:
-                    fb = 0 if coupled else H
                     for j in range(H):
-                        z[fb + j] += wcf[j] * cp[j]
+                        zg[gf, j] += wcf[j] * cp[j]
                     if not coupled:
                         for j in range(H):
-                            z[j] += wci[j] * cp[j]
-                    sigmoid_range(z, 0, gb)
+                            zg[0, j] += wci[j] * cp[j]
+                    sigmoid_range(z, 0, gg * H)
                 else:
-                    sigmoid_range(z, 0, gb)
-                    sigmoid_range(z, ob, ob + H)
-                tanh_range(z, gb, ob)
+                    sigmoid_range(z, 0, gg * H)
+                    sigmoid_range(z, go * H, GH)
+                tanh_range(z, gg * H, go * H)
                 cc = Cc[t, b]
                 tc = TC[t, b]
                 if coupled:
                     for j in range(H):
-                        f = z[j]
-                        cc[j] = f * cp[j] + (1.0 - f) * z[gb + j]
+                        f = zg[0, j]
+                        cc[j] = f * cp[j] + (1.0 - f) * zg[1, j]
                 else:
                     for j in range(H):
-                        cc[j] = z[H + j] * cp[j] + z[j] * z[gb + j]
+                        cc[j] = zg[1, j] * cp[j] + zg[0, j] * zg[2, j]
                 if peep:
                     for j in range(H):
-                        z[ob + j] = sigmoid(z[ob + j] + wco[j] * cc[j])
+                        zg[go, j] = sigmoid(zg[go, j] + wco[j] * cc[j])
                 if ln:
                     ch = LH[ts, b, GH:]
                     LR[ts, b, NG] = layer_norm_row(cc, ch, 0, H, eps, lncw, lncb, False)
@@ -144,12 +148,12 @@ def lstm_forward(  # noqa: ANN201, PLR0913
                         tc[j] = tanh(cc[j])
                 if has_keep:
                     for j in range(H):
-                        h = z[ob + j] * tc[j]
+                        h = zg[go, j] * tc[j]
                         hn[j] = hp[j] if keep_h[t, b, j] else h
                         cn[j] = cp[j] if keep_c[t, b, j] else cc[j]
                 else:
                     for j in range(H):
-                        hn[j] = z[ob + j] * tc[j]
+                        hn[j] = zg[go, j] * tc[j]
                         cn[j] = cc[j]
 
 
