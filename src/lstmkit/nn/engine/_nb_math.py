@@ -7,6 +7,7 @@ Imported by :mod:`lstmkit.nn.engine._nb_kernels` only (so only when numba is usa
 from __future__ import annotations
 
 import logging
+import types as pytypes
 
 import numba
 import numpy as np
@@ -405,3 +406,29 @@ def layer_norm_backward_row(g, xhat, lo, n, rstd):  # noqa: ANN001, ANN202
     for j in range(n):
         k = _U(lo + j)
         g[k] = rstd * (g[k] - m1 - xhat[k] * m2)
+
+
+# Only the explicit prange loop becomes parallel: numba's other parallel rewrites (of array
+# expressions, numpy calls, inner loops) would touch the vectorised row helpers.
+_PRANGE_ONLY = {
+    "prange": True,
+    "comprehension": False,
+    "numpy": False,
+    "reduction": False,
+    "setitem": False,
+    "stencil": False,
+    "fusion": False,
+    "inplace_binop": False,
+}
+
+
+def parallel_twin(kernel, *, nogil: bool = True):  # noqa: ANN001, ANN202
+    """The same kernel compiled with ``parallel=True``: its ``prange`` loop over the rows of a
+    step then runs on numba's threads. A separate function object (own name), so numba's
+    on-disk cache keeps the two compilations apart."""
+    fn = kernel.py_func
+    twin = pytypes.FunctionType(
+        fn.__code__, fn.__globals__, fn.__name__ + "_parallel", fn.__defaults__, fn.__closure__
+    )
+    twin.__qualname__ = fn.__qualname__ + "_parallel"
+    return jit(twin, nogil=nogil, parallel=_PRANGE_ONLY)

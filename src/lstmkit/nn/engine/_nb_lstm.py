@@ -1,0 +1,318 @@
+"""numba kernels of the LSTM for the fused engine's compiled path: one call runs a direction.
+
+``lstm_forward``/``lstm_backward`` run every step of one direction for the whole batch, and their
+``_parallel`` twins run the row blocks of a step on numba's threads. Conventions (array layout,
+dummies, state chains, keep masks) are those of :mod:`lstmkit.nn.engine._nb_kernels`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from lstmkit.nn.engine._nb_math import (
+    jit,
+    layer_norm_backward_row,
+    layer_norm_row,
+    matmat_add,
+    parallel_twin,
+    sigmoid,
+    sigmoid_range,
+    tanh,
+    tanh_range,
+)
+
+# Rows of a step that share one pass over W_hh in the forward kernel (see matmat_add).
+ROWS = 4
+
+
+@jit
+def lstm_forward(  # noqa: ANN201, PLR0913
+    A,  # (T, B, G*H) in: input projection + biases; out: gate activations
+    W,  # (G*H, P) W_hh
+    h0,  # (B, P)
+    c0,  # (B, H)
+    hmask,  # (B, P) recurrent dropout mask, or dummy
+    keep_h,  # (T, B, P) bool, True = keep previous, or dummy
+    keep_c,  # (T, B, H) bool, or dummy
+    wci,  # (H,) peepholes, or dummies
+    wcf,
+    wco,
+    Hs,  # (T+1, B, P) out: hidden state chain
+    Cs,  # (T+1, B, H) out: cell state chain
+    Cc,  # (T, B, H) out: c_t before zoneout/lengths
+    TC,  # (T, B, H) out: tanh(c_t)
+    Hr,  # (T, B, P) out: h_{t-1} * hmask when has_mask
+    lnp,  # (2*G*H + 2*H,) [ln_gates_weight, ln_gates_bias, ln_cell_weight, ln_cell_bias], or dummy
+    LH,  # (T, B, G*H + H) out when ln: the normalised pre-activations, then the normalised c_t
+    LR,  # (T, B, G + 1) out when ln: 1/std of each gate block, then of c_t; both (1, B, .)
+    #      scratch (every step writes row 0) when the backward pass will not need them
+    eps,  # layer norm epsilon
+    reverse,
+    coupled,
+    peep,
+    has_mask,
+    has_keep,
+    ln,
+):
+    T, B, GH = A.shape
+    H = Cs.shape[2]
+    P = Hs.shape[2]
+    NG = GH // H
+    lnw = lnp[:GH]
+    lnb = lnp[GH : 2 * GH]
+    lncw = lnp[2 * GH : 2 * GH + H]
+    lncb = lnp[2 * GH + H :]
+    A4 = A.reshape((T, B, NG, H))
+    gf = NG - 3  # gate blocks of f, g and o; i is block 0 when not coupled
+    gg = gf + 1
+    go = gf + 2
+    first = T if reverse else 0
+    for b in range(B):
+        for k in range(P):
+            Hs[first, b, k] = h0[b, k]
+        for j in range(H):
+            Cs[first, b, j] = c0[b, j]
+    for s in range(T):
+        t = T - 1 - s if reverse else s
+        tp = t + 1 if reverse else t
+        tn = t if reverse else t + 1
+        ts = t % LH.shape[0]  # the step's slot of the LN statistics (0 when only scratch)
+        for blk in prange((B + ROWS - 1) // ROWS):  # row blocks are independent within a step
+            b0 = blk * ROWS
+            b1 = min(B, b0 + ROWS)
+            if has_mask:
+                for b in range(b0, b1):
+                    for k in range(P):
+                        Hr[t, b, k] = Hs[tp, b, k] * hmask[b, k]
+                matmat_add(W, Hr[t, b0:b1], A[t, b0:b1])
+            else:
+                matmat_add(W, Hs[tp, b0:b1], A[t, b0:b1])
+            for b in range(b0, b1):
+                z = A[t, b]
+                hp = Hs[tp, b]
+                cp = Cs[tp, b]
+                hn = Hs[tn, b]
+                cn = Cs[tn, b]
+                if ln:
+                    # Each gate block normalised on its own, then the per-unit affine, in place;
+                    # the normalised values and 1/std are kept for the backward pass.
+                    zh = LH[ts, b]
+                    for gate in range(NG):
+                        LR[ts, b, gate] = layer_norm_row(z, zh, gate * H, H, eps, lnw, lnb, True)
+                # Gate activations in place, block by block: [i, f, g, o] or [f, g, o]. The unit
+                # loops index a (gate, unit) view, whose indices are provably non-negative, so
+                # that they vectorise (see _U in _nb_math).
+                zg = A4[t, b]
+                if peep:
+                    for j in range(H):
+                        zg[gf, j] += wcf[j] * cp[j]
+                    if not coupled:
+                        for j in range(H):
+                            zg[0, j] += wci[j] * cp[j]
+                    sigmoid_range(z, 0, gg * H)
+                else:
+                    sigmoid_range(z, 0, gg * H)
+                    sigmoid_range(z, go * H, GH)
+                tanh_range(z, gg * H, go * H)
+                cc = Cc[t, b]
+                tc = TC[t, b]
+                if coupled:
+                    for j in range(H):
+                        f = zg[0, j]
+                        cc[j] = f * cp[j] + (1.0 - f) * zg[1, j]
+                else:
+                    for j in range(H):
+                        cc[j] = zg[1, j] * cp[j] + zg[0, j] * zg[2, j]
+                if peep:
+                    for j in range(H):
+                        zg[go, j] = sigmoid(zg[go, j] + wco[j] * cc[j])
+                if ln:
+                    ch = LH[ts, b, GH:]
+                    LR[ts, b, NG] = layer_norm_row(cc, ch, 0, H, eps, lncw, lncb, False)
+                    for j in range(H):
+                        tc[j] = tanh(ch[j] * lncw[j] + lncb[j])
+                else:
+                    for j in range(H):
+                        tc[j] = tanh(cc[j])
+                if has_keep:
+                    for j in range(H):
+                        h = zg[go, j] * tc[j]
+                        hn[j] = hp[j] if keep_h[t, b, j] else h
+                        cn[j] = cp[j] if keep_c[t, b, j] else cc[j]
+                else:
+                    for j in range(H):
+                        hn[j] = zg[go, j] * tc[j]
+                        cn[j] = cc[j]
+
+
+# Holding the GIL: released inside torch's autograd engine, it cost ~4 ms per backward call here
+# (the thread then waits a switch interval to get it back), 3x the whole S1 training step.
+@jit(nogil=False)
+def lstm_backward(  # noqa: ANN201, PLR0913
+    Z,  # (T, B, G*H) gate activations from lstm_forward
+    Cs,  # (T+1, B, H) cell state chain
+    Cc,  # (T, B, H)
+    TC,  # (T, B, H)
+    WT,  # (P, G*H) W_hh transposed
+    hmask,
+    keep_h,
+    keep_c,
+    wci,
+    wcf,
+    wco,
+    gout,  # (T, B, P) gradient reaching each step's new h from the output, or dummy
+    dh,  # (B, P) in: gradient of the final h; out: of the initial h
+    dc,  # (B, H) in: gradient of the final c; out: of the initial c
+    dZ,  # (T, B, G*H) out: gradient of the gate pre-activations
+    dpeep,  # (3, H) out: gradients of w_ci, w_cf, w_co (when peep)
+    lnp,  # the LN parameters as packed for lstm_forward, or dummy
+    LH,  # from lstm_forward when ln, or dummies
+    LR,
+    dln,  # (2*G*H + 2*H,) out when ln: the LN parameters' gradients, packed as lnp
+    reverse,
+    coupled,
+    peep,
+    has_mask,
+    has_keep,
+    has_gout,
+    ln,
+):
+    T, B, GH = Z.shape
+    H = Cs.shape[2]
+    P = dh.shape[1]
+    # Scratch and parameter-gradient sums per row, so the rows of a step can run in parallel
+    # (prange) without sharing a buffer; the rows' sums are added up in row order at the end.
+    accs = np.empty_like(dh)  # (B, P) W_hh^T dz of each row
+    dhpasses = np.empty_like(dh)  # (B, P) gradient passed straight to h_{t-1} by zoneout
+    dclns = np.zeros_like(dc)  # (B, H) gradient reaching c_t through LN(c_t), when ln
+    dpeep_rows = np.zeros((B, 3, H), dh.dtype)
+    dln_rows = np.zeros((B, dln.shape[0]), dh.dtype)
+    NG = GH // H
+    lnw = lnp[:GH]
+    lncw = lnp[2 * GH : 2 * GH + H]
+    for s in range(T):
+        t = s if reverse else T - 1 - s
+        tp = t + 1 if reverse else t
+        for blk in prange((B + ROWS - 1) // ROWS):  # row blocks are independent within a step
+            b0 = blk * ROWS
+            b1 = min(B, b0 + ROWS)
+            for b in range(b0, b1):
+                dhpass = dhpasses[b]
+                dcln = dclns[b]
+                dpeepb = dpeep_rows[b]
+                dlnw = dln_rows[b, :GH]
+                dlnb = dln_rows[b, GH : 2 * GH]
+                dlncw = dln_rows[b, 2 * GH : 2 * GH + H]
+                dlncb = dln_rows[b, 2 * GH + H :]
+                z = Z[t, b]
+                cp = Cs[tp, b]
+                cc = Cc[t, b]
+                tc = TC[t, b]
+                dz = dZ[t, b]
+                for k in range(P):
+                    dhk = dh[b, k]
+                    if has_gout:
+                        dhk += gout[t, b, k]
+                    dh[b, k] = dhk
+                    dhpass[k] = 0.0
+                    if has_keep and keep_h[t, b, k]:
+                        dhpass[k] = dhk
+                if ln:
+                    # h = o * tanh(y), y = LN(c_t) * lncw + lncb: the gradient of y, the LN affine's
+                    # parameter gradients, then back through the normalisation to c_t.
+                    ob = 2 * H if coupled else 3 * H
+                    ch = LH[t, b, GH:]
+                    for j in range(H):
+                        dhc = dh[b, j]
+                        if has_keep and keep_h[t, b, j]:
+                            dhc = 0.0
+                        tcj = tc[j]
+                        dy = dhc * z[ob + j] * (1.0 - tcj * tcj)
+                        dlncw[j] += dy * ch[j]
+                        dlncb[j] += dy
+                        dcln[j] = dy * lncw[j]
+                    layer_norm_backward_row(dcln, ch, 0, H, LR[t, b, NG])
+                for j in range(H):
+                    dhj = dh[b, j]
+                    dcj = dc[b, j]
+                    dhc = dhj
+                    dcc = dcj
+                    if has_keep:
+                        if keep_h[t, b, j]:
+                            dhc = 0.0
+                        if keep_c[t, b, j]:
+                            dcc = 0.0
+                    if coupled:
+                        i = 0.0  # no input gate; bound anyway so the parallel loop types it alike
+                        f = z[j]
+                        g = z[H + j]
+                        o = z[2 * H + j]
+                    else:
+                        i = z[j]
+                        f = z[H + j]
+                        g = z[2 * H + j]
+                        o = z[3 * H + j]
+                    tcj = tc[j]
+                    dzo = dhc * tcj * (o - o * o)
+                    # Through h = o * tanh(.): the LN'd path was taken above when ln.
+                    dct = dcc + (dcln[j] if ln else dhc * o * (1.0 - tcj * tcj))
+                    if peep:
+                        dct += dzo * wco[j]
+                    cpj = cp[j]
+                    dcp = dct * f
+                    if coupled:
+                        dzf = dct * (cpj - g) * (f - f * f)
+                        dzg = dct * (1.0 - f) * (1.0 - g * g)
+                        dz[j] = dzf
+                        dz[H + j] = dzg
+                        dz[2 * H + j] = dzo
+                    else:
+                        dzi = dct * g * (i - i * i)
+                        dzf = dct * cpj * (f - f * f)
+                        dzg = dct * i * (1.0 - g * g)
+                        dz[j] = dzi
+                        dz[H + j] = dzf
+                        dz[2 * H + j] = dzg
+                        dz[3 * H + j] = dzo
+                        if peep:
+                            dcp += dzi * wci[j]
+                            dpeepb[0, j] += dzi * cpj
+                    if peep:
+                        dcp += dzf * wcf[j]
+                        dpeepb[1, j] += dzf * cpj
+                        dpeepb[2, j] += dzo * cc[j]
+                    if has_keep and keep_c[t, b, j]:
+                        dcp += dcj
+                    dc[b, j] = dcp
+                if ln:
+                    # dz so far is the gradient after the gate LN; take it back through the affine
+                    # and each block's normalisation to the raw pre-activation.
+                    zh = LH[t, b]
+                    for j in range(GH):
+                        dzj = dz[j]
+                        dlnw[j] += dzj * zh[j]
+                        dlnb[j] += dzj
+                        dz[j] = dzj * lnw[j]
+                    for gate in range(NG):
+                        layer_norm_backward_row(dz, zh, gate * H, H, LR[t, b, gate])
+            # dh_{t-1} = W_hh^T dz for the block's rows at once, then masks and the zoneout pass.
+            accs[b0:b1] = 0.0
+            matmat_add(WT, dZ[t, b0:b1], accs[b0:b1])
+            for b in range(b0, b1):
+                for k in range(P):
+                    a = accs[b, k]
+                    if has_mask:
+                        a *= hmask[b, k]
+                    dh[b, k] = a + dhpasses[b, k]
+    dpeep[:] = 0.0
+    dln[:] = 0.0
+    for b in range(B):
+        dpeep += dpeep_rows[b]
+        dln += dln_rows[b]
+
+
+# The LSTM's kernels, rows in parallel: for batches of several rows when torch has more than one
+# thread (fused_numba chooses); with one thread the serial kernels above run.
+lstm_forward_parallel = parallel_twin(lstm_forward)
+lstm_backward_parallel = parallel_twin(lstm_backward, nogil=False)
