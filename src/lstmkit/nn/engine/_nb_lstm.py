@@ -14,6 +14,7 @@ from lstmkit.nn.engine._nb_math import (
     jit,
     layer_norm_backward_row,
     layer_norm_row,
+    like,
     matmat_add,
     parallel_twin,
     sigmoid,
@@ -39,9 +40,9 @@ def lstm_forward(  # noqa: ANN201, PLR0913
     wcf,
     wco,
     Hs,  # (T+1, B, P) out: hidden state chain
-    Cs,  # (T+1, B, H) out: cell state chain
-    Cc,  # (T, B, H) out: c_t before zoneout/lengths
-    TC,  # (T, B, H) out: tanh(c_t)
+    Cs,  # (T+1, B, H) out: cell state chain; or (2, B, H), a ring, when backward will not run
+    Cc,  # (T, B, H) out: c_t before zoneout/lengths; or (1, B, H) scratch as LH
+    TC,  # (T, B, H) out: tanh(c_t); or (1, B, H) scratch
     Hr,  # (T, B, P) out: h_{t-1} * hmask when has_mask
     lnp,  # (2*G*H + 2*H,) [ln_gates_weight, ln_gates_bias, ln_cell_weight, ln_cell_bias], or dummy
     LH,  # (T, B, G*H + H) out when ln: the normalised pre-activations, then the normalised c_t
@@ -64,20 +65,23 @@ def lstm_forward(  # noqa: ANN201, PLR0913
     lncw = lnp[2 * GH : 2 * GH + H]
     lncb = lnp[2 * GH + H :]
     A4 = A.reshape((T, B, NG, H))
+    one = like(1.0, A)  # a typed constant keeps float32 arithmetic in float32 (see like)
     gf = NG - 3  # gate blocks of f, g and o; i is block 0 when not coupled
     gg = gf + 1
     go = gf + 2
+    NC = Cs.shape[0]  # T+1, or 2 when only the final cell state is wanted (a ring)
     first = T if reverse else 0
     for b in range(B):
         for k in range(P):
             Hs[first, b, k] = h0[b, k]
         for j in range(H):
-            Cs[first, b, j] = c0[b, j]
+            Cs[first % NC, b, j] = c0[b, j]
     for s in range(T):
         t = T - 1 - s if reverse else s
         tp = t + 1 if reverse else t
         tn = t if reverse else t + 1
         ts = t % LH.shape[0]  # the step's slot of the LN statistics (0 when only scratch)
+        tw = t % Cc.shape[0]  # and of c_t, tanh(c_t)
         for blk in prange((B + ROWS - 1) // ROWS):  # row blocks are independent within a step
             b0 = blk * ROWS
             b1 = min(B, b0 + ROWS)
@@ -91,9 +95,9 @@ def lstm_forward(  # noqa: ANN201, PLR0913
             for b in range(b0, b1):
                 z = A[t, b]
                 hp = Hs[tp, b]
-                cp = Cs[tp, b]
+                cp = Cs[tp % NC, b]
                 hn = Hs[tn, b]
-                cn = Cs[tn, b]
+                cn = Cs[tn % NC, b]
                 if ln:
                     # Each gate block normalised on its own, then the per-unit affine, in place;
                     # the normalised values and 1/std are kept for the backward pass.
@@ -103,30 +107,30 @@ def lstm_forward(  # noqa: ANN201, PLR0913
                 # Gate activations in place, block by block: [i, f, g, o] or [f, g, o]. The unit
                 # loops index a (gate, unit) view, whose indices are provably non-negative, so
                 # that they vectorise (see _U in _nb_math).
-                zg = A4[t, b]
+                gates = A4[t, b]
                 if peep:
                     for j in range(H):
-                        zg[gf, j] += wcf[j] * cp[j]
+                        gates[gf, j] += wcf[j] * cp[j]
                     if not coupled:
                         for j in range(H):
-                            zg[0, j] += wci[j] * cp[j]
+                            gates[0, j] += wci[j] * cp[j]
                     sigmoid_range(z, 0, gg * H)
                 else:
                     sigmoid_range(z, 0, gg * H)
                     sigmoid_range(z, go * H, GH)
                 tanh_range(z, gg * H, go * H)
-                cc = Cc[t, b]
-                tc = TC[t, b]
+                cc = Cc[tw, b]
+                tc = TC[tw, b]
                 if coupled:
                     for j in range(H):
-                        f = zg[0, j]
-                        cc[j] = f * cp[j] + (1.0 - f) * zg[1, j]
+                        f = gates[0, j]
+                        cc[j] = f * cp[j] + (one - f) * gates[1, j]
                 else:
                     for j in range(H):
-                        cc[j] = zg[1, j] * cp[j] + zg[0, j] * zg[2, j]
+                        cc[j] = gates[1, j] * cp[j] + gates[0, j] * gates[2, j]
                 if peep:
                     for j in range(H):
-                        zg[go, j] = sigmoid(zg[go, j] + wco[j] * cc[j])
+                        gates[go, j] = sigmoid(gates[go, j] + wco[j] * cc[j])
                 if ln:
                     ch = LH[ts, b, GH:]
                     LR[ts, b, NG] = layer_norm_row(cc, ch, 0, H, eps, lncw, lncb, False)
@@ -137,12 +141,12 @@ def lstm_forward(  # noqa: ANN201, PLR0913
                         tc[j] = tanh(cc[j])
                 if has_keep:
                     for j in range(H):
-                        h = zg[go, j] * tc[j]
+                        h = gates[go, j] * tc[j]
                         hn[j] = hp[j] if keep_h[t, b, j] else h
                         cn[j] = cp[j] if keep_c[t, b, j] else cc[j]
                 else:
                     for j in range(H):
-                        hn[j] = zg[go, j] * tc[j]
+                        hn[j] = gates[go, j] * tc[j]
                         cn[j] = cc[j]
 
 
@@ -189,6 +193,13 @@ def lstm_backward(  # noqa: ANN201, PLR0913
     dpeep_rows = np.zeros((B, 3, H), dh.dtype)
     dln_rows = np.zeros((B, dln.shape[0]), dh.dtype)
     NG = GH // H
+    zero = like(0.0, Z)  # typed constants keep float32 arithmetic in float32 (see like)
+    one = like(1.0, Z)
+    Z4 = Z.reshape((T, B, NG, H))
+    dZ4 = dZ.reshape((T, B, NG, H))
+    gf = NG - 3
+    gg = gf + 1
+    go = gf + 2
     lnw = lnp[:GH]
     lncw = lnp[2 * GH : 2 * GH + H]
     for s in range(T):
@@ -205,30 +216,30 @@ def lstm_backward(  # noqa: ANN201, PLR0913
                 dlnb = dln_rows[b, GH : 2 * GH]
                 dlncw = dln_rows[b, 2 * GH : 2 * GH + H]
                 dlncb = dln_rows[b, 2 * GH + H :]
-                z = Z[t, b]
+                gates = Z4[t, b]  # (gate, unit) views: see lstm_forward
+                dgates = dZ4[t, b]
+                dz = dZ[t, b]
                 cp = Cs[tp, b]
                 cc = Cc[t, b]
                 tc = TC[t, b]
-                dz = dZ[t, b]
                 for k in range(P):
                     dhk = dh[b, k]
                     if has_gout:
                         dhk += gout[t, b, k]
                     dh[b, k] = dhk
-                    dhpass[k] = 0.0
+                    dhpass[k] = zero
                     if has_keep and keep_h[t, b, k]:
                         dhpass[k] = dhk
                 if ln:
                     # h = o * tanh(y), y = LN(c_t) * lncw + lncb: the gradient of y, the LN affine's
                     # parameter gradients, then back through the normalisation to c_t.
-                    ob = 2 * H if coupled else 3 * H
                     ch = LH[t, b, GH:]
                     for j in range(H):
                         dhc = dh[b, j]
                         if has_keep and keep_h[t, b, j]:
-                            dhc = 0.0
+                            dhc = zero
                         tcj = tc[j]
-                        dy = dhc * z[ob + j] * (1.0 - tcj * tcj)
+                        dy = dhc * gates[go, j] * (one - tcj * tcj)
                         dlncw[j] += dy * ch[j]
                         dlncb[j] += dy
                         dcln[j] = dy * lncw[j]
@@ -240,44 +251,36 @@ def lstm_backward(  # noqa: ANN201, PLR0913
                     dcc = dcj
                     if has_keep:
                         if keep_h[t, b, j]:
-                            dhc = 0.0
+                            dhc = zero
                         if keep_c[t, b, j]:
-                            dcc = 0.0
-                    if coupled:
-                        i = 0.0  # no input gate; bound anyway so the parallel loop types it alike
-                        f = z[j]
-                        g = z[H + j]
-                        o = z[2 * H + j]
-                    else:
-                        i = z[j]
-                        f = z[H + j]
-                        g = z[2 * H + j]
-                        o = z[3 * H + j]
+                            dcc = zero
+                    # no input gate when coupled; bound anyway so the parallel loop types it alike
+                    i = zero if coupled else gates[0, j]
+                    f = gates[gf, j]
+                    g = gates[gg, j]
+                    o = gates[go, j]
                     tcj = tc[j]
                     dzo = dhc * tcj * (o - o * o)
                     # Through h = o * tanh(.): the LN'd path was taken above when ln.
-                    dct = dcc + (dcln[j] if ln else dhc * o * (1.0 - tcj * tcj))
+                    dct = dcc + (dcln[j] if ln else dhc * o * (one - tcj * tcj))
                     if peep:
                         dct += dzo * wco[j]
                     cpj = cp[j]
                     dcp = dct * f
                     if coupled:
                         dzf = dct * (cpj - g) * (f - f * f)
-                        dzg = dct * (1.0 - f) * (1.0 - g * g)
-                        dz[j] = dzf
-                        dz[H + j] = dzg
-                        dz[2 * H + j] = dzo
+                        dzg = dct * (one - f) * (one - g * g)
                     else:
                         dzi = dct * g * (i - i * i)
                         dzf = dct * cpj * (f - f * f)
-                        dzg = dct * i * (1.0 - g * g)
-                        dz[j] = dzi
-                        dz[H + j] = dzf
-                        dz[2 * H + j] = dzg
-                        dz[3 * H + j] = dzo
+                        dzg = dct * i * (one - g * g)
+                        dgates[0, j] = dzi
                         if peep:
                             dcp += dzi * wci[j]
                             dpeepb[0, j] += dzi * cpj
+                    dgates[gf, j] = dzf
+                    dgates[gg, j] = dzg
+                    dgates[go, j] = dzo
                     if peep:
                         dcp += dzf * wcf[j]
                         dpeepb[1, j] += dzf * cpj
@@ -297,7 +300,7 @@ def lstm_backward(  # noqa: ANN201, PLR0913
                     for gate in range(NG):
                         layer_norm_backward_row(dz, zh, gate * H, H, LR[t, b, gate])
             # dh_{t-1} = W_hh^T dz for the block's rows at once, then masks and the zoneout pass.
-            accs[b0:b1] = 0.0
+            accs[b0:b1] = zero
             matmat_add(WT, dZ[t, b0:b1], accs[b0:b1])
             for b in range(b0, b1):
                 for k in range(P):
@@ -305,8 +308,8 @@ def lstm_backward(  # noqa: ANN201, PLR0913
                     if has_mask:
                         a *= hmask[b, k]
                     dh[b, k] = a + dhpasses[b, k]
-    dpeep[:] = 0.0
-    dln[:] = 0.0
+    dpeep[:] = zero
+    dln[:] = zero
     for b in range(B):
         dpeep += dpeep_rows[b]
         dln += dln_rows[b]

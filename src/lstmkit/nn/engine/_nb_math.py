@@ -348,13 +348,16 @@ def matmat_add(M, V, out):  # noqa: ANN001, ANN202
 
 
 def like(v, ref):  # noqa: ANN001, ANN202
-    """``v`` converted to the precision of the scalar ``ref`` (resolved at compile time)."""
+    """``v`` converted to the precision of ``ref``, a scalar or an array (resolved at compile
+    time). A bare literal such as ``1.0`` is a float64 to numba, and one in a float32 expression
+    turns it, and every variable it reaches, into float64: half the vector lanes."""
     raise NotImplementedError("only callable from numba-compiled code")
 
 
 @overload(like)
 def _ov_like(v, ref):  # noqa: ANN001, ANN202
-    if ref == types.float32:
+    dtype = ref.dtype if isinstance(ref, types.Array) else ref
+    if dtype == types.float32:
         return lambda v, ref: np.float32(v)
     return lambda v, ref: np.float64(v)
 
