@@ -43,27 +43,16 @@ from lstmkit.data.text_batches import TokenDataset, collate_tokens, pad_ids
 from lstmkit.data.text_table import column_labels, column_texts, read_frame, split_rows
 from lstmkit.data.tokenizers import TOKENIZER_KINDS, Tokenizer, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import ConfigError, DataError
-from lstmkit.nn import LSTM
 from lstmkit.tasks import persistence
 from lstmkit.tasks.classification_metrics import classification_report, sorted_labels
 from lstmkit.tasks.classifier_net import POOLINGS, ClassifierNet
+from lstmkit.tasks.lstm_options import check_lstm_options
 from lstmkit.train import FitResult, History, TrainConfig, fit, seed_everything
 
 log = logging.getLogger(__name__)
 
 TASK = "SequenceClassifier"
 VAL_SPLITS = ("val", "valid", "validation", "dev")
-_LSTM_OPTIONS = (
-    "peephole",
-    "coupled_gates",
-    "layer_norm",
-    "forget_bias",
-    "proj_size",
-    "recurrent_dropout",
-    "zoneout",
-    "init",
-    "impl",
-)
 
 
 def _check_labels(labels: Any, n: int, what: str) -> list[Any]:
@@ -214,14 +203,7 @@ class SequenceClassifier:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ConfigError(f"seed must be an int, got {seed!r}")
         self.seed = seed
-        unknown = sorted(set(lstm_options) - set(_LSTM_OPTIONS))
-        if unknown:
-            raise ConfigError(
-                f"unknown option(s) {', '.join(unknown)}; the LSTM options are "
-                f"{', '.join(_LSTM_OPTIONS)}"
-            )
-        LSTM(1, self.hidden_size, **lstm_options)  # check the options now, not after reading data
-        self.lstm_options = dict(lstm_options)
+        self.lstm_options = check_lstm_options(lstm_options, hidden_size=self.hidden_size)
         # Set by fit (or load):
         self.net: ClassifierNet | None = None
         self.tokenizer: Tokenizer | None = None

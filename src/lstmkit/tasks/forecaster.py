@@ -48,10 +48,10 @@ from lstmkit.data import (
 )
 from lstmkit.data._checks import positive_int
 from lstmkit.errors import ConfigError, DataError
-from lstmkit.nn import LSTM
 from lstmkit.tasks import persistence
 from lstmkit.tasks.baselines import naive_forecast, seasonal_naive_forecast
 from lstmkit.tasks.forecast_net import DECODERS, ForecastNet, pinball_loss
+from lstmkit.tasks.lstm_options import check_lstm_options
 from lstmkit.tasks.metrics import METRICS, forecast_metrics, seasonal_naive_scale
 from lstmkit.train import FitResult, History, TrainConfig, fit, seed_everything
 
@@ -76,17 +76,6 @@ SEASONS = (
     ("S", 60),
     ("Y", 1),
     ("A", 1),
-)
-_LSTM_OPTIONS = (
-    "peephole",
-    "coupled_gates",
-    "layer_norm",
-    "forget_bias",
-    "proj_size",
-    "recurrent_dropout",
-    "zoneout",
-    "init",
-    "impl",
 )
 
 
@@ -257,14 +246,7 @@ class Forecaster:
         self.teacher_forcing = float(teacher_forcing)
         self.val_size = val_size
         self.test_size = test_size
-        unknown = sorted(set(lstm_options) - set(_LSTM_OPTIONS))
-        if unknown:
-            raise ConfigError(
-                f"unknown option(s) {', '.join(unknown)}; the LSTM options are "
-                f"{', '.join(_LSTM_OPTIONS)}"
-            )
-        LSTM(1, self.hidden_size, **lstm_options)  # check the options now, not after reading data
-        self.lstm_options = dict(lstm_options)
+        self.lstm_options = check_lstm_options(lstm_options, hidden_size=self.hidden_size)
         # Set by fit (or load):
         self.net: ForecastNet | None = None
         self.columns: dict[str, Any] | None = None

@@ -42,6 +42,7 @@ from lstmkit.errors import ConfigError, DataError
 from lstmkit.nn import LSTM
 from lstmkit.nn.crf import CRF, SCHEMES, transition_constraints
 from lstmkit.tasks import persistence
+from lstmkit.tasks.lstm_options import LSTM_OPTIONS, check_lstm_options
 from lstmkit.tasks.span_metrics import span_scores
 from lstmkit.train import FitResult, History, TrainConfig, fit, seed_everything
 
@@ -49,16 +50,8 @@ log = logging.getLogger(__name__)
 
 TASK = "Tagger"
 CONSTRAINTS = ("auto", "none", *SCHEMES)
-_LSTM_OPTIONS = (
-    "peephole",
-    "coupled_gates",
-    "layer_norm",
-    "forget_bias",
-    "recurrent_dropout",
-    "zoneout",
-    "init",
-    "impl",
-)
+# The tagging head reads 2 x hidden_size features per token, which a projection would change.
+_LSTM_OPTIONS = tuple(o for o in LSTM_OPTIONS if o != "proj_size")
 _INIT_KEYS = (
     "embedding_dim",
     "hidden_size",
@@ -317,14 +310,7 @@ class Tagger:
                 raise ConfigError(f"{name} must be an int column index, got {value!r}")
         self.token_col, self.tag_col = token_col, tag_col
         self.freeze_embeddings = bool(freeze_embeddings)
-        unknown = sorted(set(lstm_options) - set(_LSTM_OPTIONS))
-        if unknown:
-            raise ConfigError(
-                f"unknown option(s) {', '.join(unknown)}; the LSTM options are "
-                f"{', '.join(_LSTM_OPTIONS)}"
-            )
-        LSTM(1, 1, **lstm_options)  # check the options now, not after reading data
-        self.lstm_options = dict(lstm_options)
+        self.lstm_options = check_lstm_options(lstm_options, _LSTM_OPTIONS)
         # Set by fit (or load):
         self.net: TaggerNet | None = None
         self.words: Vocabulary | None = None

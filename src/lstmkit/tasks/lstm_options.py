@@ -1,0 +1,37 @@
+"""The keyword options a task passes through to its :class:`lstmkit.nn.LSTM`, checked up front."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lstmkit.errors import ConfigError
+from lstmkit.nn import LSTM
+
+#: Options of :class:`lstmkit.nn.LSTM` a task accepts as ``**lstm_options``; the rest of the
+#: layer's arguments (sizes, layers, direction, dropout between layers) are the task's own.
+LSTM_OPTIONS = (
+    "peephole",
+    "coupled_gates",
+    "layer_norm",
+    "forget_gate",
+    "forget_bias",
+    "proj_size",
+    "recurrent_dropout",
+    "zoneout",
+    "init",
+    "impl",
+)
+
+
+def check_lstm_options(
+    options: dict[str, Any], allowed: tuple[str, ...] = LSTM_OPTIONS, hidden_size: int = 1
+) -> dict[str, Any]:
+    """A copy of ``options`` once every name is in ``allowed`` and a layer takes the values, so
+    that a bad option fails when the task is made, not after its data is read."""
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ConfigError(
+            f"unknown option(s) {', '.join(unknown)}; the LSTM options are {', '.join(allowed)}"
+        )
+    LSTM(1, hidden_size, **options)
+    return dict(options)
