@@ -9,6 +9,8 @@ covers, the GRU and the RNN. The kernels compile once per machine (numba's on-di
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import threading
 
@@ -30,8 +32,7 @@ LENGTHS = [3, 5, 1]
 def numba_path(monkeypatch):
     monkeypatch.setattr(fused_numba, "ENABLED", True)
     monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS", 1 << 40)
-    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_LN_TRAIN", 1 << 40)
-    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_LN_INFER", 1 << 40)
+    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_GRU_RNN", 1 << 40)
 
 
 def _calls(path: str = "numba", kind: str = "lstm") -> int:
@@ -59,16 +60,16 @@ def _run(layer, impl, x, hx, lengths, dtype):
     return [out.detach(), *(s.detach() for s in state)], grads
 
 
-def assert_same(layer, *, hx=False, lengths=None, train=False, dtype=F64, tol=1e-10):
+def assert_same(layer, *, hx=False, lengths=None, train=False, dtype=F64, tol=1e-10, batch=B):
     """Reference vs fused (numba path) on the same input; returns the numba calls it made."""
     torch.manual_seed(0)
     layer = layer.to(dtype).train(train)
-    shape = (B, T, layer.input_size) if layer.batch_first else (T, B, layer.input_size)
+    shape = (batch, T, layer.input_size) if layer.batch_first else (T, batch, layer.input_size)
     x = torch.randn(shape, dtype=dtype)
     h = None
     if hx:
         stack = layer.num_layers * layer.num_directions
-        h = tuple(torch.randn(stack, B, s, dtype=dtype) for s in layer.state_sizes)
+        h = tuple(torch.randn(stack, batch, s, dtype=dtype) for s in layer.state_sizes)
     ref_vals, ref_grads = _run(layer, "reference", x, h, lengths, dtype)
     kind = _kind(layer)
     before = _calls("numba", kind)
@@ -250,6 +251,42 @@ def test_gru_rnn(cls, base_kw, case):
     assert_same(cls(D, H, **kw), **call)
 
 
+@pytest.mark.parametrize("cls,base_kw", SINGLE, ids=["gru", "rnn_tanh", "rnn_relu"])
+@pytest.mark.parametrize("batch", [1, 4, 6, 9])
+def test_gru_rnn_batch_sizes(cls, base_kw, batch):
+    """Row blocks of four share a pass over W_hh: full blocks, a partial last block, one row."""
+    lengths = [T - k % T for k in range(batch)]
+    layer = cls(D, H, bidirectional=True, recurrent_dropout=0.3, zoneout=0.3, **base_kw)
+    assert_same(layer, hx=True, lengths=lengths, train=True, batch=batch)
+
+
+@pytest.mark.parametrize("cls,base_kw", SINGLE, ids=["gru", "rnn_tanh", "rnn_relu"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_gru_rnn_inference_matches(cls, base_kw, threads):
+    """Without a backward pass (the GRU then keeps W_hh h in a one-step scratch), serial and
+    row-parallel kernels."""
+    torch.manual_seed(0)
+    layer = cls(D, H, num_layers=2, bidirectional=True, **base_kw).to(F64).eval()
+    x = torch.randn(T, 6, D, dtype=F64)
+    lengths = [5, 2, 4, 1, 5, 3]
+    kind = _kind(layer)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with torch.no_grad():
+            layer.impl = "reference"
+            ref = layer(x, lengths=lengths)
+            layer.impl = "fused"
+            calls = _calls("numba", kind), _calls("parallel", f"{kind}_forward")
+            out = layer(x, lengths=lengths)
+    finally:
+        torch.set_num_threads(before)
+    assert _calls("numba", kind) - calls[0] == 4
+    assert _calls("parallel", f"{kind}_forward") - calls[1] == (4 if threads > 1 else 0)
+    for a, b in zip(ref, out, strict=True):
+        torch.testing.assert_close(b, a, rtol=1e-12, atol=1e-12)
+
+
 def test_float32():
     # numba compiles a float32 specialisation; compared with the reference in float32.
     for layer in (
@@ -260,15 +297,23 @@ def test_float32():
         assert_same(layer, hx=True, lengths=LENGTHS, train=True, dtype=torch.float32, tol=1e-5)
 
 
-def test_inference_matches():
-    layer = lnn.LSTM(D, H, peephole=True, bidirectional=True).to(F64).eval()
-    x = torch.randn(T, B, D, dtype=F64)
+@pytest.mark.parametrize("steps", [T, T + 1], ids=["T", "T+1"])  # both parities of the state ring
+@pytest.mark.parametrize(
+    "variant",
+    [{"peephole": True}, {"coupled_gates": True, "zoneout": 0.3}, {"layer_norm": True}],
+    ids=["peephole", "coupled-zoneout", "layer_norm"],
+)
+def test_inference_matches(variant, steps):
+    # Without grad the kernel keeps only two cell states and one step of c_t and tanh(c_t).
+    layer = lnn.LSTM(D, H, bidirectional=True, **variant).to(F64).eval()
+    x = torch.randn(steps, B, D, dtype=F64)
+    lengths = torch.tensor(LENGTHS).clamp(max=steps)
     with torch.no_grad():
         layer.impl = "reference"
-        ref = layer(x, lengths=LENGTHS)
+        ref = layer(x, lengths=lengths)
         layer.impl = "fused"
         before = _calls()
-        out = layer(x, lengths=LENGTHS)
+        out = layer(x, lengths=lengths)
         assert _calls() - before == 2
     for a, b in zip((ref[0], *ref[1]), (out[0], *out[1]), strict=True):
         torch.testing.assert_close(b, a, rtol=1e-12, atol=1e-12)
@@ -349,32 +394,24 @@ def test_threshold_and_switch(monkeypatch):
         assert _calls(path) == before + 1
 
 
-def test_layer_norm_threshold_training_and_inference(monkeypatch):
-    # With layer norm the limit is its own, and differs between recording a graph and not.
+def test_layer_norm_follows_the_lstm_limit_in_both_modes(monkeypatch):
+    # Layer norm has no limit of its own any more: recording a graph or not, B*H against one.
     layer = _ln_layer().to(F64)
     layer.impl = "fused"
     x = torch.randn(T, B, D, dtype=F64)
     units = B * H
-    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS", 0)  # not the limit used with LN
-    for train_lim, infer_lim, grad, path in [
-        (units, units - 1, True, "numba"),
-        (units, units - 1, False, "torch"),
-        (units - 1, units, True, "torch"),
-        (units - 1, units, False, "numba"),
+    for limit, grad, path in [
+        (units, True, "numba"),
+        (units, False, "numba"),
+        (units - 1, True, "torch"),
+        (units - 1, False, "torch"),
     ]:
-        monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_LN_TRAIN", train_lim)
-        monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_LN_INFER", infer_lim)
+        monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS", limit)
         before = _calls(path)
         with torch.set_grad_enabled(grad):
             out, _ = layer(x)
         assert out.requires_grad == grad
         assert _calls(path) == before + 1
-    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS", 1 << 40)
-    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_LN_TRAIN", 0)
-    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_LN_INFER", 0)
-    before = _calls("torch")
-    layer(x)
-    assert _calls("torch") == before + 1
 
 
 def test_half_precision_uses_torch_ops():
@@ -660,6 +697,34 @@ def test_parallel_rows_match_reference(two_threads, options):
         torch.testing.assert_close(b, a, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("cls,base_kw", SINGLE, ids=["gru", "rnn_tanh", "rnn_relu"])
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"bias": False}, {"recurrent_dropout": 0.3}, {"zoneout": 0.2}],
+    ids=["plain", "no_bias", "recurrent_dropout", "zoneout"],
+)
+@pytest.mark.parametrize("batch", [2, 9])
+def test_gru_rnn_parallel_rows_match_reference(two_threads, cls, base_kw, options, batch):
+    """With two torch threads the GRU and RNN kernels run a step's row blocks in parallel too:
+    same outputs, states and gradients as the reference, in float64, with uneven lengths."""
+    torch.manual_seed(0)
+    layer = cls(D, H, num_layers=2, bidirectional=True, dtype=F64, **base_kw, **options)
+    kind = _kind(layer)
+    x = torch.randn(7, batch, D, dtype=F64)
+    lengths = torch.tensor([7, 3, 5, 1, 7, 2, 6, 4, 7][:batch])
+    names = [("parallel", f"{kind}_forward"), ("parallel", f"{kind}_backward")]
+    before = [fused_numba.CALLS[n] for n in names]
+    hx = (torch.randn(4, batch, H, dtype=F64),)
+    layer.train()
+    ref_out, ref_grads = _run(layer, "reference", x, hx, lengths, F64)
+    out, grads = _run(layer, "fused", x, hx, lengths, F64)
+    assert [fused_numba.CALLS[n] - b for n, b in zip(names, before, strict=True)] == [4, 4]
+    for a, b in zip(ref_out + ref_grads, out + grads, strict=True):
+        assert (a is None) == (b is None)
+        if a is not None:
+            torch.testing.assert_close(b, a, rtol=1e-10, atol=1e-10)
+
+
 def test_parallel_rows_from_concurrent_python_threads(two_threads):
     """numba's OpenMP layer takes parallel kernels launched from several Python threads."""
     layer = lnn.LSTM(D, H, layer_norm=True, impl="fused").to(F64)
@@ -694,7 +759,7 @@ def test_one_thread_or_one_row_runs_the_serial_kernels(monkeypatch):
     assert fused_numba.CALLS["parallel", "lstm_forward"] == before
 
 
-def test_several_threads_raise_the_lstm_limit(monkeypatch, two_threads):
+def test_several_threads_raise_the_limit(monkeypatch, two_threads):
     layer = lnn.LSTM(D, H, impl="fused").to(F64)
     x = torch.randn(T, B, D, dtype=F64)
     monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS", 0)
@@ -703,11 +768,36 @@ def test_several_threads_raise_the_lstm_limit(monkeypatch, two_threads):
         before = _calls(path)
         layer(x)
         assert _calls(path) == before + 1
-    gru = lnn.GRU(D, H, impl="fused").to(F64)  # its kernels are serial: the plain limit holds
+    # The GRU's and RNN's kernels run rows in parallel too: the parallel limit holds for them.
+    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_GRU_RNN", 0)
+    for layer in (lnn.GRU(D, H, impl="fused"), lnn.RNN(D, H, impl="fused")):
+        layer = layer.to(F64)
+        kind = _kind(layer)
+        for parallel_limit, path in [(B * H, "numba"), (B * H - 1, "torch")]:
+            monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_PARALLEL", parallel_limit)
+            before = _calls(path, kind)
+            layer(x)
+            assert _calls(path, kind) == before + 1
+
+
+@pytest.mark.parametrize("make", [lnn.GRU, lnn.RNN], ids=["gru", "rnn"])
+def test_gru_rnn_limit_on_one_thread(monkeypatch, make):
+    """On one thread the GRU and RNN have their own limit; the LSTM's plain one does not apply."""
+    layer = make(D, H, impl="fused").to(F64)
+    kind = _kind(layer)
+    x = torch.randn(T, B, D, dtype=F64)
+    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS", 0)
     monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_PARALLEL", 1 << 40)
-    before = _calls("torch", "gru")
-    gru(x)
-    assert _calls("torch", "gru") == before + 1
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for limit, path in [(B * H, "numba"), (B * H - 1, "torch")]:
+            monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_GRU_RNN", limit)
+            before = _calls(path, kind)
+            layer(x)
+            assert _calls(path, kind) == before + 1
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_parallel_launches_are_serialised_until_the_layer_is_known_threadsafe(monkeypatch):
@@ -727,3 +817,23 @@ def test_parallel_launches_are_serialised_until_the_layer_is_known_threadsafe(mo
     launch()
     launch()
     assert seen == [True, True, True, False]  # known threadsafe: no lock any more
+
+
+@pytest.mark.skipif(
+    (os.cpu_count() or 1) < 2, reason="numba's pool is one thread: nothing to reset"
+)
+def test_numba_pool_start_keeps_torch_threads():
+    # In a fresh process, as the pool starts once per process: starting numba's OpenMP pool
+    # sets the thread count torch reads to the pool's size; use_numba_threads puts it back.
+    code = (
+        "import torch\n"
+        "from lstmkit.nn.engine import fused_numba as fn\n"
+        "torch.set_num_threads(1)\n"
+        "assert fn._load() is not None\n"
+        "fn.use_numba_threads(1)\n"
+        "print(torch.get_num_threads())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.split() == ["1"]

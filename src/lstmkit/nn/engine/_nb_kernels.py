@@ -20,7 +20,16 @@ delete ``__pycache__/*.nbi`` and ``*.nbc`` here (or touch the kernel modules), o
 compilations keep running.
 """
 
-from lstmkit.nn.engine._nb_gru import gru_backward, gru_forward, rnn_backward, rnn_forward
+from lstmkit.nn.engine._nb_gru import (
+    gru_backward,
+    gru_backward_parallel,
+    gru_forward,
+    gru_forward_parallel,
+    rnn_backward,
+    rnn_backward_parallel,
+    rnn_forward,
+    rnn_forward_parallel,
+)
 from lstmkit.nn.engine._nb_lstm import (
     lstm_backward,
     lstm_backward_parallel,
@@ -30,11 +39,15 @@ from lstmkit.nn.engine._nb_lstm import (
 
 __all__ = [
     "gru_backward",
+    "gru_backward_parallel",
     "gru_forward",
+    "gru_forward_parallel",
     "lstm_backward",
     "lstm_backward_parallel",
     "lstm_forward",
     "lstm_forward_parallel",
     "rnn_backward",
+    "rnn_backward_parallel",
     "rnn_forward",
+    "rnn_forward_parallel",
 ]

@@ -1,19 +1,20 @@
-"""The fused engine's compiled path for small shapes: the whole time loop in one numba kernel.
+"""The fused engine's compiled path: the whole time loop of a direction in one numba kernel.
 
-At small batch x hidden sizes the torch-ops path of :mod:`lstmkit.nn.engine.fused` spends its time
-dispatching a dozen torch ops per step (~7-10 µs each), not computing. Here the forward loop of a
-direction is one numba kernel call and so is the backward loop; the input projection before the
-loop and the weight gradients after it stay torch matrix multiplies over all steps, as in the
-torch-ops path. The numbers are those of the reference engine (tested to 1e-10 in float64).
+The torch-ops path of :mod:`lstmkit.nn.engine.fused` dispatches a dozen torch ops per step
+(~7-10 µs each); at small and medium batch x hidden sizes that, not arithmetic, is its cost.
+Here the forward loop of a direction is one numba kernel call and so is the backward loop; the
+input projection before the loop and the weight gradients after it stay torch matrix multiplies
+over all steps, as in the torch-ops path. The numbers are those of the reference engine (tested
+to 1e-10 in float64).
 
 Covered: the LSTM with or without bias, peephole, coupled gates, layer norm, recurrent dropout,
 zoneout, lengths, initial state, reverse direction (so stacked and bidirectional layers); the GRU
 and the vanilla RNN (tanh, relu) with the same options; float32 and float64; CPU tensors.
 Everything else (LSTM projection, ``return_trace``, other dtypes or devices, batch x hidden sizes
-above :data:`NUMBA_MAX_UNITS`, or :data:`NUMBA_MAX_UNITS_LN_TRAIN` /
-:data:`NUMBA_MAX_UNITS_LN_INFER` with layer norm) runs on the torch-ops path; so does everything
-when numba cannot be imported (logged at debug level) or a forward kernel fails to compile (a
-warning; see :func:`disable`).
+above :data:`NUMBA_MAX_UNITS` for the LSTM or :data:`NUMBA_MAX_UNITS_GRU_RNN` for the GRU and RNN,
+or :data:`NUMBA_MAX_UNITS_PARALLEL` with several threads) runs on the torch-ops path; so does
+everything when numba cannot be imported (logged at debug level) or a forward kernel fails to
+compile (a warning; see :func:`disable`).
 :func:`choose` says which path a call takes; :data:`CALLS` counts the calls of each.
 
 The kernels compute sigmoid and tanh through their own exp (vectorisable), accurate to a few ulp;
@@ -43,34 +44,33 @@ log = logging.getLogger(__name__)
 
 # Switches, module-level so that tests and benchmarks can force a path.
 ENABLED = True
-# Run the LSTM kernels' rows in parallel when torch has several threads (see _lstm_kernel).
+# Run the kernels' rows in parallel when torch has several threads (see _kernel).
 PARALLEL = True
-# The numba path is taken while batch * hidden_size is at most this. The kernel's cost per step
-# grows with B*H (gate arithmetic on one core) and B*4H*H (the recurrent product in plain
-# vectorised loops); the torch-ops path pays a fixed ~100 µs of dispatch per step (12 ops) but
-# multiplies with a tuned GEMM. Measured crossover (T=100, D=H/2, float32, 1 thread, 2-core AVX2
-# EPYC, numba time / torch-ops time interleaved): numba is faster for training up to B*H ~ 2048
-# (H=32..128) to 4096 (H=256), for inference up to B*H ~ 1024-2048; torch ops beyond. Measured
-# for the LSTM; the GRU and RNN kernels were still on par or faster at B*H = 4096 (S2).
-NUMBA_MAX_UNITS = 2048
-# The same limit for an LSTM with layer norm, where the torch-ops path also pays for torch's
-# native_layer_norm and its backward twice a step (~60 µs each at B*H = 4096) while the kernel
-# normalises in a few vectorised passes. Measured with the row-blocked kernels (T=100, float32,
-# 1 thread, numba / torch-ops, interleaved medians of 5): S2 (4096) training 0.96, inference
-# 1.04; S3 (16384) training 0.88, inference 0.94.
-# Training is a call that records a graph (grad mode on and an input that requires grad).
-NUMBA_MAX_UNITS_LN_TRAIN = 16384
-NUMBA_MAX_UNITS_LN_INFER = 16384
-# With several torch threads the LSTM kernels run a step's row blocks in parallel, and the
-# torch-ops path's GEMM also gets the threads. Measured at 2 threads with the row-blocked
-# kernels (T=100, float32, numba / torch-ops, interleaved medians of 7): at S2 (B*H = 4096)
-# training 0.67-0.82, inference 0.66-0.98; at S3 (16384) training 0.76-0.87, inference
-# 0.84-0.93; at S4 (32768) training 0.73-0.81, inference 0.79-0.87, for plain, peephole and
-# layer norm. So while more than one thread is used the LSTM's limit is at least this.
+# The LSTM takes the numba path while batch * hidden_size is at most this, in every mode and at
+# any thread count. The kernel multiplies by W_hh itself, four rows per pass over it; the
+# torch-ops path runs a tuned GEMM but pays ~100 µs of dispatch a step (12 ops; layer norm adds
+# two native_layer_norm calls and their backward). Measured with the vectorised, row-blocked
+# kernels (T=100, float32, numba time / torch-ops time, interleaved medians of 5, 2-core AVX2
+# EPYC, 1 thread): S2 (B*H = 4096) training 0.66-0.86, inference 0.70-0.88; S3 (16384) 0.79-0.88
+# and 0.81-0.94; S4 (32768) 0.84-0.93 and 0.87-0.92, for plain, peephole, layer norm and
+# zoneout; B=16 H=2048 (32768) 0.74-0.88. Beyond it torch ops win where W_hh leaves the caches:
+# B=64 H=1024 (65536) 1.11-1.51. At 2 threads (parallel kernels, medians of 7): S2 0.66-0.98,
+# S3 0.76-0.93, S4 0.73-0.87.
+NUMBA_MAX_UNITS = 32768
+# The GRU's and the vanilla RNN's limit on one thread. Measured with the row-blocked kernels
+# (T=100, float32, 1 thread, numba / torch-ops, interleaved medians of 5): at B*H = 4096 (S2 and
+# B=16 H=256; plain, zoneout, recurrent dropout, tanh and relu) 0.76-0.95; at 8192 (B=64 H=128,
+# B=128 H=64, B=32 H=256) on par, 0.88-1.05 and once 1.23 (GRU inference, B=128 H=64); at 16384
+# (S3) GRU training 0.89, inference 1.05.
+NUMBA_MAX_UNITS_GRU_RNN = 4096
+# Every kind's limit while more than one thread is used (and the batch has rows to share): the
+# GRU and RNN kernels then run rows in parallel too. At 2 threads S3 GRU 0.81-0.85, RNN
+# 0.92-0.95; S4 (32768) GRU 0.86-0.87, RNN 0.95-0.96.
 NUMBA_MAX_UNITS_PARALLEL = 32768
 
-# Calls per (path, kind), e.g. CALLS["numba", "lstm"], and of the parallel LSTM kernels,
-# CALLS["parallel", "lstm_forward"]; statistics only (not locked).
+# Calls per (path, kind), e.g. CALLS["numba", "lstm"], and of the parallel kernels,
+# CALLS["parallel", "lstm_forward"] or CALLS["parallel", "gru_backward"]; statistics only (not
+# locked).
 CALLS: Counter = Counter()
 
 _FLOATS = (torch.float32, torch.float64)
@@ -112,21 +112,36 @@ def choose(kind: str, plan: Any, x: Tensor, weights: Any) -> str:
     if x.device.type != "cpu" or x.dtype not in _FLOATS:
         return "torch"
     w_hh = weights[1]
-    if w_hh.device.type != "cpu" or x.shape[1] * w_hh.shape[1] > _max_units(kind, plan, x, weights):
+    if w_hh.device.type != "cpu" or x.shape[1] * w_hh.shape[1] > _max_units(kind, x):
         return "torch"
     return "numba" if _load() is not None else "torch"
 
 
-def _lstm_kernel(which: str, batch: int) -> Any:
-    """The LSTM kernel for this call: rows of a step in parallel on numba's threads when torch
-    may use more than one thread and the batch has rows to share; otherwise the serial one."""
+def _kernel(name: str, batch: int) -> Any:
+    """The kernel ``name`` (e.g. ``"lstm_forward"``) for this call: its twin that runs the rows of
+    a step on numba's threads when torch may use more than one thread and the batch has rows to
+    share (counted in CALLS["parallel", name]); otherwise the serial one."""
     threads = torch.get_num_threads()
     if PARALLEL and threads > 1 and batch > 1:
-        numba = sys.modules["numba"]
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        CALLS["parallel", f"lstm_{which}"] += 1
-        return _launch_safely(getattr(_kernels, f"lstm_{which}_parallel"))
-    return getattr(_kernels, f"lstm_{which}")
+        use_numba_threads(threads)
+        CALLS["parallel", name] += 1
+        return _launch_safely(getattr(_kernels, f"{name}_parallel"))
+    return getattr(_kernels, name)
+
+
+def use_numba_threads(threads: int) -> None:
+    """Let numba's parallel kernels use ``threads`` threads (at most its pool's size), leaving
+    torch's own thread count as it was.
+
+    Starting numba's OpenMP pool sets the OpenMP thread count that torch and oneDNN read to the
+    pool's size (all cores): after ``torch.set_num_threads(4)`` on a 16-core machine, torch's
+    LSTM would then run on 16 threads. torch's count is put back when that happens.
+    """
+    numba = sys.modules["numba"]
+    before = torch.get_num_threads()
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    if torch.get_num_threads() != before:
+        torch.set_num_threads(before)
 
 
 _LAUNCH_LOCK = threading.Lock()
@@ -149,16 +164,9 @@ def _launch_safely(kernel: Any) -> Any:
     return launch
 
 
-def _max_units(kind: str, plan: Any, x: Tensor, weights: Any) -> int:
+def _max_units(kind: str, x: Tensor) -> int:
     """The batch * hidden limit of the numba path for this call (see NUMBA_MAX_UNITS*)."""
-    if kind != "lstm":
-        return NUMBA_MAX_UNITS
-    limit = NUMBA_MAX_UNITS
-    if plan.options.layer_norm:
-        grad = torch.is_grad_enabled() and (
-            x.requires_grad or any(w is not None and w.requires_grad for w in weights)
-        )
-        limit = NUMBA_MAX_UNITS_LN_TRAIN if grad else NUMBA_MAX_UNITS_LN_INFER
+    limit = NUMBA_MAX_UNITS if kind == "lstm" else NUMBA_MAX_UNITS_GRU_RNN
     if PARALLEL and torch.get_num_threads() > 1 and x.shape[1] > 1:
         limit = max(limit, NUMBA_MAX_UNITS_PARALLEL)
     return limit
@@ -279,9 +287,11 @@ class _NumbaLSTMFunction(_NumbaFunction):
         else:
             torch.addmm(b_ih.detach() + b_hh.detach(), x2, w_ih.detach().t(), out=A2)
         Hs = x.new_empty(steps + 1, batch, p)
-        Cs = x.new_empty(steps + 1, batch, hid)
-        Cc = x.new_empty(steps, batch, hid)
-        TC = x.new_empty(steps, batch, hid)
+        # Without a backward pass to feed, the cell states are a two-slot ring and c_t, tanh(c_t)
+        # a one-step scratch: a quarter of the memory, and fewer fresh pages to fault in.
+        Cs = x.new_empty(steps + 1 if save else 2, batch, hid)
+        Cc = x.new_empty(steps if save else 1, batch, hid)
+        TC = torch.empty_like(Cc)
         m = plan.h_mask
         Hr = x.new_empty(steps, batch, p) if m is not None else None
         keep_h, keep_c = plan.keep
@@ -297,7 +307,7 @@ class _NumbaLSTMFunction(_NumbaFunction):
             n_st = steps if save else 1
             LH = x.new_empty(n_st, batch, gh + hid)
             LR = x.new_empty(n_st, batch, gh // hid + 1)
-        _lstm_kernel("forward", batch)(
+        _kernel("lstm_forward", batch)(
             A.numpy(),
             _np(w_hh),
             _np(h0),
@@ -326,7 +336,8 @@ class _NumbaLSTMFunction(_NumbaFunction):
         )
         h_prev, h_new = _f._state_views(Hs, plan.reverse)
         last = 0 if plan.reverse else steps
-        outs = (_f._masked_output(h_new, plan.valid), Hs[last].clone(), Cs[last].clone())
+        c_last = Cs[last % Cs.shape[0]]
+        outs = (_f._masked_output(h_new, plan.valid), Hs[last].clone(), c_last.clone())
         saved: dict[str, Any] = {}
         if save:
             saved = dict(
@@ -380,7 +391,7 @@ class _NumbaLSTMFunction(_NumbaFunction):
         dln = x.new_empty(2 * gh + 2 * hid) if ln else None
         m = plan.h_mask
         kh, kc = sv["kh"], sv["kc"]
-        _lstm_kernel("backward", batch)(
+        _kernel("lstm_backward", batch)(
             A.numpy(),
             sv["Cs"].numpy(),
             sv["Cc"].numpy(),
@@ -490,7 +501,7 @@ class _NumbaRNNFunction(_NumbaFunction):
         m = plan.h_mask
         Hr = x.new_empty(steps, batch, hid) if m is not None else None
         kh = _keep(plan.keep[0], (steps, batch, hid))
-        _kernels.rnn_forward(
+        _kernel("rnn_forward", batch)(
             A.numpy(),
             _np(w_hh),
             _np(h0),
@@ -527,7 +538,7 @@ class _NumbaRNNFunction(_NumbaFunction):
         g_out, dh = _start_grads(plan, sv, grads)
         dA = torch.empty_like(A)
         m, kh = plan.h_mask, sv["kh"]
-        _kernels.rnn_backward(
+        _kernel("rnn_backward", batch)(
             A.numpy(),
             sv["w_hh_t"].numpy(),
             d2 if m is None else _np(m),
@@ -584,12 +595,13 @@ class _NumbaGRUFunction(_NumbaFunction):
             bias = torch.cat([bi[:h2] + bh[:h2], bi[h2:]])
             bhn = torch.cat([bh.new_zeros(h2), bh[h2:]])
         X = _input_projection(x, w_ih, bias)  # then the gates r, z, n in place
-        HH = torch.empty_like(X)
+        # W_hh h + b_hn of every step for backward; without it a one-step scratch.
+        HH = x.new_empty(steps if save else 1, batch, 3 * hid)
         Hs = x.new_empty(steps + 1, batch, hid)
         m = plan.h_mask
         Hr = x.new_empty(steps, batch, hid) if m is not None else None
         kh = _keep(plan.keep[0], (steps, batch, hid))
-        _kernels.gru_forward(
+        _kernel("gru_forward", batch)(
             X.numpy(),
             HH.numpy(),
             d1 if bhn is None else bhn.numpy(),
@@ -631,7 +643,7 @@ class _NumbaGRUFunction(_NumbaFunction):
         dX = torch.empty_like(X)
         dHH = torch.empty_like(X)
         m, kh = plan.h_mask, sv["kh"]
-        _kernels.gru_backward(
+        _kernel("gru_backward", batch)(
             X.numpy(),
             sv["HH"].numpy(),
             sv["Hs"].numpy(),
