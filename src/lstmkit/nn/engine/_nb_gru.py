@@ -17,6 +17,7 @@ from numba import prange
 
 from lstmkit.nn.engine._nb_math import (
     jit,
+    like,
     matmat_add,
     parallel_twin,
     sigmoid,
@@ -42,6 +43,7 @@ def rnn_forward(  # noqa: ANN201, PLR0913
     has_keep,
 ):
     T, B, H = A.shape
+    zero = like(0.0, A)  # a typed constant keeps float32 arithmetic float32 (see like)
     first = T if reverse else 0
     for b in range(B):
         for k in range(H):
@@ -67,8 +69,8 @@ def rnn_forward(  # noqa: ANN201, PLR0913
                 if relu:
                     for j in range(H):
                         zj = z[j]
-                        if zj < 0.0:  # NaN passes, as in torch.relu
-                            zj = 0.0
+                        if zj < zero:  # NaN passes, as in torch.relu
+                            zj = zero
                         z[j] = zj
                 else:
                     for j in range(H):
@@ -99,6 +101,8 @@ def rnn_backward(  # noqa: ANN201, PLR0913
     has_gout,
 ):
     T, B, H = Z.shape
+    zero = like(0.0, Z)  # typed constants keep float32 arithmetic float32 (see like)
+    one = like(1.0, Z)
     # Scratch per row, so that the row blocks of a step can run in parallel (prange).
     accs = np.empty_like(dh)  # (B, H) W_hh^T da of each row
     dhpasses = np.empty_like(dh)  # (B, H) gradient passed straight to h_{t-1} by zoneout
@@ -121,17 +125,17 @@ def rnn_backward(  # noqa: ANN201, PLR0913
                     for j in range(H):
                         dhj = dhb[j]
                         kept = kb[j]
-                        dhpass[j] = dhj if kept else 0.0
-                        dhb[j] = 0.0 if kept else dhj
+                        dhpass[j] = dhj if kept else zero
+                        dhb[j] = zero if kept else dhj
                 if relu:
                     for j in range(H):
-                        da[j] = dhb[j] if z[j] > 0.0 else 0.0
+                        da[j] = dhb[j] if z[j] > zero else zero
                 else:
                     for j in range(H):
                         hj = z[j]
-                        da[j] = dhb[j] * (1.0 - hj * hj)
+                        da[j] = dhb[j] * (one - hj * hj)
             # dh_{t-1} = W_hh^T da for the block's rows at once, then the mask and zoneout pass.
-            accs[b0:b1] = 0.0
+            accs[b0:b1] = zero
             matmat_add(WT, dA[t, b0:b1], accs[b0:b1])
             for b in range(b0, b1):
                 acc = accs[b]
@@ -167,6 +171,8 @@ def gru_forward(  # noqa: ANN201, PLR0913
     has_keep,
 ):
     T, B, H3 = X.shape
+    zero = like(0.0, X)  # typed constants keep float32 arithmetic float32 (see like)
+    one = like(1.0, X)
     H = H3 // 3
     X4 = X.reshape((T, B, 3, H))
     HH4 = HH.reshape((HH.shape[0], B, 3, H))
@@ -189,7 +195,7 @@ def gru_forward(  # noqa: ANN201, PLR0913
                         hrow[j] = bhn[j]
                 else:
                     for j in range(H3):
-                        hrow[j] = 0.0
+                        hrow[j] = zero
             if has_mask:
                 for b in range(b0, b1):
                     for k in range(H):
@@ -211,7 +217,7 @@ def gru_forward(  # noqa: ANN201, PLR0913
                     z = x[1, j]
                     n = tanh(x[2, j] + x[0, j] * hh[2, j])
                     x[2, j] = n
-                    hn[j] = (1.0 - z) * n + z * hp[j]
+                    hn[j] = (one - z) * n + z * hp[j]
                 if has_keep:
                     kb = keep_h[t, b]
                     for j in range(H):
@@ -237,6 +243,8 @@ def gru_backward(  # noqa: ANN201, PLR0913
     has_gout,
 ):
     T, B, H3 = X.shape
+    zero = like(0.0, X)  # typed constants keep float32 arithmetic float32 (see like)
+    one = like(1.0, X)
     H = H3 // 3
     X4 = X.reshape((T, B, 3, H))
     HH4 = HH.reshape((T, B, 3, H))
@@ -269,17 +277,17 @@ def gru_backward(  # noqa: ANN201, PLR0913
                     for j in range(H):
                         dhj = dhb[j]
                         kept = kb[j]
-                        dhpass[j] = dhj if kept else 0.0
-                        dhb[j] = 0.0 if kept else dhj
+                        dhpass[j] = dhj if kept else zero
+                        dhb[j] = zero if kept else dhj
                 else:
                     for j in range(H):
-                        dhpass[j] = 0.0
+                        dhpass[j] = zero
                 for j in range(H):
                     dhj = dhb[j]
                     r = x[0, j]
                     z = x[1, j]
                     n = x[2, j]
-                    dan = dhj * (1.0 - z) * (1.0 - n * n)
+                    dan = dhj * (one - z) * (one - n * n)
                     daz = dhj * (hp[j] - n) * (z - z * z)
                     dar = dan * hh[2, j] * (r - r * r)
                     dx[0, j] = dar
@@ -290,7 +298,7 @@ def gru_backward(  # noqa: ANN201, PLR0913
                     dhh[2, j] = dan * r
                     dhpass[j] += dhj * z  # through z * h_{t-1}, the undropped state
             # dh_{t-1} = W_hh^T dhh for the block's rows at once, then the mask and the pass.
-            accs[b0:b1] = 0.0
+            accs[b0:b1] = zero
             matmat_add(WT, dHH[t, b0:b1], accs[b0:b1])
             for b in range(b0, b1):
                 acc = accs[b]
