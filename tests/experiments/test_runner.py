@@ -48,7 +48,7 @@ def test_no_forget_model_is_the_core_lstm_without_a_forget_gate():
     model = SequenceModel("lstm-nofg", 2, 5, 1, "last")
     assert type(model.rnn) is LSTM and model.rnn.forget_gate is False
     assert model.rnn.options.gate_names == ("i", "g", "o")
-    assert engine.resolve(model.rnn.impl, model.rnn).NAME == "reference"
+    assert engine.resolve(model.rnn.impl, model.rnn).NAME == "fused"
 
 
 def test_no_forget_lstm_lengths_and_trace():

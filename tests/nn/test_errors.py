@@ -241,20 +241,11 @@ def test_native_rejects_no_forget_gate():
         lstm(impl="native", forget_gate=False)(x_tb())
 
 
-def test_fused_rejects_no_forget_gate_and_says_what_to_use():
-    layer = lstm(impl="fused", forget_gate=False)
-    with pytest.raises(UnsupportedConfigError) as err:
-        layer(x_tb())
-    message = str(err.value)
-    assert message == (
-        "impl='fused' does not support this configuration (forget_gate=False: the fused kernels "
-        "have no cell without a forget gate yet); use impl='auto' to pick an engine that does, "
-        "or impl='reference'"
-    )
-    # The same with every other option that fused supports: the forget gate alone decides.
-    for kw in ({"peephole": True}, {"layer_norm": True, "proj_size": 2}, {"zoneout": 0.2}):
-        with pytest.raises(UnsupportedConfigError, match=re.escape("(forget_gate=False")):
-            lstm(impl="fused", forget_gate=False, **kw)(x_tb())
+def test_fused_runs_no_forget_gate_with_every_option():
+    """No error any more: the fused engine has the 1997 cell (its numbers: tests/nn/test_fused*)."""
+    for kw in ({}, {"peephole": True}, {"layer_norm": True, "proj_size": 2}, {"zoneout": 0.2}):
+        out, (h, c) = lstm(impl="fused", forget_gate=False, **kw)(x_tb())
+        assert out.shape == (T, B, kw.get("proj_size") or H) and c.shape == (1, B, H)
 
 
 @pytest.mark.parametrize("make", [lnn.LSTM, lnn.LSTMCell])

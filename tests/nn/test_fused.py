@@ -78,21 +78,21 @@ def assert_same(layer, *, hx=False, lengths=None, trace=True, train=False, steps
             torch.testing.assert_close(b, a, rtol=1e-10, atol=1e-10 * scale)
 
 
-LSTM_GRID = list(
-    itertools.product([False, True], [False, True], [False, True], [0, 3], [False, True])
-)
+# The gate sets: i, f, g, o; coupled (f, g, o); no forget gate (i, g, o, the 1997 cell).
+GATES = {"ifgo": {}, "coupled": {"coupled_gates": True}, "no_f": {"forget_gate": False}}
+LSTM_GRID = list(itertools.product([False, True], GATES, [False, True], [0, 3], [False, True]))
 
 
-@pytest.mark.parametrize("peephole,coupled,layer_norm,proj,bias", LSTM_GRID)
-def test_lstm_variant_grid(peephole, coupled, layer_norm, proj, bias):
+@pytest.mark.parametrize("peephole,gates,layer_norm,proj,bias", LSTM_GRID)
+def test_lstm_variant_grid(peephole, gates, layer_norm, proj, bias):
     layer = lnn.LSTM(
         D,
         H,
         bias=bias,
         peephole=peephole,
-        coupled_gates=coupled,
         layer_norm=layer_norm,
         proj_size=proj,
+        **GATES[gates],
     )
     assert_same(layer)
 
@@ -103,10 +103,16 @@ VARIANTS = [
     {"coupled_gates": True, "proj_size": 3},
     {"layer_norm": True, "peephole": True},
     {"peephole": True, "coupled_gates": True, "layer_norm": True, "proj_size": 3},
+    {"forget_gate": False},
+    {"forget_gate": False, "peephole": True, "layer_norm": True, "proj_size": 3},
 ]
 
 
-@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: "-".join(v) or "plain")
+def _variant_id(variant: dict) -> str:
+    return "-".join("no_forget_gate" if k == "forget_gate" else k for k in variant) or "plain"
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=_variant_id)
 @pytest.mark.parametrize(
     "case",
     ["recurrent_dropout", "zoneout", "lengths", "bidirectional", "stacked", "state", "batch_first"],
@@ -135,7 +141,7 @@ def test_lstm_options(variant, case):
     assert_same(lnn.LSTM(D, H, **kw), **call)
 
 
-@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: "-".join(v) or "plain")
+@pytest.mark.parametrize("variant", VARIANTS, ids=_variant_id)
 def test_lstm_everything_at_once(variant):
     layer = lnn.LSTM(
         D,
@@ -214,6 +220,12 @@ def test_without_trace_and_inference():
 def test_auto_picks_fused_for_variants():
     layer = lnn.LSTM(D, H, peephole=True)
     assert engine.resolve("auto", layer) is fused
+    # The 1997 cell: torch has none, so fused, in training and inference, with or without trace.
+    layer = lnn.LSTM(D, H, forget_gate=False)
+    for training in (True, False):
+        layer.train(training)
+        assert engine.resolve("auto", layer) is fused
+        assert engine.resolve("auto", layer, want_trace=True) is fused
     assert engine.resolve("fused", lnn.GRU(D, H)) is fused
     assert fused.unsupported(lnn.RNN(D, H), True) is None
 
@@ -252,6 +264,12 @@ GRADCHECK_CASES = [
     ("lstm-all", lambda: lnn.LSTM(2, 3, peephole=True, layer_norm=True, proj_size=2), True),
     ("lstm-cifg-peep", lambda: lnn.LSTM(2, 3, peephole=True, coupled_gates=True), False),
     ("lstm-cifg-ln", lambda: lnn.LSTM(2, 3, coupled_gates=True, layer_norm=True), True),
+    (
+        "lstm-nofg-all",
+        lambda: lnn.LSTM(2, 3, forget_gate=False, peephole=True, layer_norm=True, proj_size=2),
+        False,
+    ),
+    ("lstm-nofg-peep", lambda: lnn.LSTM(2, 3, forget_gate=False, peephole=True), True),
     ("gru", lambda: lnn.GRU(2, 3), True),
     ("rnn", lambda: lnn.RNN(2, 3), False),
 ]
@@ -271,6 +289,27 @@ def test_gradcheck_fused(name, make, reverse):
     h_mask = (torch.rand(batch, p, dtype=F64) < 0.7).to(F64) / 0.7
     fn = _direction_fn(layer, reverse, [3, 4], zoneout, h_mask)
     assert gradcheck(fn, (x, *state, *params), eps=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("lengths", [None, LENGTHS])
+def test_no_forget_gate_trace_reports_f_as_ones(lengths):
+    """As the reference: f is ones inside each sequence (zeros past its end), a constant that
+    needs no gradient; the other traces stay differentiable. Training and inference alike."""
+    torch.manual_seed(0)
+    layer = lnn.LSTM(D, H, forget_gate=False, peephole=True, impl="fused").to(F64)
+    x = torch.randn(T, B, D, dtype=F64, requires_grad=True)
+    expected = torch.ones(T, B, H, dtype=F64)
+    if lengths is not None:
+        expected = expected * (torch.arange(T)[:, None] < torch.tensor(lengths))[..., None]
+    for grad in (True, False):
+        with torch.set_grad_enabled(grad):
+            _, _, trace = layer(x, lengths=lengths, return_trace=True)
+        assert torch.equal(trace["f"][0, 0], expected)
+        assert not trace["f"].requires_grad
+        assert trace["i"].requires_grad == grad
+    layer.impl = "reference"
+    ref = layer(x, lengths=lengths, return_trace=True)[2]
+    assert list(trace) == list(ref)  # the same keys in the same order
 
 
 def test_double_backward_raises():

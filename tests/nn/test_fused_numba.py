@@ -90,8 +90,10 @@ VARIANTS = [
     {"peephole": True},
     {"coupled_gates": True},
     {"coupled_gates": True, "peephole": True},
+    {"forget_gate": False},
+    {"forget_gate": False, "peephole": True},
 ]
-IDS = ["plain", "peephole", "coupled", "coupled-peephole"]
+IDS = ["plain", "peephole", "coupled", "coupled-peephole", "no_f", "no_f-peephole"]
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
@@ -146,7 +148,7 @@ def test_everything_at_once(variant):
 def _ln_layer(**kw) -> lnn.LSTM:
     """An LSTM with layer norm whose LN scales and shifts are non-trivial (not 1 and 0)."""
     layer = lnn.LSTM(D, H, layer_norm=True, **kw)
-    gen = torch.Generator().manual_seed(3)
+    gen = torch.Generator().manual_seed(3)  # also the gate LN of 3 blocks without a forget gate
     with torch.no_grad():
         names = []
         for name, prm in layer.named_parameters():
@@ -260,6 +262,25 @@ def test_gru_rnn_batch_sizes(cls, base_kw, batch):
     assert_same(layer, hx=True, lengths=lengths, train=True, batch=batch)
 
 
+@pytest.mark.parametrize("variant", [{}, {"layer_norm": True}], ids=["plain", "layer_norm"])
+@pytest.mark.parametrize("batch", [1, 4, 6, 9])
+def test_no_forget_gate_batch_sizes(variant, batch):
+    """The 1997 cell (f ≡ 1) on the serial kernels: full row blocks of four, a partial last block
+    and one row, peepholes, zoneout and recurrent dropout, uneven lengths."""
+    lengths = [T - k % T for k in range(batch)]
+    layer = lnn.LSTM(
+        D,
+        H,
+        forget_gate=False,
+        peephole=True,
+        bidirectional=True,
+        recurrent_dropout=0.3,
+        zoneout=0.3,
+        **variant,
+    )
+    assert_same(layer, hx=True, lengths=lengths, train=True, batch=batch)
+
+
 @pytest.mark.parametrize("cls,base_kw", SINGLE, ids=["gru", "rnn_tanh", "rnn_relu"])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_gru_rnn_inference_matches(cls, base_kw, threads):
@@ -291,6 +312,8 @@ def test_float32():
     # numba compiles a float32 specialisation; compared with the reference in float32.
     for layer in (
         lnn.LSTM(D, H, peephole=True, bidirectional=True, zoneout=0.3),
+        lnn.LSTM(D, H, forget_gate=False, peephole=True, bidirectional=True, zoneout=0.3),
+        _ln_layer(forget_gate=False, recurrent_dropout=0.3),
         lnn.GRU(D, H, bidirectional=True, zoneout=0.3, recurrent_dropout=0.3),
         lnn.RNN(D, H, bidirectional=True, zoneout=0.3),
     ):
@@ -300,8 +323,14 @@ def test_float32():
 @pytest.mark.parametrize("steps", [T, T + 1], ids=["T", "T+1"])  # both parities of the state ring
 @pytest.mark.parametrize(
     "variant",
-    [{"peephole": True}, {"coupled_gates": True, "zoneout": 0.3}, {"layer_norm": True}],
-    ids=["peephole", "coupled-zoneout", "layer_norm"],
+    [
+        {"peephole": True},
+        {"coupled_gates": True, "zoneout": 0.3},
+        {"layer_norm": True},
+        {"forget_gate": False, "peephole": True},
+        {"forget_gate": False, "layer_norm": True, "zoneout": 0.3},
+    ],
+    ids=["peephole", "coupled-zoneout", "layer_norm", "no_f-peephole", "no_f-layer_norm-zoneout"],
 )
 def test_inference_matches(variant, steps):
     # Without grad the kernel keeps only two cell states and one step of c_t and tanh(c_t).
@@ -319,10 +348,11 @@ def test_inference_matches(variant, steps):
         torch.testing.assert_close(b, a, rtol=1e-12, atol=1e-12)
 
 
-def test_gradcheck_direction():
+@pytest.mark.parametrize("forget_gate", [True, False], ids=["ifgo", "no_f"])
+def test_gradcheck_direction(forget_gate):
     # The numba path's Function on its own: reverse, lengths, zoneout, recurrent dropout.
     torch.manual_seed(3)
-    layer = lnn.LSTM(2, 3, peephole=True).to(F64)
+    layer = lnn.LSTM(2, 3, peephole=True, forget_gate=forget_gate).to(F64)
     steps, batch = 4, 2
     x = torch.randn(steps, batch, 2, dtype=F64, requires_grad=True)
     state = tuple(torch.randn(batch, 3, dtype=F64, requires_grad=True) for _ in range(2))
@@ -673,10 +703,17 @@ PARALLEL_VARIANTS = [
     {"layer_norm": True, "peephole": True},
     {"recurrent_dropout": 0.3},
     {"zoneout": 0.2},
+    {"forget_gate": False},
+    {"forget_gate": False, "peephole": True, "zoneout": 0.2},
+    {"forget_gate": False, "peephole": True, "layer_norm": True, "recurrent_dropout": 0.3},
 ]
 
 
-@pytest.mark.parametrize("options", PARALLEL_VARIANTS, ids=lambda o: ",".join(o) or "plain")
+def _options_id(options: dict) -> str:
+    return ",".join(k if v is not False else f"no_{k}" for k, v in options.items()) or "plain"
+
+
+@pytest.mark.parametrize("options", PARALLEL_VARIANTS, ids=_options_id)
 def test_parallel_rows_match_reference(two_threads, options):
     """With two torch threads the LSTM kernels run a step's rows in parallel (prange): same
     outputs, states and gradients as the reference, in float64, with uneven lengths."""

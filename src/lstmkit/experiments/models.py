@@ -42,8 +42,8 @@ def make_layer(
     """The recurrent layer of model ``kind`` (batch first).
 
     ``forget_bias`` initialises the forget gate's bias of the LSTMs that have one (``lstm``,
-    ``lstm-peephole``, ``lstm-cifg``); ``lstm-nofg`` has none and does not take it. It runs on
-    the reference engine (``impl="auto"`` picks it; the fused kernels have no such cell yet).
+    ``lstm-peephole``, ``lstm-cifg``); ``lstm-nofg`` has none and does not take it. Torch has
+    no such cell: ``impl="auto"`` runs it on the fused engine.
     """
     fb = float(forget_bias)
     if kind == "lstm":

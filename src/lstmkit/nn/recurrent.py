@@ -388,7 +388,7 @@ class LSTM(_RecurrentBase):
 
     * ``peephole``, ``coupled_gates``, ``layer_norm``, ``forget_gate``, ``forget_bias`` — cell
       variants, see :class:`~lstmkit.nn.LSTMCell`. ``forget_gate=False`` is the 1997 cell (f ≡ 1);
-      it runs on the reference engine only (``impl="auto"`` picks it).
+      the fused engine runs it (``impl="auto"`` picks it), torch's native op has no such cell.
     * ``recurrent_dropout`` — variational dropout on ``h_{t-1}`` where it enters the recurrent
       weights: one mask per sequence and layer, reused at every step (Gal & Ghahramani, 2016).
     * ``zoneout`` — at each step each unit of h and of c keeps its previous value with this

@@ -9,11 +9,12 @@ flag, so each kernel has exactly one signature per dtype.
 
 Kernels: ``lstm_forward``/``lstm_backward``, ``gru_forward``/``gru_backward``,
 ``rnn_forward``/``rnn_backward``; each runs every step of one direction for the whole batch. Gate
-blocks are in torch's row order: LSTM ``i, f, g, o`` (``f, g, o`` with coupled gates), GRU
-``r, z, n``. State chains ``Hs``/``Cs`` are ``(T+1, B, H)``: step ``t`` reads index ``t`` and
-writes ``t+1`` going forward, reads ``t+1`` and writes ``t`` in reverse, as the torch-ops path
-does. Keep masks (zoneout, and steps past a sequence's length) hold the previous state; the
-backward kernels pass the gradient of a kept unit straight to the previous step.
+blocks are in torch's row order: LSTM ``i, f, g, o`` (``f, g, o`` with coupled gates, ``i, g, o``
+without a forget gate), GRU ``r, z, n``. State chains ``Hs``/``Cs`` are ``(T+1, B, H)``: step
+``t`` reads index ``t`` and writes ``t+1`` going forward, reads ``t+1`` and writes ``t`` in
+reverse, as the torch-ops path does. Keep masks (zoneout, and steps past a sequence's length)
+hold the previous state; the backward kernels pass the gradient of a kept unit straight to the
+previous step.
 
 numba's on-disk cache keys a kernel on its own source file only: after editing ``_nb_math.py``,
 delete ``__pycache__/*.nbi`` and ``*.nbc`` here (or touch the kernel modules), or the stale

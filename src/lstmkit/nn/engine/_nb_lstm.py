@@ -3,6 +3,10 @@
 ``lstm_forward``/``lstm_backward`` run every step of one direction for the whole batch, and their
 ``_parallel`` twins run the row blocks of a step on numba's threads. Conventions (array layout,
 dummies, state chains, keep masks) are those of :mod:`lstmkit.nn.engine._nb_kernels`.
+
+Gate blocks are in torch's row order, indexed through a (gate, unit) view: ``[i, f, g, o]``,
+``[f, g, o]`` with coupled gates (``coupled``), ``[i, g, o]`` without a forget gate (``has_f``
+false: f ≡ 1). i is block 0 when present; g and o are always the last two.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ def lstm_forward(  # noqa: ANN201, PLR0913
     eps,  # layer norm epsilon
     reverse,
     coupled,
+    has_f,  # False: the cell without a forget gate (f ≡ 1, blocks i, g, o)
     peep,
     has_mask,
     has_keep,
@@ -66,9 +71,9 @@ def lstm_forward(  # noqa: ANN201, PLR0913
     lncb = lnp[2 * GH + H :]
     A4 = A.reshape((T, B, NG, H))
     one = like(1.0, A)  # a typed constant keeps float32 arithmetic in float32 (see like)
-    gf = NG - 3  # gate blocks of f, g and o; i is block 0 when not coupled
-    gg = gf + 1
-    go = gf + 2
+    gg = NG - 2  # gate blocks of g and o, the last two; i is block 0 when not coupled
+    go = NG - 1
+    gf = gg - 1  # and f just before g, when has_f
     NC = Cs.shape[0]  # T+1, or 2 when only the final cell state is wanted (a ring)
     first = T if reverse else 0
     for b in range(B):
@@ -104,13 +109,14 @@ def lstm_forward(  # noqa: ANN201, PLR0913
                     zh = LH[ts, b]
                     for gate in range(NG):
                         LR[ts, b, gate] = layer_norm_row(z, zh, gate * H, H, eps, lnw, lnb, True)
-                # Gate activations in place, block by block: [i, f, g, o] or [f, g, o]. The unit
-                # loops index a (gate, unit) view, whose indices are provably non-negative, so
-                # that they vectorise (see _U in _nb_math).
+                # Gate activations in place, block by block: the sigmoid gates before g, then g,
+                # then o. The unit loops index a (gate, unit) view, whose indices are provably
+                # non-negative, so that they vectorise (see _U in _nb_math).
                 gates = A4[t, b]
                 if peep:
-                    for j in range(H):
-                        gates[gf, j] += wcf[j] * cp[j]
+                    if has_f:
+                        for j in range(H):
+                            gates[gf, j] += wcf[j] * cp[j]
                     if not coupled:
                         for j in range(H):
                             gates[0, j] += wci[j] * cp[j]
@@ -121,13 +127,16 @@ def lstm_forward(  # noqa: ANN201, PLR0913
                 tanh_range(z, gg * H, go * H)
                 cc = Cc[tw, b]
                 tc = TC[tw, b]
-                if coupled:
+                if coupled:  # c = f * c_prev + (1 - f) * g
                     for j in range(H):
-                        f = gates[0, j]
-                        cc[j] = f * cp[j] + (one - f) * gates[1, j]
-                else:
+                        f = gates[gf, j]
+                        cc[j] = f * cp[j] + (one - f) * gates[gg, j]
+                elif has_f:  # c = f * c_prev + i * g
                     for j in range(H):
-                        cc[j] = gates[1, j] * cp[j] + gates[0, j] * gates[2, j]
+                        cc[j] = gates[gf, j] * cp[j] + gates[0, j] * gates[gg, j]
+                else:  # no forget gate, f ≡ 1: c = c_prev + i * g
+                    for j in range(H):
+                        cc[j] = cp[j] + gates[0, j] * gates[gg, j]
                 if peep:
                     for j in range(H):
                         gates[go, j] = sigmoid(gates[go, j] + wco[j] * cc[j])
@@ -176,6 +185,7 @@ def lstm_backward(  # noqa: ANN201, PLR0913
     dln,  # (2*G*H + 2*H,) out when ln: the LN parameters' gradients, packed as lnp
     reverse,
     coupled,
+    has_f,
     peep,
     has_mask,
     has_keep,
@@ -197,9 +207,9 @@ def lstm_backward(  # noqa: ANN201, PLR0913
     one = like(1.0, Z)
     Z4 = Z.reshape((T, B, NG, H))
     dZ4 = dZ.reshape((T, B, NG, H))
-    gf = NG - 3
-    gg = gf + 1
-    go = gf + 2
+    gg = NG - 2  # gate blocks as in lstm_forward
+    go = NG - 1
+    gf = gg - 1
     lnw = lnp[:GH]
     lncw = lnp[2 * GH : 2 * GH + H]
     for s in range(T):
@@ -256,7 +266,7 @@ def lstm_backward(  # noqa: ANN201, PLR0913
                             dcc = zero
                     # no input gate when coupled; bound anyway so the parallel loop types it alike
                     i = zero if coupled else gates[0, j]
-                    f = gates[gf, j]
+                    f = gates[gf, j] if has_f else one  # no forget gate: f ≡ 1
                     g = gates[gg, j]
                     o = gates[go, j]
                     tcj = tc[j]
@@ -267,6 +277,7 @@ def lstm_backward(  # noqa: ANN201, PLR0913
                         dct += dzo * wco[j]
                     cpj = cp[j]
                     dcp = dct * f
+                    # (f - f * f) is σ' of the forget gate: 0 without one (f ≡ 1), never stored.
                     if coupled:
                         dzf = dct * (cpj - g) * (f - f * f)
                         dzg = dct * (one - f) * (one - g * g)
@@ -278,12 +289,14 @@ def lstm_backward(  # noqa: ANN201, PLR0913
                         if peep:
                             dcp += dzi * wci[j]
                             dpeepb[0, j] += dzi * cpj
-                    dgates[gf, j] = dzf
+                    if has_f:
+                        dgates[gf, j] = dzf
+                        if peep:
+                            dcp += dzf * wcf[j]
+                            dpeepb[1, j] += dzf * cpj
                     dgates[gg, j] = dzg
                     dgates[go, j] = dzo
                     if peep:
-                        dcp += dzf * wcf[j]
-                        dpeepb[1, j] += dzf * cpj
                         dpeepb[2, j] += dzo * cc[j]
                     if has_keep and keep_c[t, b, j]:
                         dcp += dcj

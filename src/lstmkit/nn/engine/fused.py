@@ -8,11 +8,11 @@ For each direction of each layer:
   buffers allocated once per call (no autograd graph). The buffers and their per-step views form
   a workspace that small shapes keep between calls (a view costs about as much as a small op);
   a workspace is handed back only when the autograd graph that reads it is freed;
-* backpropagation through time is written out per variant (peephole terms, coupled gates, the
-  per-gate and the cell layer norm, projection, zoneout, recurrent dropout, lengths, reverse
-  direction). Every derivative factor that does not depend on the incoming gradient is computed
-  for all steps at once before the backward loop, so that a backward step is a few multiplies and
-  one matrix multiply;
+* backpropagation through time is written out per variant (peephole terms, coupled gates, no
+  forget gate, the per-gate and the cell layer norm, projection, zoneout, recurrent dropout,
+  lengths, reverse direction). Every derivative factor that does not depend on the incoming
+  gradient is computed for all steps at once before the backward loop, so that a backward step is
+  a few multiplies and one matrix multiply;
 * the weight gradients are one matrix multiply over all steps after the loop
   (``dW_hh = dA^T H_prev``, ``dW_ih = dA^T X``).
 
@@ -58,15 +58,9 @@ _DOUBLE_BACKWARD = (
 
 
 def unsupported(layer: Any, want_trace: bool) -> str | None:
-    """Why this engine cannot run ``layer``, or None when it can (LSTM, GRU, RNN, every option
-    but the LSTM without a forget gate)."""
+    """Why this engine cannot run ``layer``, or None when it can (LSTM, GRU, RNN, every option)."""
     if layer.mode not in ("LSTM", "GRU", "RNN_TANH", "RNN_RELU"):
         return f"mode {layer.mode!r}"
-    # The fused kernels (torch and numba paths alike) hard-code the forget gate's rows and its
-    # backward; rejecting here keeps every path of this module away from a three-block i, g, o
-    # layout they would misread.
-    if layer.mode == "LSTM" and not layer.options.forget_gate:
-        return "forget_gate=False: the fused kernels have no cell without a forget gate yet"
     return None
 
 
@@ -322,7 +316,8 @@ class _FusedFunction(torch.autograd.Function):
         ctx.plan = plan
         ctx.saved = saved
         ctx.set_materialize_grads(False)
-        ctx.mark_non_differentiable(*[o for o in outs if not o.is_floating_point()])
+        constants = saved.pop("constants", ())  # outputs that depend on no input (f ≡ 1)
+        ctx.mark_non_differentiable(*[o for o in outs if not o.is_floating_point()], *constants)
         return outs
 
     @classmethod
@@ -411,18 +406,25 @@ def _recurrent_backward(
 
 # --- LSTM --------------------------------------------------------------------------------------
 
-# Gate blocks are reordered inside the engine to [o, i, f, g] ([o, f, g] with coupled gates):
-# the sigmoid gates are contiguous, and so are the three blocks that c_t feeds back into.
-_LSTM_PERM = {False: [3, 0, 1, 2], True: [2, 0, 1]}
+# Gate blocks are reordered inside the engine to [o, i, f, g] (the gates present of these: [o, f, g]
+# with coupled gates, [o, i, g] without a forget gate): the sigmoid gates are contiguous, and so
+# are the blocks that c_{t-1} feeds back into (the peepholes' i and f, and g through c_t).
+_ENGINE_ORDER = ("o", "i", "f", "g")
+
+
+def _lstm_perm(opt: Any) -> list[int]:
+    """Torch-order block index of each engine-order block, e.g. [3, 0, 1, 2] for i, f, g, o."""
+    names = opt.gate_names
+    return [names.index(gate) for gate in _ENGINE_ORDER if gate in names]
 
 
 def _lstm_workspace(
     plan: _Plan, x: Tensor, hid: int, p: int, keep_shapes: tuple, has_m: bool
 ) -> _Workspace:
     opt = plan.options
-    coupled, ln, proj = opt.coupled_gates, opt.layer_norm, opt.proj_size
+    ln, proj = opt.layer_norm, opt.proj_size
     steps, batch, _ = x.shape
-    ng = 3 if coupled else 4
+    ng = opt.num_gates
     gh = ng * hid
     new = lambda *shape: x.new_empty(shape)  # noqa: E731
     ws = _Workspace()
@@ -444,11 +446,14 @@ def _lstm_workspace(
         ws.kh = torch.empty(keep_shapes[0], dtype=torch.bool, device=x.device)
         ws.kc = torch.empty(keep_shapes[1], dtype=torch.bool, device=x.device)
     Z = ws.Z
+    # Engine order: o, then the sigmoid gates that c_{t-1} feeds (i and f, those present), then g.
     n_pre = ng - 2
     o_sl, pre_sl = slice(0, hid), slice(hid, (ng - 1) * hid)
     sig_sl, g_sl = slice(0, (ng - 1) * hid), slice((ng - 1) * hid, gh)
-    i_sl = slice(hid, 2 * hid)
-    f_sl = slice(hid, 2 * hid) if coupled else slice(2 * hid, 3 * hid)
+    i_sl = None if opt.coupled_gates else slice(hid, 2 * hid)
+    f_sl = None
+    if opt.forget_gate:
+        f_sl = slice(hid, 2 * hid) if opt.coupled_gates else slice(2 * hid, 3 * hid)
     u = _unbind
     ws.v = dict(
         hp=u(h_prev),
@@ -467,8 +472,8 @@ def _lstm_workspace(
         zsig=u(Z[..., sig_sl]),
         g=u(Z[..., g_sl]),
         o=u(Z[..., o_sl]),
-        f=u(Z[..., f_sl]),
-        i=None if coupled else u(Z[..., i_sl]),
+        f=None if f_sl is None else u(Z[..., f_sl]),
+        i=None if i_sl is None else u(Z[..., i_sl]),
         cpu=u(c_prev.unsqueeze(2)),
         kh=u(ws.kh) if keep else None,
         kc=u(ws.kc) if keep else None,
@@ -481,9 +486,9 @@ def _lstm_workspace(
 
 def _lstm_backward_workspace(ws: _Workspace, plan: _Plan, x: Tensor, hid: int, p: int) -> None:
     opt = plan.options
-    coupled, ln, proj = opt.coupled_gates, opt.layer_norm, opt.proj_size
+    ln, proj = opt.layer_norm, opt.proj_size
     steps, batch, _ = x.shape
-    ng = 3 if coupled else 4
+    ng = opt.num_gates
     gh = ng * hid
     new = lambda *shape: x.new_empty(shape)  # noqa: E731
     u = _unbind
@@ -554,8 +559,7 @@ class _LSTMFunction(_FusedFunction):
         steps, batch, dim = x.shape
         hid = c0.shape[-1]
         p = h0.shape[-1]
-        ng = 3 if coupled else 4
-        gh = ng * hid
+        gh = opt.num_gates * hid
         keep_h, keep_c = plan.keep
         m = plan.h_mask
         keep_shapes = (None, None) if keep_h is None else (keep_h.shape, keep_c.shape)
@@ -574,7 +578,7 @@ class _LSTMFunction(_FusedFunction):
         ws = _acquire(key, lambda: _lstm_workspace(plan, x, hid, p, keep_shapes, m is not None))
         lease = _Lease(ws)
         v = ws.v
-        rows = _rows(_LSTM_PERM[coupled], hid, x.device)
+        rows = _rows(_lstm_perm(opt), hid, x.device)
         wih = w_ih.index_select(0, rows)
         whh_t = w_hh.index_select(0, rows).t()
         x2 = x.reshape(steps * batch, dim)
@@ -616,7 +620,8 @@ class _LSTMFunction(_FusedFunction):
         whr_t = w_hr.t() if proj else None
         wc_pre = None
         if peep:
-            wc_pre = (w_cf if coupled else torch.stack([w_ci, w_cf])).view(-1, hid)
+            # The peepholes from c_{t-1} of the pre blocks, in engine order: w_ci, w_cf if present.
+            wc_pre = torch.stack([w for w in (w_ci, w_cf) if w is not None])
         ln_stats: list[Any] = [None] * steps  # by time step t, not by order of processing
         lnc_stats: list[Any] = [None] * steps
         tmp = ws.tmp
@@ -636,10 +641,12 @@ class _LSTMFunction(_FusedFunction):
                 zsig_l[t].sigmoid_()
             g = g_l[t].tanh_()
             c = Cc_l[t]
-            if coupled:
+            if coupled:  # c = f * c_prev + (1 - f) * g
                 torch.sub(cp, g, out=tmp)
                 torch.addcmul(g, f_l[t], tmp, out=c)
-            else:
+            elif f_l is None:  # no forget gate, f ≡ 1: c = c_prev + i * g
+                torch.addcmul(cp, i_l[t], g, out=c)
+            else:  # c = f * c_prev + i * g
                 torch.mul(f_l[t], cp, out=c)
                 c.addcmul_(i_l[t], g)
             o = o_l[t]
@@ -664,16 +671,21 @@ class _LSTMFunction(_FusedFunction):
         Z = ws.Z
         output = _masked_output(ws.h_new, plan.valid)
         outs = [output, hn_l[last].clone(), cn_l[last].clone()]
+        constants: tuple[Tensor, ...] = ()
         if plan.want_trace:
             o_sl, _, _, g_sl, i_sl, f_sl = ws.slices
             vd = plan.valid
-            f_all = Z[..., f_sl]
+            # Without a forget gate f ≡ 1, reported as ones as the reference does.
+            f_all = torch.ones_like(ws.TC) if f_sl is None else Z[..., f_sl]
             i_all = 1.0 - f_all if coupled else Z[..., i_sl]
             for tr in (i_all, f_all, Z[..., g_sl], Z[..., o_sl], ws.c_new, ws.h_new):
                 outs.append(tr.clone() if vd is None else tr * vd)
+            if f_sl is None:
+                constants = (outs[-5],)  # nothing to differentiate: marked so in forward
         saved: dict[str, Any] = {}
         if save:
             saved = dict(
+                constants=constants,
                 lease=lease,
                 ws=ws,
                 x=x,
@@ -709,7 +721,7 @@ class _LSTMFunction(_FusedFunction):
         Z, TC, Cc, cp_all = ws.Z, ws.TC, ws.Cc, ws.c_prev
         steps, batch, _ = x.shape
         hid, p = sv["hid"], sv["p"]
-        ng = 3 if coupled else 4
+        ng = opt.num_gates
         gh = ng * hid
         valid = plan.valid
         keep_h, keep_c = plan.keep
@@ -723,8 +735,9 @@ class _LSTMFunction(_FusedFunction):
         o_sl, _, _, g_sl, i_sl, f_sl = ws.slices
 
         # Derivative factors for all steps at once, written into the workspace.
-        o, g, f = Z[..., o_sl], Z[..., g_sl], Z[..., f_sl]
-        i = None if coupled else Z[..., i_sl]
+        o, g = Z[..., o_sl], Z[..., g_sl]
+        f = None if f_sl is None else Z[..., f_sl]
+        i = None if i_sl is None else Z[..., i_sl]
         do_ = o - o * o  # σ'
         dtc = 1.0 - TC * TC
         kc_f = _as_float(keep_c, x)
@@ -743,17 +756,27 @@ class _LSTMFunction(_FusedFunction):
             Kco = Ko_raw * sv["w_co"]  # du -> dc through the o peephole
             _store(b.Kco, Kco, fold)
         gd = 1.0 - g * g
-        K = b.K
-        df_ = f - f * f
+        K = b.K  # dz / dc_t of the pre blocks and g, in engine order
         if coupled:
+            df_ = f - f * f
             torch.mul((cp_all - g), df_, out=K[:, :, 0])  # f
             torch.mul(1.0 - f, gd, out=K[:, :, 1])  # g
             if peep:
                 torch.addcmul(f, K[:, :, 0], sv["w_cf"], out=b.Kcp)
             else:
                 b.Kcp.copy_(f)
+        elif f is None:
+            # No forget gate, f ≡ 1: dc_{t-1} = dc_t, plus the input gate's peephole term.
+            di_ = i - i * i
+            torch.mul(g, di_, out=K[:, :, 0])  # i
+            torch.mul(i, gd, out=K[:, :, 1])  # g
+            if peep:
+                torch.mul(K[:, :, 0], sv["w_ci"], out=b.Kcp).add_(1.0)
+            else:
+                b.Kcp.fill_(1.0)
         else:
             di_ = i - i * i
+            df_ = f - f * f
             torch.mul(g, di_, out=K[:, :, 0])  # i
             torch.mul(cp_all, df_, out=K[:, :, 1])  # f
             torch.mul(i, gd, out=K[:, :, 2])  # g
@@ -776,7 +799,7 @@ class _LSTMFunction(_FusedFunction):
             else:
                 if gi is not None:
                     Bz[..., i_sl] += gi * di_
-                if gf is not None:
+                if gf is not None and f is not None:  # without a forget gate its trace is constant
                     Bz[..., f_sl] += gf * df_
             if gg is not None:
                 Bz[..., g_sl] += gg * gd
@@ -786,9 +809,10 @@ class _LSTMFunction(_FusedFunction):
         if Bz is not None and peep:
             # Through the peepholes the constant gate gradients also reach c_t and c_{t-1}.
             Bc = Bz[..., o_sl] * sv["w_co"]
-            Bcp = Bz[..., f_sl] * sv["w_cf"]
-            if not coupled:
-                Bcp = Bcp + Bz[..., i_sl] * sv["w_ci"]
+            # w_ci exists without coupled gates, w_cf with a forget gate (at least one of them).
+            pre = ((i_sl, sv["w_ci"]), (f_sl, sv["w_cf"]))
+            terms = [Bz[..., sl] * w for sl, w in pre if sl is not None]
+            Bcp = terms[0] if len(terms) == 1 else terms[0] + terms[1]
         g_out = _grad_output(plan, gy, g_tr[5])
         gout_l = None
         if g_out is not None:
@@ -938,9 +962,9 @@ class _LSTMFunction(_FusedFunction):
         if peep:
             if n_co:
                 d_co = (dZ[..., o_sl] * Cc).sum((0, 1))
-            if n_cf:
+            if f_sl is not None and n_cf:
                 d_cf = (dZ[..., f_sl] * cp_all).sum((0, 1))
-            if not coupled and n_ci:
+            if i_sl is not None and n_ci:
                 d_ci = (dZ[..., i_sl] * cp_all).sum((0, 1))
         d_lnw = d_lnb = d_lncw = d_lncb = None
         if ln:

@@ -7,9 +7,10 @@ input projection before the loop and the weight gradients after it stay torch ma
 over all steps, as in the torch-ops path. The numbers are those of the reference engine (tested
 to 1e-10 in float64).
 
-Covered: the LSTM with or without bias, peephole, coupled gates, layer norm, recurrent dropout,
-zoneout, lengths, initial state, reverse direction (so stacked and bidirectional layers); the GRU
-and the vanilla RNN (tanh, relu) with the same options; float32 and float64; CPU tensors.
+Covered: the LSTM with or without bias, peephole, coupled gates or no forget gate, layer norm,
+recurrent dropout, zoneout, lengths, initial state, reverse direction (so stacked and
+bidirectional layers); the GRU and the vanilla RNN (tanh, relu) with the same options; float32
+and float64; CPU tensors.
 Everything else (LSTM projection, ``return_trace``, other dtypes or devices, batch x hidden sizes
 above :data:`NUMBA_MAX_UNITS` for the LSTM or :data:`NUMBA_MAX_UNITS_GRU_RNN` for the GRU and RNN,
 or :data:`NUMBA_MAX_UNITS_PARALLEL` with several threads) runs on the torch-ops path; so does
@@ -273,7 +274,7 @@ class _NumbaLSTMFunction(_NumbaFunction):
         save: bool,
     ) -> tuple[tuple[Tensor, ...], dict]:
         opt = plan.options
-        coupled, peep, ln = opt.coupled_gates, opt.peephole, opt.layer_norm
+        coupled, has_f, peep, ln = opt.coupled_gates, opt.forget_gate, opt.peephole, opt.layer_norm
         steps, batch, dim = x.shape
         hid, p = c0.shape[-1], h0.shape[-1]
         gh = w_hh.shape[0]
@@ -316,7 +317,7 @@ class _NumbaLSTMFunction(_NumbaFunction):
             db3 if kh is None else kh.numpy(),
             db3 if kc is None else kc.numpy(),
             d1 if not (peep and not coupled) else _np(w_ci),
-            d1 if not peep else _np(w_cf),
+            d1 if not (peep and has_f) else _np(w_cf),
             d1 if not peep else _np(w_co),
             Hs.numpy(),
             Cs.numpy(),
@@ -329,6 +330,7 @@ class _NumbaLSTMFunction(_NumbaFunction):
             LN_EPS,
             plan.reverse,
             coupled,
+            has_f,
             peep,
             m is not None,
             kh is not None,
@@ -367,7 +369,7 @@ class _NumbaLSTMFunction(_NumbaFunction):
     @staticmethod
     def grads(plan: Any, sv: dict, needs: tuple[bool, ...], grads: tuple) -> tuple:
         opt = plan.options
-        coupled, peep, ln = opt.coupled_gates, opt.peephole, opt.layer_norm
+        coupled, has_f, peep, ln = opt.coupled_gates, opt.forget_gate, opt.peephole, opt.layer_norm
         gy, g_hn, g_cn = grads[0], grads[1], grads[2]
         x, A = sv["x"], sv["A"]
         steps, batch, _ = x.shape
@@ -401,7 +403,7 @@ class _NumbaLSTMFunction(_NumbaFunction):
             db3 if kh is None else kh.numpy(),
             db3 if kc is None else kc.numpy(),
             d1 if not (peep and not coupled) else _np(sv["w_ci"]),
-            d1 if not peep else _np(sv["w_cf"]),
+            d1 if not (peep and has_f) else _np(sv["w_cf"]),
             d1 if not peep else _np(sv["w_co"]),
             d3 if g_out is None else _np(g_out),
             dh.numpy(),
@@ -414,6 +416,7 @@ class _NumbaLSTMFunction(_NumbaFunction):
             d1 if dln is None else dln.numpy(),
             plan.reverse,
             coupled,
+            has_f,
             peep,
             m is not None,
             kh is not None,
@@ -438,7 +441,7 @@ class _NumbaLSTMFunction(_NumbaFunction):
             db if n_bhh else None,
             None,
             dpeep[0] if (peep and not coupled and n_ci) else None,
-            dpeep[1] if (peep and n_cf) else None,
+            dpeep[1] if (peep and has_f and n_cf) else None,
             dpeep[2] if (peep and n_co) else None,
             dln[:gh] if (ln and n_lnw) else None,
             dln[gh : 2 * gh] if (ln and n_lnb) else None,
