@@ -57,6 +57,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "layernorm": {"layer_norm": True},
     "recdrop": {"recurrent_dropout": 0.25},
     "zoneout": {"zoneout": 0.1},
+    "nofg": {"forget_gate": False},  # the 1997 cell, no forget gate (not among issue 3's)
     "gru": {},
 }
 IMPLS = ("torch", "native", "reference", "fused")
