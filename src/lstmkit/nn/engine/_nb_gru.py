@@ -20,7 +20,9 @@ from lstmkit.nn.engine._nb_math import (
     like,
     matmat_add,
     parallel_twin,
+    recurrent_rows,
     sigmoid,
+    split_kept_grad,
     tanh,
 )
 
@@ -55,13 +57,7 @@ def rnn_forward(  # noqa: ANN201, PLR0913
         for blk in prange((B + ROWS - 1) // ROWS):  # row blocks are independent within a step
             b0 = blk * ROWS
             b1 = min(B, b0 + ROWS)
-            if has_mask:
-                for b in range(b0, b1):
-                    for k in range(H):
-                        Hr[t, b, k] = Hs[tp, b, k] * hmask[b, k]
-                matmat_add(W, Hr[t, b0:b1], A[t, b0:b1])
-            else:
-                matmat_add(W, Hs[tp, b0:b1], A[t, b0:b1])
+            recurrent_rows(W, Hs, tp, hmask, Hr, t, A[t], b0, b1, has_mask)
             for b in range(b0, b1):
                 z = A[t, b]
                 hp = Hs[tp, b]
@@ -116,17 +112,7 @@ def rnn_backward(  # noqa: ANN201, PLR0913
                 da = dA[t, b]
                 dhb = dh[b]
                 dhpass = dhpasses[b]
-                if has_gout:
-                    g = gout[t, b]
-                    for j in range(H):
-                        dhb[j] += g[j]
-                if has_keep:
-                    kb = keep_h[t, b]
-                    for j in range(H):
-                        dhj = dhb[j]
-                        kept = kb[j]
-                        dhpass[j] = dhj if kept else zero
-                        dhb[j] = zero if kept else dhj
+                split_kept_grad(dhb, dhpass, gout, keep_h, t, b, has_gout, has_keep)
                 if relu:
                     for j in range(H):
                         da[j] = dhb[j] if z[j] > zero else zero
@@ -196,13 +182,7 @@ def gru_forward(  # noqa: ANN201, PLR0913
                 else:
                     for j in range(H3):
                         hrow[j] = zero
-            if has_mask:
-                for b in range(b0, b1):
-                    for k in range(H):
-                        Hr[t, b, k] = Hs[tp, b, k] * hmask[b, k]
-                matmat_add(W, Hr[t, b0:b1], HH[th, b0:b1])
-            else:
-                matmat_add(W, Hs[tp, b0:b1], HH[th, b0:b1])
+            recurrent_rows(W, Hs, tp, hmask, Hr, t, HH[th], b0, b1, has_mask)
             for b in range(b0, b1):
                 xf = X[t, b]
                 hf = HH[th, b]
@@ -267,21 +247,10 @@ def gru_backward(  # noqa: ANN201, PLR0913
                 dhh = dHH4[t, b]
                 dhb = dh[b]
                 dhpass = dhpasses[b]
-                if has_gout:
-                    g = gout[t, b]
-                    for j in range(H):
-                        dhb[j] += g[j]
-                if has_keep:
-                    # A kept unit passes its whole gradient to h_{t-1}; the cell gets none.
-                    kb = keep_h[t, b]
-                    for j in range(H):
-                        dhj = dhb[j]
-                        kept = kb[j]
-                        dhpass[j] = dhj if kept else zero
-                        dhb[j] = zero if kept else dhj
-                else:
+                if not has_keep:
                     for j in range(H):
                         dhpass[j] = zero
+                split_kept_grad(dhb, dhpass, gout, keep_h, t, b, has_gout, has_keep)
                 for j in range(H):
                     dhj = dhb[j]
                     r = x[0, j]

@@ -21,6 +21,7 @@ from lstmkit.nn.engine._nb_math import (
     like,
     matmat_add,
     parallel_twin,
+    recurrent_rows,
     sigmoid,
     sigmoid_range,
     tanh,
@@ -90,13 +91,7 @@ def lstm_forward(  # noqa: ANN201, PLR0913
         for blk in prange((B + ROWS - 1) // ROWS):  # row blocks are independent within a step
             b0 = blk * ROWS
             b1 = min(B, b0 + ROWS)
-            if has_mask:
-                for b in range(b0, b1):
-                    for k in range(P):
-                        Hr[t, b, k] = Hs[tp, b, k] * hmask[b, k]
-                matmat_add(W, Hr[t, b0:b1], A[t, b0:b1])
-            else:
-                matmat_add(W, Hs[tp, b0:b1], A[t, b0:b1])
+            recurrent_rows(W, Hs, tp, hmask, Hr, t, A[t], b0, b1, has_mask)
             for b in range(b0, b1):
                 z = A[t, b]
                 hp = Hs[tp, b]

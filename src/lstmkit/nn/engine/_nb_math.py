@@ -363,6 +363,40 @@ def _ov_like(v, ref):  # noqa: ANN001, ANN202
 
 
 @jit
+def recurrent_rows(W, Hs, tp, hmask, Hr, t, out, b0, b1, has_mask):  # noqa: ANN001, ANN202
+    """``out[b0:b1] += h_rec[b0:b1] . W^T`` by :func:`matmat_add`, where ``h_rec`` is the previous
+    state ``Hs[tp]`` or, with recurrent dropout, ``Hs[tp] * hmask``, then kept in ``Hr[t]`` for
+    the backward pass."""
+    if has_mask:
+        for b in range(b0, b1):
+            for k in range(Hs.shape[2]):
+                Hr[t, b, k] = Hs[tp, b, k] * hmask[b, k]
+        matmat_add(W, Hr[t, b0:b1], out[b0:b1])
+    else:
+        matmat_add(W, Hs[tp, b0:b1], out[b0:b1])
+
+
+@jit
+def split_kept_grad(dhb, dhpass, gout, keep_h, t, b, has_gout, has_keep):  # noqa: ANN001, ANN202
+    """The gradient reaching a row's h_t, in ``dhb``, plus the output's ``gout[t, b]``; where the
+    step kept the previous state (zoneout, a sequence's end) it goes whole to h_{t-1}, in
+    ``dhpass``, and the cell gets none. Without keeping, ``dhpass`` is left as it was."""
+    H = dhb.shape[0]
+    if has_gout:
+        g = gout[t, b]
+        for j in range(H):
+            dhb[j] += g[j]
+    if has_keep:
+        zero = like(0.0, dhb)
+        kb = keep_h[t, b]
+        for j in range(H):
+            dhj = dhb[j]
+            kept = kb[j]
+            dhpass[j] = dhj if kept else zero
+            dhb[j] = zero if kept else dhj
+
+
+@jit
 def layer_norm_row(x, xhat, lo, n, eps, w, b, affine):  # noqa: ANN001, ANN202
     """Over ``x[lo:lo+n]``: ``xhat = (x - mean) / sqrt(var + eps)``; returns 1/std. With
     ``affine``, also ``x = xhat * w + b`` in place (``w``, ``b`` indexed like ``x``).
