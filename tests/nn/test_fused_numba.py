@@ -332,8 +332,13 @@ def test_float32():
     ],
     ids=["peephole", "coupled-zoneout", "layer_norm", "no_f-peephole", "no_f-layer_norm-zoneout"],
 )
-def test_inference_matches(variant, steps):
-    # Without grad the kernel keeps only two cell states and one step of c_t and tanh(c_t).
+@pytest.mark.parametrize("chunk", [None, 1, 2], ids=["whole", "chunks-of-1", "chunks-of-2"])
+def test_inference_matches(variant, steps, chunk, monkeypatch):
+    # Without grad the kernel keeps only two cell states and one step of c_t and tanh(c_t), and
+    # the input projection is made a chunk of steps at a time, the state carried between chunks.
+    if chunk is not None:
+        gates = 3 if variant.get("forget_gate") is False or "coupled_gates" in variant else 4
+        monkeypatch.setattr(fused_numba, "INFERENCE_CHUNK_BYTES", chunk * B * gates * H * 8)
     layer = lnn.LSTM(D, H, bidirectional=True, **variant).to(F64).eval()
     x = torch.randn(steps, B, D, dtype=F64)
     lengths = torch.tensor(LENGTHS).clamp(max=steps)
@@ -346,6 +351,20 @@ def test_inference_matches(variant, steps):
         assert _calls() - before == 2
     for a, b in zip((ref[0], *ref[1]), (out[0], *out[1]), strict=True):
         torch.testing.assert_close(b, a, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "steps,span,reverse,expected",
+    [
+        (5, 2, False, [(0, 2), (2, 4), (4, 5)]),
+        (5, 2, True, [(4, 5), (2, 4), (0, 2)]),
+        (4, 9, False, [(0, 4)]),
+    ],
+)
+def test_inference_chunks(steps, span, reverse, expected):
+    assert fused_numba._chunks(steps, span, reverse) == expected
+    assert fused_numba._inference_chunk(100, 64 * 1024) == 64
+    assert fused_numba._inference_chunk(3, 1 << 30) == 1
 
 
 @pytest.mark.parametrize("forget_gate", [True, False], ids=["ifgo", "no_f"])
@@ -874,3 +893,19 @@ def test_numba_pool_start_keeps_torch_threads():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert out.stdout.split() == ["1"]
+
+
+def test_no_grad_in_training_mode_runs_in_chunks(monkeypatch):
+    # No graph, so no backward to feed, but masks drawn: recurrent dropout and zoneout in chunks.
+    monkeypatch.setattr(fused_numba, "INFERENCE_CHUNK_BYTES", 2 * B * 4 * H * 8)
+    layer = lnn.LSTM(D, H, bidirectional=True, recurrent_dropout=0.3, zoneout=0.3).to(F64)
+    x = torch.randn(T, B, D, dtype=F64)
+    outs = []
+    with torch.no_grad():
+        for impl in ("reference", "fused"):
+            layer.impl = impl
+            torch.manual_seed(7)
+            outs.append(layer(x, lengths=LENGTHS))
+    (ref, (ref_h, ref_c)), (out, (h, c)) = outs
+    for a, b in ((ref, out), (ref_h, h), (ref_c, c)):
+        torch.testing.assert_close(b, a, rtol=1e-12, atol=1e-12)

@@ -204,6 +204,32 @@ def _keep(mask: Tensor | None, shape: tuple[int, ...]) -> Tensor | None:
     return None if mask is None else mask.expand(shape).contiguous()
 
 
+# The input projection of an inference call is made this many bytes at a time (see
+# _NumbaLSTMFunction.compute): S2 in two chunks, S4 in thirteen; one chunk at S1.
+INFERENCE_CHUNK_BYTES = 4 << 20
+
+
+def _inference_chunk(steps: int, step_bytes: int) -> int:
+    """Steps per chunk of an inference call's input projection."""
+    return max(1, min(steps, INFERENCE_CHUNK_BYTES // max(1, step_bytes)))
+
+
+def _chunks(steps: int, span: int, reverse: bool) -> list[tuple[int, int]]:
+    """``[t0, t1)`` spans of at most ``span`` steps, in the order the direction runs them."""
+    spans = [(t0, min(steps, t0 + span)) for t0 in range(0, steps, span)]
+    return spans[::-1] if reverse else spans
+
+
+def _project(x: Tensor, w_ih: Tensor, bias: Tensor | None, out: Tensor) -> None:
+    """``out = x W_ih^T + bias`` for every step of ``x`` at once, into ``out`` (steps, B, G*H)."""
+    x2 = x.reshape(-1, x.shape[-1])
+    out2 = out.view(-1, out.shape[-1])
+    if bias is None:
+        torch.mm(x2, w_ih.detach().t(), out=out2)
+    else:
+        torch.addmm(bias, x2, w_ih.detach().t(), out=out2)
+
+
 # --- LSTM --------------------------------------------------------------------------------------
 
 
@@ -280,18 +306,15 @@ class _NumbaLSTMFunction(_NumbaFunction):
         gh = w_hh.shape[0]
         d1, d2, d3, db3 = _dummies(x.dtype)
         x = x.detach()
-        A = x.new_empty(steps, batch, gh)  # pre-activations, then the gates in place
-        x2 = x.reshape(steps * batch, dim)
-        A2 = A.view(steps * batch, gh)
-        if b_ih is None:
-            torch.mm(x2, w_ih.detach().t(), out=A2)
-        else:
-            torch.addmm(b_ih.detach() + b_hh.detach(), x2, w_ih.detach().t(), out=A2)
+        # Without a backward pass to feed, the input projection is made a chunk of steps at a
+        # time into one reused buffer (memory O(chunk), not O(T)), the cell states are a
+        # two-slot ring and c_t, tanh(c_t) a one-step scratch.
+        span = steps if save else _inference_chunk(steps, batch * gh * x.element_size())
+        A = x.new_empty(span, batch, gh)  # pre-activations, then the gates in place
+        bias = None if b_ih is None else b_ih.detach() + b_hh.detach()
         Hs = x.new_empty(steps + 1, batch, p)
-        # Without a backward pass to feed, the cell states are a two-slot ring and c_t, tanh(c_t)
-        # a one-step scratch: a quarter of the memory, and fewer fresh pages to fault in.
         Cs = x.new_empty(steps + 1 if save else 2, batch, hid)
-        Cc = x.new_empty(steps if save else 1, batch, hid)
+        Cc = x.new_empty(span if save else 1, batch, hid)
         TC = torch.empty_like(Cc)
         m = plan.h_mask
         Hr = x.new_empty(steps, batch, p) if m is not None else None
@@ -308,38 +331,45 @@ class _NumbaLSTMFunction(_NumbaFunction):
             n_st = steps if save else 1
             LH = x.new_empty(n_st, batch, gh + hid)
             LR = x.new_empty(n_st, batch, gh // hid + 1)
-        _kernel("lstm_forward", batch)(
-            A.numpy(),
-            _np(w_hh),
-            _np(h0),
-            _np(c0),
-            d2 if m is None else _np(m),
-            db3 if kh is None else kh.numpy(),
-            db3 if kc is None else kc.numpy(),
-            d1 if not (peep and not coupled) else _np(w_ci),
-            d1 if not (peep and has_f) else _np(w_cf),
-            d1 if not peep else _np(w_co),
-            Hs.numpy(),
-            Cs.numpy(),
-            Cc.numpy(),
-            TC.numpy(),
-            d3 if Hr is None else Hr.numpy(),
-            d1 if lnp is None else lnp.numpy(),
-            d3 if LH is None else LH.numpy(),
-            d3 if LR is None else LR.numpy(),
-            LN_EPS,
-            plan.reverse,
-            coupled,
-            has_f,
-            peep,
-            m is not None,
-            kh is not None,
-            ln,
-        )
+        kernel = _kernel("lstm_forward", batch)
+        h_in, c_in = h0, c0
+        for t0, t1 in _chunks(steps, span, plan.reverse):
+            n = t1 - t0
+            _project(x[t0:t1], w_ih, bias, A[:n])
+            kernel(
+                A[:n].numpy(),
+                _np(w_hh),
+                _np(h_in),
+                _np(c_in),
+                d2 if m is None else _np(m),
+                db3 if kh is None else kh[t0:t1].numpy(),
+                db3 if kc is None else kc[t0:t1].numpy(),
+                d1 if not (peep and not coupled) else _np(w_ci),
+                d1 if not (peep and has_f) else _np(w_cf),
+                d1 if not peep else _np(w_co),
+                Hs[t0 : t1 + 1].numpy(),
+                Cs.numpy() if not save else Cs[t0 : t1 + 1].numpy(),
+                Cc.numpy(),
+                TC.numpy(),
+                d3 if Hr is None else Hr[t0:t1].numpy(),
+                d1 if lnp is None else lnp.numpy(),
+                d3 if LH is None else LH.numpy(),
+                d3 if LR is None else LR.numpy(),
+                LN_EPS,
+                plan.reverse,
+                coupled,
+                has_f,
+                peep,
+                m is not None,
+                kh is not None,
+                ln,
+            )
+            # The state leaving this chunk enters the next (its slot in Hs is shared).
+            h_in = Hs[t0 if plan.reverse else t1]
+            c_in = Cs[(0 if plan.reverse else n) % Cs.shape[0]].clone()
         h_prev, h_new = _f._state_views(Hs, plan.reverse)
         last = 0 if plan.reverse else steps
-        c_last = Cs[last % Cs.shape[0]]
-        outs = (_f._masked_output(h_new, plan.valid), Hs[last].clone(), c_last.clone())
+        outs = (_f._masked_output(h_new, plan.valid), Hs[last].clone(), c_in)
         saved: dict[str, Any] = {}
         if save:
             saved = dict(
