@@ -220,6 +220,33 @@ def _chunks(steps: int, span: int, reverse: bool) -> list[tuple[int, int]]:
     return spans[::-1] if reverse else spans
 
 
+def _by_chunks(
+    plan: Any,
+    x: Tensor,
+    w_ih: Tensor,
+    bias: Tensor | None,
+    Hs: Tensor,
+    h0: Tensor,
+    save: bool,
+    run_chunk: Any,
+) -> Tensor:
+    """Make the input projection and run ``run_chunk(A, h_in, t0, t1)`` (the kernel over steps
+    ``[t0, t1)``, from state ``h_in``) in the direction's order: all steps at once when the
+    backward pass needs them, else chunks of :data:`INFERENCE_CHUNK_BYTES` in one reused buffer
+    (memory O(chunk), not O(T)), each chunk's last state entering the next through ``Hs``.
+    Returns the projection buffer (every step's when ``save``)."""
+    steps, batch, _ = x.shape
+    rows = w_ih.shape[0]
+    span = steps if save else _inference_chunk(steps, batch * rows * x.element_size())
+    A = x.new_empty(span, batch, rows)
+    h_in = h0
+    for t0, t1 in _chunks(steps, span, plan.reverse):
+        _project(x[t0:t1], w_ih, bias, A[: t1 - t0])
+        run_chunk(A[: t1 - t0], h_in, t0, t1)
+        h_in = Hs[t0 if plan.reverse else t1]
+    return A
+
+
 def _project(x: Tensor, w_ih: Tensor, bias: Tensor | None, out: Tensor) -> None:
     """``out = x W_ih^T + bias`` for every step of ``x`` at once, into ``out`` (steps, B, G*H)."""
     x2 = x.reshape(-1, x.shape[-1])
@@ -306,15 +333,12 @@ class _NumbaLSTMFunction(_NumbaFunction):
         gh = w_hh.shape[0]
         d1, d2, d3, db3 = _dummies(x.dtype)
         x = x.detach()
-        # Without a backward pass to feed, the input projection is made a chunk of steps at a
-        # time into one reused buffer (memory O(chunk), not O(T)), the cell states are a
-        # two-slot ring and c_t, tanh(c_t) a one-step scratch.
-        span = steps if save else _inference_chunk(steps, batch * gh * x.element_size())
-        A = x.new_empty(span, batch, gh)  # pre-activations, then the gates in place
+        # Without a backward pass to feed, the input projection goes by chunks (_by_chunks),
+        # the cell states are a two-slot ring and c_t, tanh(c_t) a one-step scratch.
         bias = None if b_ih is None else b_ih.detach() + b_hh.detach()
         Hs = x.new_empty(steps + 1, batch, p)
         Cs = x.new_empty(steps + 1 if save else 2, batch, hid)
-        Cc = x.new_empty(span if save else 1, batch, hid)
+        Cc = x.new_empty(steps if save else 1, batch, hid)
         TC = torch.empty_like(Cc)
         m = plan.h_mask
         Hr = x.new_empty(steps, batch, p) if m is not None else None
@@ -332,12 +356,12 @@ class _NumbaLSTMFunction(_NumbaFunction):
             LH = x.new_empty(n_st, batch, gh + hid)
             LR = x.new_empty(n_st, batch, gh // hid + 1)
         kernel = _kernel("lstm_forward", batch)
-        h_in, c_in = h0, c0
-        for t0, t1 in _chunks(steps, span, plan.reverse):
-            n = t1 - t0
-            _project(x[t0:t1], w_ih, bias, A[:n])
+        c_in = c0
+
+        def run_chunk(A: Tensor, h_in: Tensor, t0: int, t1: int) -> None:
+            nonlocal c_in
             kernel(
-                A[:n].numpy(),
+                A.numpy(),
                 _np(w_hh),
                 _np(h_in),
                 _np(c_in),
@@ -348,7 +372,7 @@ class _NumbaLSTMFunction(_NumbaFunction):
                 d1 if not (peep and has_f) else _np(w_cf),
                 d1 if not peep else _np(w_co),
                 Hs[t0 : t1 + 1].numpy(),
-                Cs.numpy() if not save else Cs[t0 : t1 + 1].numpy(),
+                Cs[t0 : t1 + 1].numpy() if save else Cs.numpy(),
                 Cc.numpy(),
                 TC.numpy(),
                 d3 if Hr is None else Hr[t0:t1].numpy(),
@@ -364,9 +388,10 @@ class _NumbaLSTMFunction(_NumbaFunction):
                 kh is not None,
                 ln,
             )
-            # The state leaving this chunk enters the next (its slot in Hs is shared).
-            h_in = Hs[t0 if plan.reverse else t1]
-            c_in = Cs[(0 if plan.reverse else n) % Cs.shape[0]].clone()
+            # The chunk's last cell state (index 0 going backwards), to enter the next chunk.
+            c_in = Cs[(0 if plan.reverse else t1 - t0) % Cs.shape[0]].clone()
+
+        A = _by_chunks(plan, x, w_ih, bias, Hs, h0, save, run_chunk)
         h_prev, h_new = _f._state_views(Hs, plan.reverse)
         last = 0 if plan.reverse else steps
         outs = (_f._masked_output(h_new, plan.valid), Hs[last].clone(), c_in)
@@ -483,15 +508,6 @@ class _NumbaLSTMFunction(_NumbaFunction):
 # --- GRU and vanilla RNN -----------------------------------------------------------------------
 
 
-def _input_projection(x: Tensor, w_ih: Tensor, bias: Tensor | None) -> Tensor:
-    """``x W_ih^T (+ bias)`` for all steps: a fresh (T, B, rows) tensor."""
-    steps, batch, dim = x.shape
-    x2 = x.reshape(steps * batch, dim)
-    w = w_ih.detach().t()
-    out = torch.mm(x2, w) if bias is None else torch.addmm(bias, x2, w)
-    return out.view(steps, batch, -1)
-
-
 def _single_state_outputs(plan: Any, Hs: Tensor, steps: int) -> tuple[Tensor, Tensor, Tensor]:
     h_prev, h_new = _f._state_views(Hs, plan.reverse)
     last = 0 if plan.reverse else steps
@@ -529,24 +545,28 @@ class _NumbaRNNFunction(_NumbaFunction):
         _, d2, d3, db3 = _dummies(x.dtype)
         x = x.detach()
         bias = None if b_ih is None else b_ih.detach() + b_hh.detach()
-        A = _input_projection(x, w_ih, bias)  # then h_t before zoneout, in place
         Hs = x.new_empty(steps + 1, batch, hid)
         m = plan.h_mask
         Hr = x.new_empty(steps, batch, hid) if m is not None else None
         kh = _keep(plan.keep[0], (steps, batch, hid))
-        _kernel("rnn_forward", batch)(
-            A.numpy(),
-            _np(w_hh),
-            _np(h0),
-            d2 if m is None else _np(m),
-            db3 if kh is None else kh.numpy(),
-            Hs.numpy(),
-            d3 if Hr is None else Hr.numpy(),
-            plan.reverse,
-            plan.relu,
-            m is not None,
-            kh is not None,
-        )
+        kernel = _kernel("rnn_forward", batch)
+
+        def run_chunk(A: Tensor, h_in: Tensor, t0: int, t1: int) -> None:
+            kernel(
+                A.numpy(),  # the input projection, then h_t before zoneout, in place
+                _np(w_hh),
+                _np(h_in),
+                d2 if m is None else _np(m),
+                db3 if kh is None else kh[t0:t1].numpy(),
+                Hs[t0 : t1 + 1].numpy(),
+                d3 if Hr is None else Hr[t0:t1].numpy(),
+                plan.reverse,
+                plan.relu,
+                m is not None,
+                kh is not None,
+            )
+
+        A = _by_chunks(plan, x, w_ih, bias, Hs, h0, save, run_chunk)
         output, h_last, h_prev = _single_state_outputs(plan, Hs, steps)
         saved: dict[str, Any] = {}
         if save:
@@ -627,28 +647,32 @@ class _NumbaGRUFunction(_NumbaFunction):
             bi, bh = b_ih.detach(), b_hh.detach()
             bias = torch.cat([bi[:h2] + bh[:h2], bi[h2:]])
             bhn = torch.cat([bh.new_zeros(h2), bh[h2:]])
-        X = _input_projection(x, w_ih, bias)  # then the gates r, z, n in place
         # W_hh h + b_hn of every step for backward; without it a one-step scratch.
         HH = x.new_empty(steps if save else 1, batch, 3 * hid)
         Hs = x.new_empty(steps + 1, batch, hid)
         m = plan.h_mask
         Hr = x.new_empty(steps, batch, hid) if m is not None else None
         kh = _keep(plan.keep[0], (steps, batch, hid))
-        _kernel("gru_forward", batch)(
-            X.numpy(),
-            HH.numpy(),
-            d1 if bhn is None else bhn.numpy(),
-            _np(w_hh),
-            _np(h0),
-            d2 if m is None else _np(m),
-            db3 if kh is None else kh.numpy(),
-            Hs.numpy(),
-            d3 if Hr is None else Hr.numpy(),
-            plan.reverse,
-            bhn is not None,
-            m is not None,
-            kh is not None,
-        )
+        kernel = _kernel("gru_forward", batch)
+
+        def run_chunk(X: Tensor, h_in: Tensor, t0: int, t1: int) -> None:
+            kernel(
+                X.numpy(),  # the input projection, then the gates r, z, n in place
+                HH[t0:t1].numpy() if save else HH.numpy(),
+                d1 if bhn is None else bhn.numpy(),
+                _np(w_hh),
+                _np(h_in),
+                d2 if m is None else _np(m),
+                db3 if kh is None else kh[t0:t1].numpy(),
+                Hs[t0 : t1 + 1].numpy(),
+                d3 if Hr is None else Hr[t0:t1].numpy(),
+                plan.reverse,
+                bhn is not None,
+                m is not None,
+                kh is not None,
+            )
+
+        X = _by_chunks(plan, x, w_ih, bias, Hs, h0, save, run_chunk)
         output, h_last, h_prev = _single_state_outputs(plan, Hs, steps)
         saved: dict[str, Any] = {}
         if save:
