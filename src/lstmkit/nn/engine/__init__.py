@@ -7,7 +7,9 @@ Engines behind one switch, ``impl=``:
 * ``"native"`` — torch's fused op (oneDNN on CPU, cuDNN on GPU) for the configurations torch has.
 * ``"fused"`` — lstmkit's own engine for the variants (hand-written backward through time).
 * ``"auto"`` — the fastest engine that supports the configuration: ``native`` where it applies,
-  then ``fused``, then ``reference``.
+  then ``fused``, then ``reference``; for the GRU on CPU ``fused`` first, as torch's CPU GRU op
+  is the slower one there (BENCHMARKS.md: 6-16x the fused engine's time at S1, 1.3-2.4x at S2,
+  never faster).
 
 Each engine module has ``NAME``, ``unsupported(layer, want_trace) -> reason | None`` and
 ``run(layer, x, state, lengths, masks, want_trace) -> (output, final_state, trace)`` on time-major
@@ -41,11 +43,18 @@ def _module(name: str) -> ModuleType | None:
         raise
 
 
+def _auto_order(layer: Any) -> tuple[str, ...]:
+    """The engines ``auto`` tries for ``layer``, fastest first."""
+    if layer.mode == "GRU" and all(p.device.type == "cpu" for p in layer.parameters()):
+        return ("fused", "native", "reference")
+    return _AUTO_ORDER
+
+
 def resolve(impl: str, layer: Any, want_trace: bool = False) -> ModuleType:
     """The engine module that will run ``layer`` for ``impl``; a clear error if it cannot."""
     check_impl(impl)
     if impl == "auto":
-        for name in _AUTO_ORDER:
+        for name in _auto_order(layer):
             module = _module(name)
             if module is not None and module.unsupported(layer, want_trace) is None:
                 return module
