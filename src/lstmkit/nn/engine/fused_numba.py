@@ -204,8 +204,8 @@ def _keep(mask: Tensor | None, shape: tuple[int, ...]) -> Tensor | None:
     return None if mask is None else mask.expand(shape).contiguous()
 
 
-# The input projection of an inference call is made this many bytes at a time (see
-# _NumbaLSTMFunction.compute): S2 in two chunks, S4 in thirteen; one chunk at S1.
+# The input projection of an inference call is made this many bytes at a time (see _by_chunks):
+# S2 in two chunks, S4 in thirteen; one chunk at S1.
 INFERENCE_CHUNK_BYTES = 4 << 20
 
 
@@ -364,33 +364,42 @@ class _NumbaLSTMFunction(_NumbaFunction):
             LH = x.new_empty(n_st, batch, gh + hid)
             LR = x.new_empty(n_st, batch, gh // hid + 1)
         kernel = _kernel("lstm_forward", batch)
+        # numpy views made once; run_chunk slices the per-step ones.
         Hs_np, Cs_np = Hs.numpy(), Cs.numpy()
         kh_np = db3 if kh is None else kh.numpy()
         kc_np = db3 if kc is None else kc.numpy()
         Hr_np = d3 if Hr is None else Hr.numpy()
+        w_hh_np, m_np = _np(w_hh), d2 if m is None else _np(m)
+        wci_np = d1 if not (peep and not coupled) else _np(w_ci)
+        wcf_np = d1 if not (peep and has_f) else _np(w_cf)
+        wco_np = d1 if not peep else _np(w_co)
+        Cc_np, TC_np = Cc.numpy(), TC.numpy()
+        lnp_np = d1 if lnp is None else lnp.numpy()
+        LH_np = d3 if LH is None else LH.numpy()
+        LR_np = d3 if LR is None else LR.numpy()
         c_in = _np(c0)
 
         def run_chunk(A: np.ndarray, h_in: np.ndarray, t0: int, t1: int) -> None:
             nonlocal c_in
             kernel(
                 A,
-                _np(w_hh),
+                w_hh_np,
                 h_in,
                 c_in,
-                d2 if m is None else _np(m),
+                m_np,
                 kh_np if kh is None else kh_np[t0:t1],
                 kc_np if kc is None else kc_np[t0:t1],
-                d1 if not (peep and not coupled) else _np(w_ci),
-                d1 if not (peep and has_f) else _np(w_cf),
-                d1 if not peep else _np(w_co),
+                wci_np,
+                wcf_np,
+                wco_np,
                 Hs_np[t0 : t1 + 1],
                 Cs_np[t0 : t1 + 1] if save else Cs_np,
-                Cc.numpy(),
-                TC.numpy(),
+                Cc_np,
+                TC_np,
                 Hr_np if Hr is None else Hr_np[t0:t1],
-                d1 if lnp is None else lnp.numpy(),
-                d3 if LH is None else LH.numpy(),
-                d3 if LR is None else LR.numpy(),
+                lnp_np,
+                LH_np,
+                LR_np,
                 LN_EPS,
                 plan.reverse,
                 coupled,
@@ -562,16 +571,17 @@ class _NumbaRNNFunction(_NumbaFunction):
         Hr = x.new_empty(steps, batch, hid) if m is not None else None
         kh = _keep(plan.keep[0], (steps, batch, hid))
         kernel = _kernel("rnn_forward", batch)
-        Hs_np = Hs.numpy()
+        # numpy views made once; run_chunk slices the per-step ones.
+        Hs_np, w_hh_np, m_np = Hs.numpy(), _np(w_hh), d2 if m is None else _np(m)
         kh_np = db3 if kh is None else kh.numpy()
         Hr_np = d3 if Hr is None else Hr.numpy()
 
         def run_chunk(A: np.ndarray, h_in: np.ndarray, t0: int, t1: int) -> None:
             kernel(
                 A,  # the input projection, then h_t before zoneout, in place
-                _np(w_hh),
+                w_hh_np,
                 h_in,
-                d2 if m is None else _np(m),
+                m_np,
                 kh_np if kh is None else kh_np[t0:t1],
                 Hs_np[t0 : t1 + 1],
                 Hr_np if Hr is None else Hr_np[t0:t1],
@@ -669,7 +679,9 @@ class _NumbaGRUFunction(_NumbaFunction):
         Hr = x.new_empty(steps, batch, hid) if m is not None else None
         kh = _keep(plan.keep[0], (steps, batch, hid))
         kernel = _kernel("gru_forward", batch)
-        HH_np, Hs_np = HH.numpy(), Hs.numpy()
+        # numpy views made once; run_chunk slices the per-step ones.
+        HH_np, Hs_np, w_hh_np = HH.numpy(), Hs.numpy(), _np(w_hh)
+        bhn_np, m_np = d1 if bhn is None else bhn.numpy(), d2 if m is None else _np(m)
         kh_np = db3 if kh is None else kh.numpy()
         Hr_np = d3 if Hr is None else Hr.numpy()
 
@@ -677,10 +689,10 @@ class _NumbaGRUFunction(_NumbaFunction):
             kernel(
                 X,  # the input projection, then the gates r, z, n in place
                 HH_np[t0:t1] if save else HH_np,
-                d1 if bhn is None else bhn.numpy(),
-                _np(w_hh),
+                bhn_np,
+                w_hh_np,
                 h_in,
-                d2 if m is None else _np(m),
+                m_np,
                 kh_np if kh is None else kh_np[t0:t1],
                 Hs_np[t0 : t1 + 1],
                 Hr_np if Hr is None else Hr_np[t0:t1],
