@@ -16,6 +16,7 @@ import numpy as np
 from numba import prange
 
 from lstmkit.nn.engine._nb_math import (
+    ROWS,
     jit,
     like,
     matmat_add,
@@ -25,9 +26,6 @@ from lstmkit.nn.engine._nb_math import (
     split_kept_grad,
     tanh,
 )
-
-# Rows of a step that share one pass over W_hh (see matmat_add).
-ROWS = 4
 
 
 @jit

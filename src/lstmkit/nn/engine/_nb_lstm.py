@@ -15,6 +15,7 @@ import numpy as np
 from numba import prange
 
 from lstmkit.nn.engine._nb_math import (
+    ROWS,
     jit,
     layer_norm_backward_row,
     layer_norm_row,
@@ -27,9 +28,6 @@ from lstmkit.nn.engine._nb_math import (
     tanh,
     tanh_range,
 )
-
-# Rows of a step that share one pass over W_hh in the forward kernel (see matmat_add).
-ROWS = 4
 
 
 @jit
