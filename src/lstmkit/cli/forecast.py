@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from lstmkit._files import atomic_write
 from lstmkit.cli._options import (
     add_missing_option,
     add_model_option,
@@ -31,6 +32,7 @@ from lstmkit.cli._options import (
     print_paths,
     training_kwargs,
     write_csv,
+    write_json,
 )
 from lstmkit.errors import ConfigError
 
@@ -122,6 +124,41 @@ def register(subparsers: Any) -> None:
         default=None,
         metavar="Q,Q,...",
         help="quantiles for prediction intervals, e.g. 0.1,0.5,0.9 (default: point forecasts)",
+    )
+    train.add_argument(
+        "--model",
+        choices=("lstm", "hybrid"),
+        default="lstm",
+        help="lstm: the network forecasts each window normalised by its last value (default); "
+        "hybrid: exponential smoothing removes level and seasonality and the network "
+        "forecasts the rest (after Smyl's ES-RNN)",
+    )
+    train.add_argument(
+        "--window-norm",
+        choices=("last", "mean", "revin", "none"),
+        default="last",
+        help="how each input window is normalised before the network sees it (default: last)",
+    )
+    train.add_argument(
+        "--transform",
+        choices=("auto", "log", "none"),
+        default="auto",
+        help="log the targets: auto does when they are positive and their swings grow with "
+        "their level (default: auto)",
+    )
+    train.add_argument(
+        "--ensemble",
+        type=positive_int,
+        default=5,
+        metavar="N",
+        help="networks trained with consecutive seeds; the forecast is their median (default: 5)",
+    )
+    train.add_argument(
+        "--no-refit",
+        dest="refit",
+        action="store_false",
+        help="do not train again on all rows after validation chose the epochs (by default the "
+        "saved model is refitted, so it has seen the latest data)",
     )
     train.add_argument(
         "--decoder",
@@ -255,6 +292,59 @@ def register(subparsers: Any) -> None:
     add_threads_option(backtest)
     backtest.set_defaults(func=cmd_backtest)
 
+    bench = verbs.add_parser(
+        "benchmark",
+        help="rolling-origin benchmark of the default LSTM, the hybrid and the statistical "
+        "baselines over a set of series",
+        description="Fit each method once on the rows before the first of several forecast "
+        "origins at the end of each series and score its forecasts from every origin (no refit "
+        "between origins): MASE, sMAPE, 80%% interval coverage, fit and predict seconds, over "
+        "several seeds. Each CSV holds a time column first and the series in its first numeric "
+        "column. Writes a Markdown report and a JSON.",
+    )
+    bench.add_argument(
+        "paths",
+        nargs="+",
+        metavar="DIR_OR_FILE",
+        help="CSV files, or directories whose *.csv files are all benchmarked",
+    )
+    bench.add_argument(
+        "--seeds",
+        type=positive_int,
+        default=3,
+        metavar="N",
+        help="seeds per LSTM method, 0..N-1 (default: 3)",
+    )
+    bench.add_argument(
+        "--origins",
+        type=positive_int,
+        default=3,
+        metavar="K",
+        help="forecast origins per series, ceil(horizon/2) steps apart (default: 3)",
+    )
+    bench.add_argument(
+        "--horizon",
+        type=positive_int,
+        default=None,
+        metavar="H",
+        help="forecast steps for every series (default: by season: 12 monthly, 8 quarterly, "
+        "10 yearly)",
+    )
+    bench.add_argument(
+        "--methods",
+        default="lstm,hybrid",
+        metavar="M,M",
+        help="LSTM methods to run: lstm (the default Forecaster), hybrid (default: both)",
+    )
+    bench.add_argument(
+        "--out",
+        default="FORECASTING.md",
+        metavar="FILE.md",
+        help="Markdown report (default: FORECASTING.md); the JSON goes beside it",
+    )
+    add_threads_option(bench)
+    bench.set_defaults(func=cmd_benchmark)
+
 
 def train_outputs(
     forecaster: Any,
@@ -317,6 +407,29 @@ def print_metrics(forecaster: Any, metrics: pd.DataFrame) -> None:
         )
 
 
+def print_verdict(forecaster: Any, metrics: pd.DataFrame) -> None:
+    """Say plainly whether a baseline beat the LSTM, and suggest what to do if one did."""
+    from lstmkit.tasks import forecast_stats
+
+    if "ets" not in metrics.index:
+        print(f"(statistical baselines not shown: {forecast_stats.MISSING_NOTE})")
+    scores = metrics["MASE"].drop("model").dropna()
+    if scores.empty:
+        return
+    best = str(scores.idxmin())
+    model, base = float(metrics.loc["model", "MASE"]), float(scores.min())
+    if model <= base:
+        print(
+            f"\nthe {forecaster.model} model beats every baseline: MASE {model:.3f} vs the best, "
+            f"{best}, {base:.3f}"
+        )
+    else:
+        print(
+            f"\na simple baseline wins here: {best} MASE {base:.3f} vs the {forecaster.model} "
+            f"model {model:.3f}; prefer it for this series, or try --model hybrid"
+        )
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from lstmkit.tasks import Forecaster
 
@@ -328,6 +441,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         horizon=args.horizon,
         lookback=args.lookback,
         quantiles=args.quantiles,
+        model=args.model,
+        window_norm=args.window_norm,
+        transform=args.transform,
+        ensemble=args.ensemble,
+        refit=args.refit,
         decoder=args.decoder,
         hidden_size=args.hidden_size,
         num_layers=args.num_layers,
@@ -350,18 +468,29 @@ def cmd_train(args: argparse.Namespace) -> int:
         **training_kwargs(args, out / "run"),
     )
     seconds = time.perf_counter() - start
-    evaluation = forecaster.evaluate_windows(part="test")
+    evaluation = forecaster.evaluate_windows(part="test", statistical=True)
     result = forecaster.fit_result
+    epochs = ", ".join(map(str, forecaster.epochs))
+    targets = forecaster.columns["targets"]
+    logged = [t for t, lg in zip(targets, forecaster.log_targets, strict=True) if lg]
     print(
-        f"trained in {seconds:.1f} s: {result.epochs} epochs, best epoch {result.best_epoch} "
-        f"(lookback {forecaster.lookback}, horizon {forecaster.horizon}, season "
-        f"{forecaster.season})"
+        f"trained in {seconds:.1f} s: {forecaster.model} ensemble of {forecaster.ensemble}, "
+        f"epochs chosen on validation {epochs} (first member stopped after {result.epochs}); "
+        f"lookback {forecaster.lookback}, horizon {forecaster.horizon}, season "
+        f"{forecaster.season}" + (f"; logged targets: {', '.join(logged)}" if logged else "")
     )
     print(
         "\ntest-part metrics (every window whose forecast lies in the last "
-        f"{args.test_size:g} of each series):"
+        f"{args.test_size:g} of each series), of the ensemble fitted before the refit, which "
+        "never saw the test part:"
     )
     print_metrics(forecaster, evaluation.metrics)
+    print_verdict(forecaster, evaluation.metrics)
+    if forecaster.refit:
+        print(
+            "the saved model was then trained again on all rows for the same epochs; its "
+            "forecasts (forecast predict) start from the latest data"
+        )
     paths = train_outputs(
         forecaster,
         out,
@@ -413,4 +542,52 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     print_metrics(forecaster, result.metrics)
     if args.out:
         print_paths({"forecasts": write_csv(result.forecasts, args.out)})
+    return 0
+
+
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    import shlex
+    import sys
+
+    from lstmkit.tasks import forecast_benchmark as fb
+
+    apply_threads(args)
+    files: list[Path] = []
+    for raw in args.paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(path.glob("*.csv"))
+            if not found:
+                raise ConfigError(f"{path} is a directory with no *.csv file to benchmark")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise ConfigError(f"{path}: no such file or directory")
+    names = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = [m for m in names if m not in fb.LSTM_METHODS]
+    if unknown or not names:
+        raise ConfigError(
+            f"--methods takes a comma-separated list of {', '.join(fb.LSTM_METHODS)}, "
+            f"got {args.methods!r}"
+        )
+    result = fb.run_benchmark(
+        files,
+        methods={m: fb.LSTM_METHODS[m] for m in names},
+        seeds=range(args.seeds),
+        origins=args.origins,
+        horizon=args.horizon,
+        progress=lambda line: print(line, flush=True),
+    )
+    command = "lstmkit forecast " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    out = Path(args.out)
+    markdown = fb.benchmark_markdown(result, command=command)
+    paths = {
+        "report": atomic_write(out, lambda tmp: tmp.write_text(markdown, encoding="utf-8")),
+        "json": write_json(result.to_dict(), out.with_suffix(".json"), sort_keys=False),
+    }
+    print()
+    for name in result.methods:
+        print(f"mean MASE {name:<15} {result.mean_mase(name):.3f}")
+    print_paths(paths)
     return 0

@@ -12,6 +12,10 @@ Heads (``decoder=``):
 * ``"autoregressive"`` — an LSTM decoder started from the encoder's final state, fed at each step
   its previous prediction (the median, for quantiles) and that step's future covariates; in
   training the true previous value is fed instead with probability ``teacher_forcing``.
+
+The targets arrive normalised per window (:mod:`lstmkit.data.window_norm`); with ``affine`` the
+network learns RevIN's affine map on top: the past targets become ``x * gamma + beta`` and the
+output is mapped back by ``(y - beta) / gamma``, one ``gamma, beta`` per target column.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ class ForecastNet(nn.Module):
         decoder: str,
         teacher_forcing: float,
         lstm_options: dict[str, Any],
+        affine: bool = False,
     ) -> None:
         super().__init__()
         if decoder not in DECODERS:
@@ -56,6 +61,10 @@ class ForecastNet(nn.Module):
         self.point_index = point_index
         self.decoder_kind = decoder
         self.teacher_forcing = float(teacher_forcing)
+        self.affine = affine
+        if affine:
+            self.gamma = nn.Parameter(torch.ones(n_targets))
+            self.beta = nn.Parameter(torch.zeros(n_targets))
         layer_dropout = dropout if num_layers > 1 else 0.0
         self.encoder = LSTM(
             n_inputs,
@@ -81,6 +90,17 @@ class ForecastNet(nn.Module):
             self.head = nn.Linear(width, n_targets * n_quantiles)
 
     def forward(self, past: Tensor, future: Tensor, y_teacher: Tensor | None = None) -> Tensor:
+        if not self.affine:
+            return self._forward(past, future, y_teacher)
+        n_t = self.n_targets
+        past = torch.cat([past[..., :n_t] * self.gamma + self.beta, past[..., n_t:]], -1)
+        if y_teacher is not None:
+            y_teacher = y_teacher * self.gamma + self.beta
+        out = self._forward(past, future, y_teacher)  # (B, H, T, Q)
+        gamma = self.gamma.abs().clamp_min(1e-4) * torch.where(self.gamma < 0, -1.0, 1.0)
+        return (out - self.beta[:, None]) / gamma[:, None]
+
+    def _forward(self, past: Tensor, future: Tensor, y_teacher: Tensor | None) -> Tensor:
         batch = past.shape[0]
         out, state = self.encoder(past)  # out: (B, L, width)
         if self.decoder_kind == "direct":

@@ -47,9 +47,17 @@ from lstmkit.data import (
     temporal_split,
 )
 from lstmkit.data._checks import positive_int
+from lstmkit.data.window_norm import (
+    check_window_norm,
+    denormalise,
+    normalise,
+    wants_log,
+    window_stats,
+)
 from lstmkit.errors import ConfigError, DataError
-from lstmkit.tasks import persistence
+from lstmkit.tasks import forecast_stats, persistence
 from lstmkit.tasks.baselines import naive_forecast, seasonal_naive_forecast
+from lstmkit.tasks.forecast_es import fit_smoothing
 from lstmkit.tasks.forecast_net import DECODERS, ForecastNet, pinball_loss
 from lstmkit.tasks.lstm_options import check_lstm_options
 from lstmkit.tasks.metrics import METRICS, forecast_metrics, seasonal_naive_scale
@@ -60,6 +68,8 @@ log = logging.getLogger(__name__)
 TASK = "Forecaster"
 SCALERS = ("standard", "minmax", "none")
 LOSSES = ("mse", "mae")
+MODELS = ("lstm", "hybrid")
+TRANSFORMS = ("auto", "log", "none")
 # Season length per pandas frequency (checked in this order on the upper-cased alias).
 SEASONS = (
     ("MIN", 60),
@@ -83,6 +93,10 @@ def season_from_freq(freq: str | None) -> int | None:
     """Season length for a pandas frequency alias: 12 monthly, 4 quarterly, 7 daily, 24 hourly,
     52 weekly, 5 business-daily, 60 for minutes/seconds, 1 yearly; None if unknown."""
     if not freq:
+        return None
+    # Sub-second aliases ("500ms", "L", "us", "N") have no calendar season; "ms" must not be read
+    # as "MS" (month start) once upper-cased.
+    if freq.lstrip("0123456789") in ("ms", "L", "us", "U", "ns", "N"):
         return None
     alias = freq.upper().lstrip("0123456789")
     for prefix, season in SEASONS:
@@ -158,15 +172,32 @@ def format_metrics(metrics: pd.DataFrame) -> str:
 class _Windows:
     """Scaled model inputs for a set of windows, with where each window came from."""
 
-    past: Tensor  # (W, L, F_in)
+    past: Tensor  # (W, L, F_in), targets normalised per window
     future: Tensor  # (W, H, F_fut)
-    target: Tensor  # (W, H, T), scaled
+    target: Tensor  # (W, H, T), scaled and normalised like the past
     series: list[int]  # index into the series list, per window
     origins: np.ndarray  # (W,) row of the first forecast step within its series
+    level: np.ndarray  # (W, 1, T) what window normalisation subtracted (scaled units)
+    spread: np.ndarray  # (W, 1, T) what it divided by
+    seasonal: np.ndarray  # (W, H, T) the hybrid's seasonal index of each forecast step (or 0)
+
+    def denormalise(self, pred: np.ndarray) -> np.ndarray:
+        """Normalised ``(W, H, T, Q)`` forecasts back to scaled units."""
+        return denormalise(pred, self.level, self.spread) + self.seasonal[..., None]
 
 
 class Forecaster:
     """Multi-step forecaster: an lstmkit LSTM encoder and a direct or autoregressive head.
+
+    What the defaults do, chosen by ``lstmkit forecast benchmark`` on real series (FORECASTING.md):
+    targets are logged when they are positive and their swings grow with their level
+    (``transform="auto"``); each window is normalised by its own last value
+    (``window_norm="last"``), so a trend never leaves the range the network was trained on;
+    ``ensemble`` networks with consecutive seeds forecast together (the median of their forecasts);
+    and after validation has chosen each member's number of epochs and the test part has been
+    scored, every member is trained again on all rows for that many epochs (``refit``), so the model
+    that :meth:`predict` uses has seen the latest data. :meth:`evaluate` and :meth:`backtest` keep
+    using the members fitted before the refit, which never saw the test part.
 
     Args:
         horizon: steps to forecast (H >= 1).
@@ -174,7 +205,21 @@ class Forecaster:
             shortest series' train part still holds windows.
         quantiles: e.g. ``(0.1, 0.5, 0.9)`` to train with the pinball loss and forecast those
             quantiles (0.5 is added if missing; the point forecast is the median). ``None``: point
-            forecasts trained with ``loss``.
+            forecasts trained with ``loss``. An ensemble's quantiles are the medians of its
+            members' quantiles.
+        model: ``"lstm"`` (the network forecasts the normalised window) or ``"hybrid"`` (after
+            Smyl's ES-RNN: per-series exponential smoothing removes the level and the seasonality
+            of each window and the network forecasts the rest; see
+            :mod:`lstmkit.tasks.forecast_es`).
+        window_norm: ``"last"``, ``"mean"``, ``"revin"`` (mean and standard deviation, with a
+            learnable affine) or ``"none"``: how each window is normalised before the network sees
+            it (:mod:`lstmkit.data.window_norm`). The hybrid uses its smoothed level instead.
+        transform: ``"auto"`` (log when every target value is positive and the swings grow with
+            the level, decided per target column on the train rows), ``"log"`` or ``"none"``.
+        ensemble: number of networks (seeds ``seed``, ``seed + 1``, ...) whose forecasts are
+            combined by their median.
+        refit: train the members again on all rows (train, val and test) for the epochs that
+            validation chose, before saving and predicting.
         decoder: ``"direct"`` (all H steps from one linear head) or ``"autoregressive"`` (an LSTM
             decoder fed its own previous prediction; teacher forcing in training).
         hidden_size, num_layers, dropout: the encoder (and decoder) LSTM; ``dropout`` acts between
@@ -183,7 +228,7 @@ class Forecaster:
             covariates, fitted on the train rows.
         season: season length in steps; by default from the frequency (12 monthly, 4 quarterly,
             7 daily, 24 hourly, 52 weekly), else found from the autocorrelation of the training
-            data. Used by the seasonal-naive baseline, MASE and the default lookback.
+            data. Used by the seasonal-naive baseline, MASE, the hybrid and the default lookback.
         loss: ``"mse"`` or ``"mae"`` for point forecasts.
         teacher_forcing: probability, per batch, of feeding the true previous value to the
             autoregressive decoder during training.
@@ -199,6 +244,11 @@ class Forecaster:
         *,
         lookback: int | None = None,
         quantiles: tuple[float, ...] | list[float] | None = None,
+        model: str = "lstm",
+        window_norm: str = "last",
+        transform: str = "auto",
+        ensemble: int = 5,
+        refit: bool = True,
         decoder: str = "direct",
         hidden_size: int = 64,
         num_layers: int = 1,
@@ -214,6 +264,19 @@ class Forecaster:
         self.horizon = positive_int("horizon", horizon)
         self.lookback = None if lookback is None else positive_int("lookback", lookback)
         self.quantiles = _check_quantiles(quantiles)
+        if model not in MODELS:
+            raise ConfigError(f"model must be one of {', '.join(map(repr, MODELS))}, got {model!r}")
+        self.model = model
+        self.window_norm = check_window_norm(window_norm)
+        if transform not in TRANSFORMS:
+            raise ConfigError(
+                f"transform must be one of {', '.join(map(repr, TRANSFORMS))}, got {transform!r}"
+            )
+        self.transform = transform
+        self.ensemble = positive_int("ensemble", ensemble)
+        if not isinstance(refit, bool):
+            raise ConfigError(f"refit must be True or False, got {refit!r}")
+        self.refit = refit
         if decoder not in DECODERS:
             raise ConfigError(
                 f"decoder must be one of {', '.join(map(repr, DECODERS))}, got {decoder!r}"
@@ -248,7 +311,10 @@ class Forecaster:
         self.test_size = test_size
         self.lstm_options = check_lstm_options(lstm_options, hidden_size=self.hidden_size)
         # Set by fit (or load):
-        self.net: ForecastNet | None = None
+        self.nets: list[ForecastNet] = []  # the members predict uses (refitted on all rows)
+        self.holdout_nets: list[ForecastNet] = []  # the members before the refit
+        self.epochs: list[int] = []  # each member's epochs, chosen on validation
+        self.log_targets: list[bool] = []  # per target column: modelled in logs
         self.columns: dict[str, Any] | None = None
         self.history: History | None = None
         self.fit_result: FitResult | None = None
@@ -264,6 +330,11 @@ class Forecaster:
             "horizon": self.horizon,
             "lookback": self.lookback,
             "quantiles": list(self.quantiles) if self.quantiles else None,
+            "model": self.model,
+            "window_norm": self.window_norm,
+            "transform": self.transform,
+            "ensemble": self.ensemble,
+            "refit": self.refit,
             "decoder": self.decoder,
             "hidden_size": self.hidden_size,
             "num_layers": self.num_layers,
@@ -279,12 +350,17 @@ class Forecaster:
         }
 
     def __repr__(self) -> str:
-        state = "fitted" if self.net is not None else "not fitted"
+        state = "fitted" if self.nets else "not fitted"
         return (
-            f"Forecaster(horizon={self.horizon}, lookback={self.lookback}, "
-            f"decoder={self.decoder!r}, hidden_size={self.hidden_size}, "
+            f"Forecaster(horizon={self.horizon}, lookback={self.lookback}, model={self.model!r}, "
+            f"ensemble={self.ensemble}, decoder={self.decoder!r}, hidden_size={self.hidden_size}, "
             f"quantiles={self.quantiles}, {state})"
         )
+
+    @property
+    def net(self) -> ForecastNet | None:
+        """The first member that :meth:`predict` uses (None before fit)."""
+        return self.nets[0] if self.nets else None
 
     @property
     def n_quantiles(self) -> int:
@@ -295,7 +371,7 @@ class Forecaster:
         return self.quantiles.index(0.5) if self.quantiles else 0
 
     def _require_fitted(self, what: str) -> None:
-        if self.net is None or self.columns is None:
+        if not self.nets or self.columns is None:
             raise ConfigError(
                 f"Forecaster.{what} needs a trained model: call fit() or load() first"
             )
@@ -373,58 +449,128 @@ class Forecaster:
     # --- scaling ----------------------------------------------------------------------------
 
     def _scale(self, values: np.ndarray) -> np.ndarray:
-        """Scale ``(..., F)`` values in targets | covariates column order; float32."""
-        n_t = len(self.columns["targets"])  # type: ignore[index]
+        """Log (where chosen) and scale ``(..., F)`` values in targets | covariates column order;
+        float64."""
+        cols = self.columns
+        assert cols is not None
+        n_t = len(cols["targets"])
         out = np.array(values, dtype=np.float64, copy=True)
+        for t, logged in enumerate(self.log_targets):
+            if not logged:
+                continue
+            column = out[..., t]
+            if np.any(column[np.isfinite(column)] <= 0):
+                raise DataError(
+                    f"target {cols['targets'][t]!r} is modelled in logs (its training values were "
+                    "all positive), but these values hold zero or a negative number; refit with "
+                    "transform='none'"
+                )
+            out[..., t] = np.log(column)
         if self._target_scaler is not None:
             out[..., :n_t] = self._target_scaler.transform(out[..., :n_t])
         if self._covariate_scaler is not None and out.shape[-1] > n_t:
             out[..., n_t:] = self._covariate_scaler.transform(out[..., n_t:])
-        return out.astype(np.float32)
+        return out
 
     def _unscale_targets(self, values: np.ndarray) -> np.ndarray:
-        """Undo target scaling of ``(..., T)`` values."""
-        if self._target_scaler is None:
-            return np.asarray(values, dtype=np.float64)
-        return self._target_scaler.inverse_transform(np.asarray(values, dtype=np.float64))
+        """Undo target scaling (and logs) of ``(..., T)`` values."""
+        out = np.asarray(values, dtype=np.float64)
+        if self._target_scaler is not None:
+            out = self._target_scaler.inverse_transform(out)
+        if any(self.log_targets):
+            out = out.copy()
+            for t, logged in enumerate(self.log_targets):
+                if logged:
+                    out[..., t] = np.exp(out[..., t])
+        return out
 
     # --- windows ----------------------------------------------------------------------------
 
     def _windows(
-        self, series: list[tuple[Any, pd.DataFrame, np.ndarray]], origins: list[np.ndarray]
+        self,
+        series: list[tuple[Any, pd.DataFrame, np.ndarray]],
+        origins: list[np.ndarray],
+        fit_stops: list[int] | None = None,
     ) -> _Windows:
-        """Model inputs of the windows whose first forecast step is at each ``origins[s]``."""
+        """Model inputs of the windows whose first forecast step is at each ``origins[s]``.
+
+        Targets are normalised per window (or, for the hybrid, by exponential smoothing whose
+        parameters are chosen on the rows before ``fit_stops[s]``, default all rows).
+        """
         L, H = self.lookback, self.horizon
         assert L is not None
         n_t = len(self.columns["targets"])  # type: ignore[index]
         n_fut = len(self.columns["future_covariates"])  # type: ignore[index]
-        pasts, futures, targets, owners, all_origins = [], [], [], [], []
+        parts: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("past", "future", "target", "level", "spread", "seasonal", "origin")
+        }
+        owners: list[int] = []
         span = np.arange(-L, H)
         for s, ((_, _, values), org) in enumerate(zip(series, origins, strict=True)):
             if len(org) == 0:
                 continue
             scaled = self._scale(values)
             n = scaled.shape[0]
-            rows = org[:, None] + span[None, :]  # (W, L+H); rows past the end are padded
-            window = scaled[np.clip(rows, 0, n - 1)]  # (W, L+H, F)
-            pasts.append(window[:, :L])
-            futures.append(
-                window[:, L:, scaled.shape[1] - n_fut :]
-                if n_fut
-                else np.zeros((len(org), H, 0), np.float32)
+            rows = np.clip(org[:, None] + span[None, :], 0, n - 1)  # (W, L+H); padded past the end
+            window = scaled[rows]  # (W, L+H, F)
+            past = window[:, :L].copy()
+            seasonal = np.zeros((len(org), H, n_t))
+            if self.model == "hybrid":
+                stop = None if fit_stops is None else fit_stops[s]
+                deseasoned, level, seasonal = self._smooth(scaled[:, :n_t], org, stop)
+                past_t = deseasoned[rows[:, :L]]
+                spread = np.ones_like(level)
+            else:
+                past_t = past[..., :n_t]
+                level, spread = window_stats(past_t, self.window_norm)
+            past[..., :n_t] = normalise(past_t, level, spread)
+            parts["past"].append(past)
+            parts["future"].append(
+                window[:, L:, scaled.shape[1] - n_fut :] if n_fut else np.zeros((len(org), H, 0))
             )
-            targets.append(window[:, L:, :n_t])
+            parts["target"].append(normalise(window[:, L:, :n_t] - seasonal, level, spread))
+            parts["level"].append(level)
+            parts["spread"].append(spread)
+            parts["seasonal"].append(seasonal)
+            parts["origin"].append(org)
             owners.extend([s] * len(org))
-            all_origins.append(org)
-        if not pasts:
+        if not owners:
             raise DataError("no windows to forecast: every series is too short")
+        joined = {k: np.concatenate(v) for k, v in parts.items()}
+
+        def tensor(name: str) -> Tensor:
+            return torch.from_numpy(np.ascontiguousarray(joined[name], dtype=np.float32))
+
         return _Windows(
-            past=torch.from_numpy(np.concatenate(pasts)),
-            future=torch.from_numpy(np.ascontiguousarray(np.concatenate(futures))),
-            target=torch.from_numpy(np.ascontiguousarray(np.concatenate(targets))),
+            past=tensor("past"),
+            future=tensor("future"),
+            target=tensor("target"),
             series=owners,
-            origins=np.concatenate(all_origins),
+            origins=joined["origin"],
+            level=joined["level"],
+            spread=joined["spread"],
+            seasonal=joined["seasonal"],
         )
+
+    def _smooth(
+        self, targets: np.ndarray, origins: np.ndarray, fit_stop: int | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The hybrid's smoothing of one series' scaled targets ``(n, T)``: the deseasonalised
+        rows ``(n, T)``, each window's level ``(W, 1, T)`` (after the row before its origin) and
+        the seasonal index of its forecast steps ``(W, H, T)``."""
+        assert self.season is not None
+        n, n_t = targets.shape
+        deseasoned = np.full((n, n_t), np.nan)
+        level = np.empty((len(origins), 1, n_t))
+        seasonal = np.empty((len(origins), self.horizon, n_t))
+        for t in range(n_t):
+            column = targets[:, t]
+            known = int(np.flatnonzero(np.isfinite(column))[-1]) + 1  # future rows are NaN
+            smoothing = fit_smoothing(column[:known], self.season, fit_stop)
+            deseasoned[:known, t] = column[:known] - smoothing.seasonal_prior
+            level[:, 0, t] = smoothing.level[np.minimum(origins, known) - 1]
+            seasonal[:, :, t] = smoothing.future_seasonal(origins, self.horizon)
+        return deseasoned, level, seasonal
 
     def _split(self, n: int, key: Any) -> Any:
         assert self.lookback is not None
@@ -517,24 +663,82 @@ class Forecaster:
             self.lookback = self._default_lookback(lengths, self.season)
         splits = [self._split(len(values), key) for key, _, values in series]
 
-        # Scalers: per column, on the train rows of every series pooled.
-        train_rows = np.concatenate(
-            [v[sp.fit_rows()] for (_, _, v), sp in zip(series, splits, strict=True)]
-        )
+        fit_rows = [v[sp.fit_rows()] for (_, _, v), sp in zip(series, splits, strict=True)]
+        self.log_targets = [self._wants_log(fit_rows, t) for t in range(n_t)]
+        # Scalers: per column, on the (logged) train rows of every series pooled.
         self._target_scaler = self._covariate_scaler = None
+        train_rows = np.concatenate(fit_rows)
         if self.scaler != "none":
-            self._target_scaler = make_scaler(self.scaler).fit(train_rows[:, :n_t])
+            logged = self._scale(train_rows)[:, :n_t]  # no scaler is set yet: logs only
+            self._target_scaler = make_scaler(self.scaler).fit(logged)
             if train_rows.shape[1] > n_t:
                 self._covariate_scaler = make_scaler(self.scaler).fit(train_rows[:, n_t:])
 
+        fit_stops = [sp.fit_rows().stop for sp in splits]
         parts = {}
         for name in ("train", "val"):
             origins = [split_window_starts(sp)[name].numpy() + self.lookback for sp in splits]
-            parts[name] = self._windows(series, origins) if any(len(o) for o in origins) else None
+            parts[name] = (
+                self._windows(series, origins, fit_stops) if any(len(o) for o in origins) else None
+            )
         assert parts["train"] is not None
+        # The refit's windows: every complete window of every series, test part included.
+        every = [np.arange(self.lookback, len(v) - self.horizon + 1) for _, _, v in series]
+        all_windows = self._windows(series, every) if self.refit else None
 
-        seed_everything(train_config.seed)
-        self.net = self._build_net(n_inputs=series[0][2].shape[1])
+        n_inputs = series[0][2].shape[1]
+        loss_fn = self._loss_fn()
+        train_w, val_w = parts["train"], parts["val"]
+        self.nets, self.holdout_nets, self.epochs = [], [], []
+        for member in range(self.ensemble):
+            member_config = train_config.replace(
+                seed=(train_config.seed + member) % 2**32,
+                run_dir=train_config.run_dir if member == 0 else None,
+            )
+            seed_everything(member_config.seed)
+            net = self._build_net(n_inputs)
+            result = fit(
+                net,
+                loss_fn,
+                (train_w.past, train_w.future, train_w.target),
+                (val_w.past, val_w.future, val_w.target) if val_w is not None else None,
+                member_config,
+            )
+            net.eval()
+            epochs = result.best_epoch if result.best_epoch is not None else result.epochs
+            epochs = max(1, int(epochs))
+            if member == 0:
+                self.fit_result, self.history = result, result.history
+            self.holdout_nets.append(net)
+            self.epochs.append(epochs)
+            if all_windows is None:
+                self.nets.append(net)
+                continue
+            seed_everything(member_config.seed)
+            refitted = self._build_net(n_inputs)
+            fit(
+                refitted,
+                loss_fn,
+                (all_windows.past, all_windows.future, all_windows.target),
+                None,
+                member_config.replace(max_epochs=epochs, patience=None, run_dir=None, resume=False),
+            )
+            refitted.eval()
+            self.nets.append(refitted)
+        self.training_data = table
+        return self
+
+    def _wants_log(self, fit_rows: list[np.ndarray], t: int) -> bool:
+        if self.transform != "auto":
+            return self.transform == "log"
+        assert self.season is not None
+        columns = [rows[:, t] for rows in fit_rows]
+        if any(np.any(c <= 0) for c in columns):
+            return False
+        votes = [wants_log(c, self.season) for c in columns]
+        return sum(votes) > len(votes) / 2
+
+    def _loss_fn(self) -> Any:
         quantiles = torch.tensor(self.quantiles or (0.5,), dtype=torch.float32)
         loss_kind, has_q = self.loss, self.quantiles is not None
 
@@ -548,18 +752,7 @@ class Forecaster:
                 return (pred - target).abs().mean()
             return torch.nn.functional.mse_loss(pred, target)
 
-        train_w, val_w = parts["train"], parts["val"]
-        self.fit_result = fit(
-            self.net,
-            loss_fn,
-            (train_w.past, train_w.future, train_w.target),
-            (val_w.past, val_w.future, val_w.target) if val_w is not None else None,
-            train_config,
-        )
-        self.history = self.fit_result.history
-        self.net.eval()
-        self.training_data = table
-        return self
+        return loss_fn
 
     def _build_net(self, n_inputs: int) -> ForecastNet:
         cols = self.columns
@@ -577,23 +770,32 @@ class Forecaster:
             decoder=self.decoder,
             teacher_forcing=self.teacher_forcing,
             lstm_options=self.lstm_options,
+            affine=self.model == "lstm" and self.window_norm == "revin",
         )
 
     # --- forecasting ------------------------------------------------------------------------
 
     @torch.no_grad()
-    def _forecast(self, windows: _Windows, batch_size: int = 1024) -> np.ndarray:
-        """Unscaled forecasts ``(W, H, T, Q)``, quantiles in increasing order."""
-        assert self.net is not None
-        self.net.eval()
-        outs = []
-        for i in range(0, windows.past.shape[0], batch_size):
-            outs.append(
-                self.net(windows.past[i : i + batch_size], windows.future[i : i + batch_size])
-            )
-        pred = torch.cat(outs).double().numpy()  # (W, H, T, Q) scaled
+    def _forecast(
+        self, windows: _Windows, *, holdout: bool = False, batch_size: int = 1024
+    ) -> np.ndarray:
+        """Unscaled forecasts ``(W, H, T, Q)`` of the ensemble (the median of its members),
+        quantiles in increasing order. ``holdout``: use the members fitted before the refit."""
+        nets = self.holdout_nets if holdout else self.nets
+        assert nets
+        members = []
+        for net in nets:
+            net.eval()
+            outs = [
+                net(windows.past[i : i + batch_size], windows.future[i : i + batch_size])
+                for i in range(0, windows.past.shape[0], batch_size)
+            ]
+            members.append(torch.cat(outs).double().numpy())  # (W, H, T, Q) normalised
+        # The median of an even number of members averages two; of an odd number it is one
+        # member's forecast, which the monotone maps below (scaler, exp) carry through exactly.
+        pred = np.median(np.stack(members), axis=0)
         pred = np.sort(pred, axis=-1)  # quantile crossing is possible; the bands stay ordered
-        moved = np.moveaxis(pred, -1, 0)  # (Q, W, H, T)
+        moved = np.moveaxis(windows.denormalise(pred), -1, 0)  # (Q, W, H, T)
         return np.moveaxis(self._unscale_targets(moved), 0, -1)
 
     def predict(
@@ -716,15 +918,24 @@ class Forecaster:
         series: list[tuple[Any, pd.DataFrame, np.ndarray]],
         origins: list[np.ndarray],
         scales: list[np.ndarray],
+        fit_stops: list[int],
+        statistical: bool = False,
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Forecast the windows at ``origins``; metrics of the model and the baselines."""
+        """Forecast the windows at ``origins`` with the members fitted before the refit; metrics
+        of the model and the baselines (with ``statistical``, also AutoETS, AutoARIMA and
+        AutoTheta, each fitted on the rows before a series' first origin)."""
         cols = self.columns
         assert cols is not None and self.season is not None
         n_t = len(cols["targets"])
-        windows = self._windows(series, origins)
-        pred = self._forecast(windows)  # (W, H, T, Q)
+        windows = self._windows(series, origins, fit_stops)
+        pred = self._forecast(windows, holdout=True)  # (W, H, T, Q)
         point = pred[..., self._point_index]
-        actual, naive, snaive, scale = [], [], [], []
+        statistical = statistical and forecast_stats.available()
+        stat_names = tuple(forecast_stats.MODELS) if statistical else ()
+        actual, scale = [], []
+        baselines: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("naive", "seasonal_naive", *stat_names)
+        }
         for s, (_, _, values) in enumerate(series):
             org = origins[s]
             if len(org) == 0:
@@ -732,22 +943,31 @@ class Forecaster:
             y = values[:, :n_t]
             idx = org[:, None] + np.arange(self.horizon)[None, :]
             actual.append(y[idx])
-            naive.append(naive_forecast(y, org, self.horizon))
-            snaive.append(seasonal_naive_forecast(y, org, self.horizon, self.season))
+            baselines["naive"].append(naive_forecast(y, org, self.horizon))
+            baselines["seasonal_naive"].append(
+                seasonal_naive_forecast(y, org, self.horizon, self.season)
+            )
             scale.append(np.broadcast_to(scales[s], (len(org), n_t)))
+            if stat_names:
+                per_target = [
+                    forecast_stats.statistical_forecasts(
+                        y[:, t], org, self.horizon, self.season, models=stat_names
+                    )
+                    for t in range(n_t)
+                ]
+                for name in stat_names:
+                    baselines[name].append(np.stack([f[name]["mean"] for f in per_target], -1))
         y_true = np.concatenate(actual)  # (W, H, T)
         scale_w = np.concatenate(scale)[:, None, :]  # (W, 1, T)
-        rows = {
-            "model": forecast_metrics(y_true, point, scale_w),
-            "naive": forecast_metrics(y_true, np.concatenate(naive), scale_w),
-            "seasonal_naive": forecast_metrics(y_true, np.concatenate(snaive), scale_w),
-        }
+        rows = {"model": forecast_metrics(y_true, point, scale_w)}
+        for name, forecasts in baselines.items():
+            rows[name] = forecast_metrics(y_true, np.concatenate(forecasts), scale_w)
         metrics = pd.DataFrame.from_dict(rows, orient="index")[list(METRICS)]
         metrics.index.name = "forecast"
         if self.quantiles:
             lo, hi = pred[..., 0], pred[..., -1]
             inside = (y_true >= lo) & (y_true <= hi)
-            metrics["coverage"] = [float(inside.mean()), np.nan, np.nan]
+            metrics["coverage"] = [float(inside.mean())] + [np.nan] * len(baselines)
         return metrics, self._forecast_frame(series, windows, pred, y_true)
 
     def _forecast_frame(
@@ -776,19 +996,36 @@ class Forecaster:
                 records[f"{name}_{quantile_label(q)}"] = pred[:, :, t_i, q_i].reshape(-1).tolist()
         return pd.DataFrame(records)
 
-    def evaluate(self, data: Any = None, *, part: str = "test", stride: int = 1) -> pd.DataFrame:
+    def evaluate(
+        self,
+        data: Any = None,
+        *,
+        part: str = "test",
+        stride: int = 1,
+        statistical: bool = False,
+    ) -> pd.DataFrame:
         """MAE, RMSE, sMAPE and MASE of the model beside the naive and seasonal-naive baselines.
 
         Scores every window (every ``stride`` steps) whose targets lie in ``part`` ("train",
-        "val" or "test") of each series of ``data``, split as in :meth:`fit`; ``data`` defaults to
+        "val" or "test") of each series of ``data``, split as in :meth:`fit`, with the ensemble
+        fitted before the refit on all rows, which never saw the test part; ``data`` defaults to
         the data the model was fitted on. MASE scales are the in-sample seasonal-naive MAE of each
         series' training part. With quantiles, ``coverage`` is the share of actual values inside
-        the outermost interval. :meth:`evaluate_windows` also returns the forecasts.
+        the outermost interval. With ``statistical`` (and ``statsforecast`` installed), rows for
+        AutoETS, AutoARIMA and AutoTheta too, each fitted on the rows before the part.
+        :meth:`evaluate_windows` also returns the forecasts.
         """
-        return self.evaluate_windows(data, part=part, stride=stride).metrics
+        return self.evaluate_windows(
+            data, part=part, stride=stride, statistical=statistical
+        ).metrics
 
     def evaluate_windows(
-        self, data: Any = None, *, part: str = "test", stride: int = 1
+        self,
+        data: Any = None,
+        *,
+        part: str = "test",
+        stride: int = 1,
+        statistical: bool = False,
     ) -> BacktestResult:
         """:meth:`evaluate`, with every scored window's forecasts (long format) as well."""
         self._require_fitted("evaluate")
@@ -798,14 +1035,15 @@ class Forecaster:
         table = self._data_or_training(data, "evaluate")
         series = self._series_values(table)
         n_t = len(self.columns["targets"])  # type: ignore[index]
-        origins, scales = [], []
+        origins, scales, fit_stops = [], [], []
         for key, _, values in series:
             split = self._split(len(values), key)
             origins.append(split_window_starts(split, stride)[part].numpy() + self.lookback)
             scales.append(seasonal_naive_scale(values[split.fit_rows(), :n_t], self.season))
+            fit_stops.append(split.fit_rows().stop)
         if not any(len(o) for o in origins):
             raise DataError(f"the {part} part of the data holds no complete window to score")
-        metrics, forecasts = self._score(series, origins, scales)
+        metrics, forecasts = self._score(series, origins, scales, fit_stops, statistical)
         return BacktestResult(forecasts=forecasts, metrics=metrics)
 
     def _data_or_training(self, data: Any, what: str) -> SeriesTable:
@@ -820,13 +1058,20 @@ class Forecaster:
         return table
 
     def backtest(
-        self, data: Any = None, *, windows: int = 5, stride: int | None = None
+        self,
+        data: Any = None,
+        *,
+        windows: int = 5,
+        stride: int | None = None,
+        statistical: bool = False,
     ) -> BacktestResult:
         """Rolling-origin evaluation over the last ``windows`` forecast windows of every series.
 
         Window k (of K) forecasts from origin ``n - horizon - stride * (K - 1 - k)``; ``stride``
-        defaults to the horizon (adjacent, non-overlapping windows). The model is not refitted.
-        MASE scales are the seasonal-naive MAE of the rows before the first origin.
+        defaults to the horizon (adjacent, non-overlapping windows). The model is not refitted
+        between origins, and it is the ensemble fitted before the refit on all rows (the one
+        :meth:`evaluate` uses): windows inside its train or val part flatter it. MASE scales are
+        the seasonal-naive MAE of the rows before the first origin.
         """
         self._require_fitted("backtest")
         windows = positive_int("windows", windows)
@@ -848,10 +1093,19 @@ class Forecaster:
             org = n - self.horizon - stride * np.arange(windows - 1, -1, -1)
             origins.append(org)
             scales.append(seasonal_naive_scale(values[: org[0], :n_t], self.season))
-        metrics, forecasts = self._score(series, origins, scales)
+        stops = [int(o[0]) for o in origins]
+        metrics, forecasts = self._score(series, origins, scales, stops, statistical)
         return BacktestResult(forecasts=forecasts, metrics=metrics)
 
     # --- saving -----------------------------------------------------------------------------
+
+    def _members_module(self) -> torch.nn.Module:
+        """The ensemble as one module, for one safetensors file: ``members.k.*`` (what predict
+        uses) and, after a refit, ``holdout.k.*`` (what evaluate uses)."""
+        parts = {"members": torch.nn.ModuleList(self.nets)}
+        if self.holdout_nets and self.holdout_nets[0] is not self.nets[0]:
+            parts["holdout"] = torch.nn.ModuleList(self.holdout_nets)
+        return torch.nn.ModuleDict(parts)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save to directory ``path`` (config.json, weights.safetensors, state.json), atomically."""
@@ -863,19 +1117,25 @@ class Forecaster:
             if self._covariate_scaler
             else None,
             "history": self.history.to_dict() if self.history else None,
+            "log_targets": list(self.log_targets),
+            "epochs": list(self.epochs),
         }
         config = {**self.get_config(), "n_inputs": int(self.net.encoder.input_size)}
         return persistence.save_model_dir(
             path,
             task=TASK,
             config=config,
-            tensors=self.net.state_dict(),
+            tensors=self._members_module().state_dict(),
             state=state,
         )
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Forecaster:
-        """Load a model saved by :meth:`save` (on the CPU; no pickles are read)."""
+        """Load a model saved by :meth:`save` (on the CPU; no pickles are read).
+
+        A model saved before ensembles (lstmkit 0.1: one network, no window normalisation) loads
+        as an ensemble of one.
+        """
         config, tensors, state = persistence.load_model_dir(path, task=TASK)
         with persistence.config_errors(path):
             init = {
@@ -896,6 +1156,14 @@ class Forecaster:
                     "test_size",
                 )
             }
+            single = "ensemble" not in config
+            if single:
+                init.update(
+                    model="lstm", window_norm="none", transform="none", ensemble=1, refit=False
+                )
+            else:
+                for k in ("model", "window_norm", "transform", "ensemble", "refit"):
+                    init[k] = config[k]
             lstm_options = dict(config.get("lstm_options") or {})
             columns = dict(config["columns"])
             n_inputs = int(config["n_inputs"])
@@ -904,9 +1172,21 @@ class Forecaster:
             model._target_scaler = _scaler(state.get("target_scaler"))
             model._covariate_scaler = _scaler(state.get("covariate_scaler"))
             model.history = History.from_dict(state["history"]) if state.get("history") else None
-            model.net = model._build_net(n_inputs)
-        persistence.load_weights(model.net, tensors, path)
-        model.net.eval()
+            n_targets = len(columns["targets"])
+            model.log_targets = [bool(v) for v in state.get("log_targets", [False] * n_targets)]
+            if len(model.log_targets) != n_targets:
+                raise ConfigError(
+                    f"state.json: log_targets has {len(model.log_targets)} entries for "
+                    f"{n_targets} target columns"
+                )
+            model.epochs = [int(v) for v in state.get("epochs", [])]
+            model.nets = [model._build_net(n_inputs) for _ in range(model.ensemble)]
+            model.holdout_nets = model.nets
+            if not single and any(k.startswith("holdout.") for k in tensors):
+                model.holdout_nets = [model._build_net(n_inputs) for _ in range(model.ensemble)]
+        persistence.load_weights(model.net if single else model._members_module(), tensors, path)
+        for net in {id(n): n for n in [*model.nets, *model.holdout_nets]}.values():
+            net.eval()
         return model
 
 
