@@ -13,19 +13,29 @@ them with ``weights_only=True``. Finished models are saved by the tasks as safet
 pickles. Scaling out is Lightning's: ``TrainConfig(strategy="ddp", devices=N, num_nodes=M)``.
 """
 
+from lstmkit._lazy import lazy_attributes
 from lstmkit.train.config import OPTIMIZERS, PRECISIONS, SCHEDULES, TrainConfig
 from lstmkit.train.loop import (
-    BestWeights,
     FitResult,
     History,
-    HistoryCallback,
     TensorRows,
     fit,
     make_loader,
     quiet_lightning,
     seed_everything,
 )
-from lstmkit.train.module import TaskModule, build_optimizer
+
+# The tasks import ``fit`` and ``History`` at the top; Lightning itself (seconds to import) loads
+# only when training starts or one of these Lightning subclasses is asked for.
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        "BestWeights": "lstmkit.train._callbacks",
+        "HistoryCallback": "lstmkit.train._callbacks",
+        "TaskModule": "lstmkit.train.module",
+        "build_optimizer": "lstmkit.train.module",
+    },
+)
 
 __all__ = [
     "OPTIMIZERS",

@@ -1,4 +1,10 @@
-"""``fit``: the one training loop (Lightning underneath), its data loaders and its history."""
+"""``fit``: the one training loop (Lightning underneath), its data loaders and its history.
+
+Lightning is imported inside the functions that train, not here: the tasks import ``fit`` and
+``History`` at the top, and loading a saved model and predicting with it must not pay Lightning's
+start-up time (seconds). The Lightning classes (:class:`TaskModule`, the callbacks) are still
+attributes of this module, loaded on first access.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +16,32 @@ import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lightning as L
 import torch
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
+from lstmkit._lazy import lazy_attributes
 from lstmkit.errors import ConfigError, ModelFileError, ShapeError
 from lstmkit.train.config import TrainConfig
-from lstmkit.train.module import LossFn, TaskModule
+
+if TYPE_CHECKING:
+    from lstmkit.train.module import LossFn
 
 log = logging.getLogger(__name__)
+
+# Names this module had when it imported Lightning at the top, and where they live now.
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        "BestWeights": "lstmkit.train._callbacks",
+        "HistoryCallback": "lstmkit.train._callbacks",
+        "LossFn": "lstmkit.train.module",
+        "TaskModule": "lstmkit.train.module",
+    },
+)
+
 
 CHECKPOINT_DIR = "checkpoints"
 _LIGHTNING_LOGGERS = ("lightning", "lightning.pytorch", "lightning.fabric", "pytorch_lightning")
@@ -39,6 +58,8 @@ _NOISE = (
 
 def seed_everything(seed: int) -> int:
     """Seed Python, numpy and torch (quietly); call before building a model for repeatable runs."""
+    import lightning as L
+
     return L.seed_everything(int(seed), verbose=False)
 
 
@@ -180,74 +201,6 @@ class History:
         )
 
 
-def _metric(metrics: dict[str, Any], name: str) -> float | None:
-    value = metrics.get(name)
-    return None if value is None else float(value)
-
-
-class HistoryCallback(Callback):
-    """Appends each epoch's mean losses to a :class:`History`; saved in checkpoints for resume."""
-
-    def __init__(self) -> None:
-        self.history = History()
-        self._epoch_lr = 0.0
-
-    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        # the learning rate used in this epoch (epoch schedulers step before the epoch-end hooks)
-        optimizer = trainer.optimizers[0] if trainer.optimizers else None
-        self._epoch_lr = float(optimizer.param_groups[0]["lr"]) if optimizer else 0.0
-
-    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        metrics = trainer.callback_metrics
-        self.history.epoch.append(int(trainer.current_epoch))
-        self.history.train_loss.append(_metric(metrics, "train_loss") or float("nan"))
-        self.history.val_loss.append(_metric(metrics, "val_loss"))
-        self.history.lr.append(self._epoch_lr)
-
-    def state_dict(self) -> dict[str, Any]:
-        return self.history.to_dict()
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.history = History.from_dict(state_dict)
-
-
-class BestWeights(Callback):
-    """Keeps a CPU copy of the weights of the epoch with the best monitored loss.
-
-    The copy is part of the checkpoint state, so a resumed run still knows its best epoch.
-    """
-
-    def __init__(self, monitor: str) -> None:
-        self.monitor = monitor
-        self.best_score: float | None = None
-        self.best_epoch: int | None = None
-        self.best_state: dict[str, Tensor] | None = None
-
-    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        value = _metric(trainer.callback_metrics, self.monitor)
-        if value is None or value != value:
-            return
-        if self.best_score is None or value < self.best_score:
-            self.best_score = value
-            self.best_epoch = int(trainer.current_epoch)
-            model = pl_module.model  # type: ignore[attr-defined]
-            self.best_state = {
-                k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()
-            }
-
-    def state_dict(self) -> dict[str, Any]:
-        return {
-            "best_score": self.best_score,
-            "best_epoch": self.best_epoch,
-            "best_state": self.best_state,
-        }
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.best_score = state_dict.get("best_score")
-        self.best_epoch = state_dict.get("best_epoch")
-        self.best_state = state_dict.get("best_state")
-
-
 @dataclass
 class FitResult:
     """What :func:`fit` returns: the history, how it ended and where its files are."""
@@ -354,6 +307,12 @@ def fit(
     Returns:
         A :class:`FitResult` with the per-epoch :class:`History`.
     """
+    import lightning as L
+    from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+
+    from lstmkit.train._callbacks import BestWeights, HistoryCallback
+    from lstmkit.train.module import TaskModule
+
     config = config or TrainConfig()
     if overrides:
         config = config.replace(**overrides)
