@@ -1,13 +1,54 @@
-"""The package root: a small public API, and ``import lstmkit`` needs torch only."""
+"""The package root: a small public API whose names are imported when first used, so that
+``import lstmkit`` itself needs neither torch nor pandas."""
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 
 import pytest
 
 import lstmkit
+
+# Packages whose names are imported on first use; what they export must not depend on that.
+PUBLIC_PACKAGES = (
+    "lstmkit",
+    "lstmkit.nn",
+    "lstmkit.data",
+    "lstmkit.tasks",
+    "lstmkit.tasks.anomaly",
+    "lstmkit.train",
+    "lstmkit.viz",
+    "lstmkit.bench",
+    "lstmkit.experiments",
+)
+
+
+def test_import_lstmkit_alone_does_not_import_torch():
+    code = "import sys, lstmkit; print('torch' in sys.modules, lstmkit.__version__ != '')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False True"
+
+
+@pytest.mark.parametrize("package", PUBLIC_PACKAGES)
+def test_every_exported_name_resolves_and_is_listed(package):
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        assert getattr(module, name) is not None, name
+        assert name in dir(module), name
+
+
+def test_submodules_stay_attributes_of_their_packages():
+    # As when the packages imported them eagerly: reachable without importing them by name.
+    code = (
+        "import lstmkit, lstmkit.tasks\n"
+        "assert lstmkit.nn.LSTM is lstmkit.LSTM\n"
+        "assert lstmkit.tasks.forecaster.Forecaster is lstmkit.Forecaster\n"
+        "assert lstmkit.tasks.persistence.load_model_dir\n"
+        "assert 'nn' in dir(lstmkit) and 'persistence' in dir(lstmkit.tasks)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_import_lstmkit_loads_no_task_dependencies():

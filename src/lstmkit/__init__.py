@@ -1,9 +1,11 @@
 """lstmkit: Long Short-Term Memory networks that are correct, fast, inspectable and ready to apply.
 
-The public API is re-exported here. ``lstmkit.nn`` (the networks) needs torch only; the task and
-data modules load their own dependencies when first used.
+The public API is re-exported here, each name imported when first used: ``import lstmkit`` itself
+loads neither torch nor pandas. ``lstmkit.nn`` (the networks) needs torch only; the task and data
+modules load their own dependencies when first used.
 """
 
+from lstmkit._lazy import lazy_attributes
 from lstmkit._version import __version__
 from lstmkit.errors import (
     ConfigError,
@@ -13,29 +15,29 @@ from lstmkit.errors import (
     ShapeError,
     UnsupportedConfigError,
 )
-from lstmkit.nn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
-# Names whose modules pull in pandas/Lightning/matplotlib: imported on first use, so that
-# ``import lstmkit`` (and ``lstmkit.nn``) needs torch only.
-_LAZY = {
-    "AnomalyDetector": "lstmkit.tasks",
-    "Forecaster": "lstmkit.tasks",
-    "LanguageModel": "lstmkit.tasks",
-    "Seq2Seq": "lstmkit.tasks",
-    "SequenceClassifier": "lstmkit.tasks",
-    "Tagger": "lstmkit.tasks",
-    "TrainConfig": "lstmkit.train",
-    "read_table": "lstmkit.data",
-}
-
-
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'lstmkit' has no attribute {name!r}")
-
+# Everything else is imported on first use: the networks need torch (about a second to import),
+# the tasks pandas, and training Lightning (seconds more); a command that loads a saved model
+# should pay for what it uses only.
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        "GRU": "lstmkit.nn",
+        "GRUCell": "lstmkit.nn",
+        "LSTM": "lstmkit.nn",
+        "LSTMCell": "lstmkit.nn",
+        "RNN": "lstmkit.nn",
+        "RNNCell": "lstmkit.nn",
+        "AnomalyDetector": "lstmkit.tasks",
+        "Forecaster": "lstmkit.tasks",
+        "LanguageModel": "lstmkit.tasks",
+        "Seq2Seq": "lstmkit.tasks",
+        "SequenceClassifier": "lstmkit.tasks",
+        "Tagger": "lstmkit.tasks",
+        "TrainConfig": "lstmkit.train",
+        "read_table": "lstmkit.data",
+    },
+)
 
 __all__ = [
     "GRU",

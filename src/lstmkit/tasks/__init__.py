@@ -11,12 +11,24 @@ Shared pieces: :mod:`lstmkit.tasks.persistence` (the model directory format),
 :mod:`lstmkit.tasks.metrics` and :mod:`lstmkit.tasks.baselines`.
 """
 
-from lstmkit.tasks.anomaly import AnomalyDetector, AnomalyStream, Detection
-from lstmkit.tasks.classifier import SequenceClassifier
-from lstmkit.tasks.forecaster import BacktestResult, Forecaster
-from lstmkit.tasks.language_model import LanguageModel
-from lstmkit.tasks.seq2seq import Seq2Seq
-from lstmkit.tasks.tagger import Tagger
+from lstmkit._lazy import lazy_attributes
+
+# Each task is imported on first use, with its own dependencies: loading a forecaster does not
+# import the text tasks (tokenizers, CRF, beam search) nor the anomaly detector.
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        "AnomalyDetector": "lstmkit.tasks.anomaly",
+        "AnomalyStream": "lstmkit.tasks.anomaly",
+        "BacktestResult": "lstmkit.tasks.forecaster",
+        "Detection": "lstmkit.tasks.anomaly",
+        "Forecaster": "lstmkit.tasks.forecaster",
+        "LanguageModel": "lstmkit.tasks.language_model",
+        "Seq2Seq": "lstmkit.tasks.seq2seq",
+        "SequenceClassifier": "lstmkit.tasks.classifier",
+        "Tagger": "lstmkit.tasks.tagger",
+    },
+)
 
 __all__ = [
     "AnomalyDetector",
