@@ -33,5 +33,9 @@ def check_lstm_options(
         raise ConfigError(
             f"unknown option(s) {', '.join(unknown)}; the LSTM options are {', '.join(allowed)}"
         )
-    LSTM(1, hidden_size, **options)
+    # On the meta device the layer checks every value but allocates and initialises no weights,
+    # and draws nothing from torch's random generator. Its orthogonal init's QR factorisations
+    # take milliseconds on an idle CPU but tenths of a second each on a busy one, for a layer
+    # thrown away at once, every time a task is made or loaded.
+    LSTM(1, hidden_size, device="meta", **options)
     return dict(options)
