@@ -12,7 +12,12 @@ def test_dataset_paths_exist_with_sources_noted():
     assert dataset_path("elnino_sst_monthly.csv") == dataset_path("elnino_sst_monthly")
     sources = (dataset_path("elnino_sst_monthly").parent / "SOURCES.md").read_text()
     assert "BSD-3" in sources and "NOAA" in sources and "Bureau of Labor Statistics" in sources
+    for name in ("air_passengers", "australia_residents"):
+        assert dataset_path(name).is_file()
+    assert "pmdarima" in sources and "Box & Jenkins" in sources
     assert set(list_datasets()) == {
+        "air_passengers",
+        "australia_residents",
         "elnino_sst_monthly",
         "us_macro_quarterly",
         "char_text",
@@ -27,7 +32,8 @@ def test_unknown_dataset_lists_known_names():
     with pytest.raises(
         DataError,
         match=r"unknown dataset 'airline'; the bundled datasets are "
-        r"\['char_text', 'elnino_sst_monthly', 'sentiment', 'tagged_dev', 'tagged_test', "
+        r"\['air_passengers', 'australia_residents', 'char_text', 'elnino_sst_monthly', "
+        r"'sentiment', 'tagged_dev', 'tagged_test', "
         r"'tagged_train', 'us_macro_quarterly'\]",
     ):
         dataset_path("airline")

@@ -37,7 +37,9 @@ from lstmkit.cli._options import (
 from lstmkit.errors import ConfigError
 
 
-def _quantiles(text: str) -> tuple[float, ...]:
+def _quantiles(text: str) -> tuple[float, ...] | None:
+    if text.strip().lower() == "none":
+        return None
     try:
         values = tuple(float(part) for part in text.split(",") if part.strip())
     except ValueError:
@@ -121,17 +123,19 @@ def register(subparsers: Any) -> None:
     train.add_argument(
         "--quantiles",
         type=_quantiles,
-        default=None,
+        default=(0.1, 0.5, 0.9),
         metavar="Q,Q,...",
-        help="quantiles for prediction intervals, e.g. 0.1,0.5,0.9 (default: point forecasts)",
+        help="quantiles for prediction intervals (default: 0.1,0.5,0.9, an 80%% interval); "
+        "none: point forecasts trained with the mean squared error",
     )
     train.add_argument(
         "--model",
-        choices=("lstm", "hybrid"),
-        default="lstm",
-        help="lstm: the network forecasts each window normalised by its last value (default); "
-        "hybrid: exponential smoothing removes level and seasonality and the network "
-        "forecasts the rest (after Smyl's ES-RNN)",
+        choices=("hybrid", "lstm", "ets", "auto"),
+        default="hybrid",
+        help="hybrid (default): exponential smoothing removes each window's level and "
+        "seasonality and the LSTM forecasts the rest (after Smyl's ES-RNN); lstm: the LSTM "
+        "forecasts each window normalised by its last value; ets: statsforecast's AutoETS, no "
+        "network; auto: fit hybrid and lstm, keep the best of them and AutoETS on the val part",
     )
     train.add_argument(
         "--window-norm",
@@ -332,9 +336,10 @@ def register(subparsers: Any) -> None:
     )
     bench.add_argument(
         "--methods",
-        default="lstm,hybrid",
+        default="default,lstm,auto",
         metavar="M,M",
-        help="LSTM methods to run: lstm (the default Forecaster), hybrid (default: both)",
+        help="LSTM methods to run: default (the Forecaster's defaults: the hybrid), lstm, auto "
+        "(default: all three)",
     )
     bench.add_argument(
         "--out",
@@ -342,7 +347,7 @@ def register(subparsers: Any) -> None:
         metavar="FILE.md",
         help="Markdown report (default: FORECASTING.md); the JSON goes beside it",
     )
-    add_threads_option(bench)
+    add_threads_option(bench, default=1)
     bench.set_defaults(func=cmd_benchmark)
 
 
@@ -426,7 +431,8 @@ def print_verdict(forecaster: Any, metrics: pd.DataFrame) -> None:
     else:
         print(
             f"\na simple baseline wins here: {best} MASE {base:.3f} vs the {forecaster.model} "
-            f"model {model:.3f}; prefer it for this series, or try --model hybrid"
+            f"model {model:.3f}; prefer it for this series (--model auto keeps AutoETS when it "
+            "wins on the val part)"
         )
 
 

@@ -8,6 +8,10 @@ name                      file                                 what
 ========================  ===================================  ==================================
 ``elnino_sst_monthly``    ``elnino_sst_monthly.csv``           monthly sea-surface temperature
 ``us_macro_quarterly``    ``us_macro_quarterly.csv``           US quarterly macro series
+``air_passengers``        ``air_passengers_monthly.csv``       airline passengers, 1949-1960:
+                                                               trend, multiplicative season
+``australia_residents``   ``australia_residents_quarterly.csv``  Australian residents, 1971-1993:
+                                                               a smooth trend
 ``char_text``             ``pride_and_prejudice.txt``          one novel, plain UTF-8 text, for
                                                                character-level language models
 ``sentiment``             ``sentiment_movie_snippets.csv``     movie-review sentences, columns
@@ -50,6 +54,15 @@ _FILES = {
     "us_macro_quarterly": (
         "us_macro_quarterly.csv",
         "US macroeconomic series (GDP, consumption, ...), 1959Q1-2009Q3",
+    ),
+    # two of the forecasting dev series, for the forecaster's quality test in CI
+    "air_passengers": (
+        "air_passengers_monthly.csv",
+        "International airline passengers (thousands), monthly, 1949-1960 (Box & Jenkins)",
+    ),
+    "australia_residents": (
+        "australia_residents_quarterly.csv",
+        "Australian residents (thousands), quarterly, 1971Q2-1993Q2",
     ),
     "char_text": (
         "pride_and_prejudice.txt",

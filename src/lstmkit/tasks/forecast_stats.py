@@ -60,10 +60,16 @@ def statistical_forecasts(
     stop = int(org.min()) if fit_stop is None else int(fit_stop)
     level = [int(round(100 * interval))]
     out: dict[str, dict[str, np.ndarray]] = {}
+    # statsforecast forecasts garbage (zeros), not an error, from a series with gaps
+    gaps = not np.all(np.isfinite(y[: int(org.max())]))
     for name in models:
         if name not in MODELS:
             raise KeyError(f"unknown statistical model {name!r}; known: {sorted(MODELS)}")
         result = {k: np.full((org.size, horizon), np.nan) for k in ("mean", "lo", "hi")}
+        out[name] = result
+        if gaps:
+            log.warning("%s not fitted: the series has missing values", MODELS[name])
+            continue
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -75,8 +81,48 @@ def statistical_forecasts(
                     result["hi"][w] = f[f"hi-{level[0]}"]
         except Exception as err:  # a library failure on one series must not end a benchmark
             log.warning("%s failed on a series of %d rows: %s", MODELS[name], stop, err)
-        out[name] = result
+            result["mean"][:] = result["lo"][:] = result["hi"][:] = np.nan
     return out
 
 
-__all__ = ["MISSING_NOTE", "MODELS", "available", "statistical_forecasts"]
+def quantile_forecasts(
+    values: np.ndarray,
+    origins: np.ndarray,
+    horizon: int,
+    season: int,
+    quantiles: tuple[float, ...],
+    *,
+    fit_stop: int | None = None,
+    model: str = "ets",
+) -> np.ndarray:
+    """``(W, horizon, Q)`` forecasts of ``quantiles`` of one model (as
+    :func:`statistical_forecasts`); 0.5 is the point forecast, a quantile ``q`` below it is the
+    lower end of the central ``1 - 2q`` interval, one above it the upper end of ``2q - 1``."""
+    out = np.empty((len(origins), horizon, len(quantiles)))
+    for k, q in enumerate(quantiles):
+        if q == 0.5:
+            f = statistical_forecasts(
+                values, origins, horizon, season, fit_stop=fit_stop, models=(model,)
+            )[model]
+            out[..., k] = f["mean"]
+            continue
+        f = statistical_forecasts(
+            values,
+            origins,
+            horizon,
+            season,
+            fit_stop=fit_stop,
+            models=(model,),
+            interval=abs(1 - 2 * q),
+        )[model]
+        out[..., k] = f["lo"] if q < 0.5 else f["hi"]
+    return out
+
+
+__all__ = [
+    "MISSING_NOTE",
+    "MODELS",
+    "available",
+    "quantile_forecasts",
+    "statistical_forecasts",
+]

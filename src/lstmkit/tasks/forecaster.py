@@ -68,7 +68,7 @@ log = logging.getLogger(__name__)
 TASK = "Forecaster"
 SCALERS = ("standard", "minmax", "none")
 LOSSES = ("mse", "mae")
-MODELS = ("lstm", "hybrid")
+MODELS = ("lstm", "hybrid", "ets", "auto")
 TRANSFORMS = ("auto", "log", "none")
 # Season length per pandas frequency (checked in this order on the upper-cased alias).
 SEASONS = (
@@ -191,8 +191,9 @@ class Forecaster:
 
     What the defaults do, chosen by ``lstmkit forecast benchmark`` on real series (FORECASTING.md):
     targets are logged when they are positive and their swings grow with their level
-    (``transform="auto"``); each window is normalised by its own last value
-    (``window_norm="last"``), so a trend never leaves the range the network was trained on;
+    (``transform="auto"``); the hybrid model removes each window's level and seasonality by
+    exponential smoothing (``model="hybrid"``), so a trend never leaves the range the network was
+    trained on (``model="lstm"`` normalises each window by its last value instead);
     ``ensemble`` networks with consecutive seeds forecast together (the median of their forecasts);
     and after validation has chosen each member's number of epochs and the test part has been
     scored, every member is trained again on all rows for that many epochs (``refit``), so the model
@@ -203,14 +204,18 @@ class Forecaster:
         horizon: steps to forecast (H >= 1).
         lookback: input steps (L); by default ``max(2 * horizon, 2 * season)``, clipped so that the
             shortest series' train part still holds windows.
-        quantiles: e.g. ``(0.1, 0.5, 0.9)`` to train with the pinball loss and forecast those
-            quantiles (0.5 is added if missing; the point forecast is the median). ``None``: point
-            forecasts trained with ``loss``. An ensemble's quantiles are the medians of its
-            members' quantiles.
-        model: ``"lstm"`` (the network forecasts the normalised window) or ``"hybrid"`` (after
+        quantiles: trained with the pinball loss and forecast (0.5 is added if missing; the point
+            forecast is the median); the default ``(0.1, 0.5, 0.9)`` gives an 80 % interval.
+            ``None``: point forecasts trained with ``loss``. An ensemble's quantiles are the
+            medians of its members' quantiles.
+        model: ``"lstm"`` (the network forecasts the normalised window), ``"hybrid"`` (after
             Smyl's ES-RNN: per-series exponential smoothing removes the level and the seasonality
             of each window and the network forecasts the rest; see
-            :mod:`lstmkit.tasks.forecast_es`).
+            :mod:`lstmkit.tasks.forecast_es`), ``"ets"`` (no network: statsforecast's AutoETS,
+            fitted on each history it forecasts from) or ``"auto"``: fit the LSTM and the
+            hybrid, score them and AutoETS on the val part (MASE), and keep the best; ``model``
+            then names the one kept and ``selection`` holds the scores. AutoETS needs the
+            ``stats`` extra and is a candidate only without covariates, which it cannot use.
         window_norm: ``"last"``, ``"mean"``, ``"revin"`` (mean and standard deviation, with a
             learnable affine) or ``"none"``: how each window is normalised before the network sees
             it (:mod:`lstmkit.data.window_norm`). The hybrid uses its smoothed level instead.
@@ -243,8 +248,8 @@ class Forecaster:
         horizon: int,
         *,
         lookback: int | None = None,
-        quantiles: tuple[float, ...] | list[float] | None = None,
-        model: str = "lstm",
+        quantiles: tuple[float, ...] | list[float] | None = (0.1, 0.5, 0.9),
+        model: str = "hybrid",
         window_norm: str = "last",
         transform: str = "auto",
         ensemble: int = 5,
@@ -298,7 +303,7 @@ class Forecaster:
         self.scaler = scaler
         self.season = None if season is None else positive_int("season", season)
         # What the caller asked for; fit resolves None from the data into lookback/season.
-        self._requested = {"lookback": self.lookback, "season": self.season}
+        self._requested = {"lookback": self.lookback, "season": self.season, "model": model}
         if loss not in LOSSES:
             raise ConfigError(f"loss must be one of {', '.join(map(repr, LOSSES))}, got {loss!r}")
         self.loss = loss
@@ -315,6 +320,7 @@ class Forecaster:
         self.holdout_nets: list[ForecastNet] = []  # the members before the refit
         self.epochs: list[int] = []  # each member's epochs, chosen on validation
         self.log_targets: list[bool] = []  # per target column: modelled in logs
+        self.selection: dict[str, float] = {}  # model="auto": validation MASE of each candidate
         self.columns: dict[str, Any] | None = None
         self.history: History | None = None
         self.fit_result: FitResult | None = None
@@ -371,7 +377,7 @@ class Forecaster:
         return self.quantiles.index(0.5) if self.quantiles else 0
 
     def _require_fitted(self, what: str) -> None:
-        if not self.nets or self.columns is None:
+        if self.columns is None or not (self.nets or self.model == "ets"):
             raise ConfigError(
                 f"Forecaster.{what} needs a trained model: call fit() or load() first"
             )
@@ -639,6 +645,9 @@ class Forecaster:
             freq=freq,
             missing=missing,
         )
+        self.model = self._requested["model"]
+        if self.model == "auto":
+            return self._fit_auto(table, missing, train_config)
         self.columns = {
             "time_col": table.time_col,
             "targets": list(table.targets),
@@ -686,10 +695,14 @@ class Forecaster:
         every = [np.arange(self.lookback, len(v) - self.horizon + 1) for _, _, v in series]
         all_windows = self._windows(series, every) if self.refit else None
 
+        self.training_data = table
+        self.nets, self.holdout_nets, self.epochs = [], [], []
+        if self.model == "ets":
+            self.fit_result = self.history = None
+            return self
         n_inputs = series[0][2].shape[1]
         loss_fn = self._loss_fn()
         train_w, val_w = parts["train"], parts["val"]
-        self.nets, self.holdout_nets, self.epochs = [], [], []
         for member in range(self.ensemble):
             member_config = train_config.replace(
                 seed=(train_config.seed + member) % 2**32,
@@ -725,7 +738,42 @@ class Forecaster:
             )
             refitted.eval()
             self.nets.append(refitted)
-        self.training_data = table
+        return self
+
+    def _clone(self, model: str) -> Forecaster:
+        """An unfitted forecaster with this one's settings and another ``model``."""
+        config = self.get_config()
+        options = {k: config[k] for k in _INIT_KEYS}
+        options.update(self._requested, model=model)
+        return Forecaster(**options, **self.lstm_options)
+
+    def _fit_auto(self, table: SeriesTable, missing: str, config: TrainConfig) -> Forecaster:
+        """Fit the LSTM and the hybrid, score them and AutoETS on the val part, keep the best."""
+        if self.val_size == 0:
+            raise ConfigError("model='auto' chooses on the val part: val_size must not be 0")
+        candidates = {name: self._clone(name) for name in ("lstm", "hybrid")}
+        scores: dict[str, float] = {}
+        with_ets = forecast_stats.available() and not (
+            table.past_covariates or table.future_covariates
+        )
+        for name, candidate in candidates.items():
+            candidate.fit(table, missing=missing, config=config)
+            val = candidate.evaluate(part="val", statistical=with_ets and name == "hybrid")
+            scores[name] = float(val.loc["model", "MASE"])
+            if "ets" in val.index:
+                scores["ets"] = float(val.loc["ets", "MASE"])
+        finite = {k: v for k, v in scores.items() if np.isfinite(v)}
+        chosen = min(finite, key=finite.__getitem__) if finite else "lstm"
+        source = candidates["hybrid" if chosen == "ets" else chosen]
+        self.__dict__.update(
+            {k: v for k, v in source.__dict__.items() if k not in ("_requested", "model")}
+        )
+        self.model = chosen
+        if chosen == "ets":
+            self.nets, self.holdout_nets, self.epochs = [], [], []
+            self.fit_result = self.history = None
+        self.selection = scores
+        log.info("model='auto' chose %s on validation MASE %s", chosen, scores)
         return self
 
     def _wants_log(self, fit_rows: list[np.ndarray], t: int) -> bool:
@@ -798,6 +846,36 @@ class Forecaster:
         moved = np.moveaxis(windows.denormalise(pred), -1, 0)  # (Q, W, H, T)
         return np.moveaxis(self._unscale_targets(moved), 0, -1)
 
+    def _predict_windows(
+        self,
+        series: list[tuple[Any, pd.DataFrame, np.ndarray]],
+        windows: _Windows,
+        fit_stops: list[int] | None,
+        *,
+        holdout: bool,
+    ) -> np.ndarray:
+        """Unscaled ``(W, H, T, Q)`` forecasts of ``windows``: the ensemble's, or AutoETS's fitted
+        per series on its rows before ``fit_stops[s]`` (all rows when None)."""
+        if self.model != "ets":
+            return self._forecast(windows, holdout=holdout)
+        n_t = len(self.columns["targets"])  # type: ignore[index]
+        owners = np.asarray(windows.series)
+        pred = np.empty((len(owners), self.horizon, n_t, self.n_quantiles))
+        for s, (_, _, values) in enumerate(series):
+            rows = np.flatnonzero(owners == s)
+            if rows.size == 0:
+                continue
+            for t in range(n_t):
+                pred[rows, :, t, :] = forecast_stats.quantile_forecasts(
+                    values[:, t],
+                    windows.origins[rows],
+                    self.horizon,
+                    self.season or 1,
+                    self.quantiles or (0.5,),
+                    fit_stop=None if fit_stops is None else fit_stops[s],
+                )
+        return np.sort(pred, axis=-1)
+
     def predict(
         self, history: Any, future: Any = None, *, missing: str | None = None
     ) -> pd.DataFrame:
@@ -821,7 +899,8 @@ class Forecaster:
             origins = [np.array([len(v) - self.horizon]) for _, _, v in series]
         else:
             origins = [np.array([len(v)]) for _, _, v in series]
-        pred = self._forecast(self._windows(series, origins))  # (S, H, T, Q)
+        windows = self._windows(series, origins)
+        pred = self._predict_windows(series, windows, None, holdout=False)  # (S, H, T, Q)
         frames = []
         for s, (key, _, _) in enumerate(series):
             frame = pd.DataFrame({cols["time_col"]: times[s]})
@@ -839,6 +918,10 @@ class Forecaster:
         ``history``: ``(n_series, lookback, F_in)``, columns targets | past | future covariates.
         """
         self._require_fitted("encoder_inputs")
+        if self.model == "ets":
+            raise ConfigError(
+                "this forecaster is AutoETS (chosen by model='auto'): it has no encoder"
+            )
         series = self._history(history, missing)
         return self._windows(series, [np.array([len(v)]) for _, _, v in series]).past
 
@@ -928,7 +1011,7 @@ class Forecaster:
         assert cols is not None and self.season is not None
         n_t = len(cols["targets"])
         windows = self._windows(series, origins, fit_stops)
-        pred = self._forecast(windows, holdout=True)  # (W, H, T, Q)
+        pred = self._predict_windows(series, windows, fit_stops, holdout=True)  # (W, H, T, Q)
         point = pred[..., self._point_index]
         statistical = statistical and forecast_stats.available()
         stat_names = tuple(forecast_stats.MODELS) if statistical else ()
@@ -1110,7 +1193,6 @@ class Forecaster:
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save to directory ``path`` (config.json, weights.safetensors, state.json), atomically."""
         self._require_fitted("save")
-        assert self.net is not None
         state = {
             "target_scaler": self._target_scaler.to_dict() if self._target_scaler else None,
             "covariate_scaler": self._covariate_scaler.to_dict()
@@ -1119,8 +1201,12 @@ class Forecaster:
             "history": self.history.to_dict() if self.history else None,
             "log_targets": list(self.log_targets),
             "epochs": list(self.epochs),
+            "selection": dict(self.selection),
         }
-        config = {**self.get_config(), "n_inputs": int(self.net.encoder.input_size)}
+        cols = self.columns
+        assert cols is not None
+        n_inputs = sum(len(cols[k]) for k in ("targets", "past_covariates", "future_covariates"))
+        config = {**self.get_config(), "n_inputs": n_inputs}
         return persistence.save_model_dir(
             path,
             task=TASK,
@@ -1138,32 +1224,10 @@ class Forecaster:
         """
         config, tensors, state = persistence.load_model_dir(path, task=TASK)
         with persistence.config_errors(path):
-            init = {
-                k: config[k]
-                for k in (
-                    "horizon",
-                    "lookback",
-                    "quantiles",
-                    "decoder",
-                    "hidden_size",
-                    "num_layers",
-                    "dropout",
-                    "scaler",
-                    "season",
-                    "loss",
-                    "teacher_forcing",
-                    "val_size",
-                    "test_size",
-                )
-            }
             single = "ensemble" not in config
-            if single:
-                init.update(
-                    model="lstm", window_norm="none", transform="none", ensemble=1, refit=False
-                )
-            else:
-                for k in ("model", "window_norm", "transform", "ensemble", "refit"):
-                    init[k] = config[k]
+            legacy = {"model": "lstm", "window_norm": "none", "transform": "none"}
+            legacy.update(ensemble=1, refit=False)
+            init = {k: legacy[k] if single and k in legacy else config[k] for k in _INIT_KEYS}
             lstm_options = dict(config.get("lstm_options") or {})
             columns = dict(config["columns"])
             n_inputs = int(config["n_inputs"])
@@ -1180,14 +1244,39 @@ class Forecaster:
                     f"{n_targets} target columns"
                 )
             model.epochs = [int(v) for v in state.get("epochs", [])]
-            model.nets = [model._build_net(n_inputs) for _ in range(model.ensemble)]
+            model.selection = {str(k): float(v) for k, v in state.get("selection", {}).items()}
+            n_nets = 0 if model.model == "ets" else model.ensemble
+            model.nets = [model._build_net(n_inputs) for _ in range(n_nets)]
             model.holdout_nets = model.nets
             if not single and any(k.startswith("holdout.") for k in tensors):
-                model.holdout_nets = [model._build_net(n_inputs) for _ in range(model.ensemble)]
+                model.holdout_nets = [model._build_net(n_inputs) for _ in range(n_nets)]
         persistence.load_weights(model.net if single else model._members_module(), tensors, path)
         for net in {id(n): n for n in [*model.nets, *model.holdout_nets]}.values():
             net.eval()
         return model
+
+
+# The constructor's arguments that config.json keeps (besides lstm_options).
+_INIT_KEYS = (
+    "horizon",
+    "lookback",
+    "quantiles",
+    "model",
+    "window_norm",
+    "transform",
+    "ensemble",
+    "refit",
+    "decoder",
+    "hidden_size",
+    "num_layers",
+    "dropout",
+    "scaler",
+    "season",
+    "loss",
+    "teacher_forcing",
+    "val_size",
+    "test_size",
+)
 
 
 def _scaler(saved: Any) -> Any:
