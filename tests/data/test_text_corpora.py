@@ -17,7 +17,8 @@ from lstmkit.data.datasets import FILES_DIR
 from lstmkit.errors import ConfigError, DataError
 
 KNOWN = (
-    "['air_passengers', 'australia_residents', 'char_text', 'elnino_sst_monthly', 'sentiment', 'tagged_dev', 'tagged_test', "
+    "['air_passengers', 'australia_residents', 'char_text', 'elnino_sst_monthly', "
+    "'sentiment', 'tagged_dev', 'tagged_test', "
     "'tagged_train', 'us_macro_quarterly']"
 )
 
