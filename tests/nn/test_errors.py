@@ -242,7 +242,10 @@ def test_native_rejects_no_forget_gate():
 
 
 def test_fused_runs_no_forget_gate_with_every_option():
-    """No error any more: the fused engine has the 1997 cell (its numbers: tests/nn/test_fused*)."""
+    """No error any more: the fused engine has the 1997 cell.
+
+    Its numbers: tests/nn/engine/test_fused*.
+    """
     for kw in ({}, {"peephole": True}, {"layer_norm": True, "proj_size": 2}, {"zoneout": 0.2}):
         out, (h, c) = lstm(impl="fused", forget_gate=False, **kw)(x_tb())
         assert out.shape == (T, B, kw.get("proj_size") or H) and c.shape == (1, B, H)

@@ -123,6 +123,8 @@ class _Cell(nn.Module):
     """Shared stand-alone plumbing: state defaults and input checks for one step."""
 
     state_size: int = 1
+    # What the engines dispatch on: "lstm", "gru" or "rnn" (lstmkit.nn.engine).
+    kind: str = ""
 
     def _check_step_input(self, x_t: Tensor) -> None:
         if not isinstance(x_t, Tensor):
@@ -185,6 +187,7 @@ class LSTMCell(_Cell):
     """
 
     state_size = 2
+    kind = "lstm"
 
     def __init__(
         self,
@@ -308,6 +311,8 @@ class GRUCell(_Cell):
     h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}
     """
 
+    kind = "gru"
+
     def __init__(
         self,
         input_size: int,
@@ -371,6 +376,8 @@ class RNNCell(_Cell):
 
     h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)      (or ReLU with nonlinearity="relu")
     """
+
+    kind = "rnn"
 
     def __init__(
         self,

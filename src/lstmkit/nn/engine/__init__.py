@@ -11,20 +11,22 @@ Engines behind one switch, ``impl=``:
   is the slower one there (BENCHMARKS.md: 6-16x the fused engine's time at S1, 1.3-2.4x at S2,
   never faster).
 
-Each engine module has ``NAME``, ``unsupported(layer, want_trace) -> reason | None`` and
+Each engine is a module with ``NAME``, ``unsupported(layer, want_trace) -> reason | None`` and
 ``run(layer, x, state, lengths, masks, want_trace) -> (output, final_state, trace)`` on time-major
-tensors. All are tested against ``reference`` in float64.
+tensors (:class:`~lstmkit.nn.engine.base.Engine`); what it reads from the layer is
+:class:`~lstmkit.nn.engine.base.EngineLayer`. :data:`ENGINES` maps each name to its engine; the
+cell's ``kind`` (``"lstm"``, ``"gru"``, ``"rnn"``) is the one key engines dispatch on. All are
+tested against ``reference`` in float64.
 """
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
-from typing import Any
-
 from lstmkit.errors import ConfigError, UnsupportedConfigError
+from lstmkit.nn.engine import fused, native, reference
+from lstmkit.nn.engine.base import Engine, EngineLayer
 
 IMPLS = ("auto", "reference", "fused", "native")
+ENGINES: dict[str, Engine] = {"reference": reference, "fused": fused, "native": native}
 _AUTO_ORDER = ("native", "fused", "reference")
 
 
@@ -34,41 +36,26 @@ def check_impl(impl: str) -> str:
     return impl
 
 
-def _module(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(f"lstmkit.nn.engine.{name}")
-    except ModuleNotFoundError as err:
-        if err.name == f"lstmkit.nn.engine.{name}":
-            return None
-        raise
-
-
-def _auto_order(layer: Any) -> tuple[str, ...]:
+def _auto_order(layer: EngineLayer) -> tuple[str, ...]:
     """The engines ``auto`` tries for ``layer``, fastest first."""
-    if layer.mode == "GRU" and all(p.device.type == "cpu" for p in layer.parameters()):
+    if layer.cell.kind == "gru" and all(p.device.type == "cpu" for p in layer.parameters()):
         return ("fused", "native", "reference")
     return _AUTO_ORDER
 
 
-def resolve(impl: str, layer: Any, want_trace: bool = False) -> ModuleType:
-    """The engine module that will run ``layer`` for ``impl``; a clear error if it cannot."""
+def resolve(impl: str, layer: EngineLayer, want_trace: bool = False) -> Engine:
+    """The engine that will run ``layer`` for ``impl``; a clear error if it cannot."""
     check_impl(impl)
     if impl == "auto":
         for name in _auto_order(layer):
-            module = _module(name)
-            if module is not None and module.unsupported(layer, want_trace) is None:
-                return module
+            if ENGINES[name].unsupported(layer, want_trace) is None:
+                return ENGINES[name]
         raise AssertionError("the reference engine supports every configuration")
-    module = _module(impl)
-    if module is None:
-        raise UnsupportedConfigError(
-            f"impl={impl!r} is not available in this version of lstmkit; "
-            "use impl='auto' or impl='reference'"
-        )
-    reason = module.unsupported(layer, want_trace)
+    engine = ENGINES[impl]
+    reason = engine.unsupported(layer, want_trace)
     if reason is not None:
         raise UnsupportedConfigError(
             f"impl={impl!r} does not support this configuration ({reason}); "
             "use impl='auto' to pick an engine that does, or impl='reference'"
         )
-    return module
+    return engine

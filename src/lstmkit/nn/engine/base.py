@@ -7,12 +7,63 @@ final states and traces happen here once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import Tensor
+
+
+class EngineLayer(Protocol):
+    """What an engine reads from a recurrent layer (``lstmkit.nn.LSTM``, ``GRU``, ``RNN``)."""
+
+    mode: str  # torch's name of the op: "LSTM", "GRU", "RNN_TANH", "RNN_RELU" (native only)
+    cell: Any  # the cell class; its ``kind`` ("lstm", "gru", "rnn") is the dispatch key
+    num_layers: int
+    bidirectional: bool
+    bias: bool
+    dropout: float
+    recurrent_dropout: float
+    zoneout: float
+    training: bool
+
+    @property
+    def num_directions(self) -> int: ...
+
+    @property
+    def options(self) -> Any: ...  # LSTM only: its LSTMOptions, read when not ``is_plain``
+
+    @property
+    def step_options(self) -> Any: ...  # what the cell's ``step`` takes as ``options``
+
+    @property
+    def is_plain(self) -> bool: ...
+
+    @property
+    def flat_weights(self) -> list[Tensor]: ...
+
+    def direction_weights(self, layer: int, direction: int) -> Any: ...
+
+    def parameters(self) -> Iterator[Tensor]: ...
+
+
+class Engine(Protocol):
+    """An engine (a module): its name, what it cannot run, and the run itself."""
+
+    NAME: str
+
+    def unsupported(self, layer: EngineLayer, want_trace: bool) -> str | None: ...
+
+    def run(
+        self,
+        layer: EngineLayer,
+        x: Tensor,
+        state: tuple[Tensor, ...],
+        lengths: Tensor | None,
+        masks: Masks,
+        want_trace: bool,
+    ) -> tuple[Tensor, tuple[Tensor, ...], dict[str, Tensor] | None]: ...
 
 
 @dataclass

@@ -13,14 +13,14 @@ from typing import Any
 from torch import _VF, Tensor
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from lstmkit.nn.engine.base import Masks
+from lstmkit.nn.engine.base import EngineLayer, Masks
 
 NAME = "native"
 
 _OPS = {"LSTM": _VF.lstm, "GRU": _VF.gru, "RNN_TANH": _VF.rnn_tanh, "RNN_RELU": _VF.rnn_relu}
 
 
-def unsupported(layer: Any, want_trace: bool) -> str | None:
+def unsupported(layer: EngineLayer, want_trace: bool) -> str | None:
     """Why torch's fused op cannot run ``layer`` as configured, or None when it can."""
     reasons = []
     if not layer.is_plain:
@@ -36,15 +36,16 @@ def unsupported(layer: Any, want_trace: bool) -> str | None:
 
 
 def run(
-    layer: Any,
+    layer: EngineLayer,
     x: Tensor,  # (T, B, D)
     state: tuple[Tensor, ...],  # each (L * dirs, B, size)
     lengths: Tensor | None,
     masks: Masks,
     want_trace: bool,
 ) -> tuple[Tensor, tuple[Tensor, ...], None]:
-    op = _OPS[layer.mode]
-    hx: Any = state if layer.mode == "LSTM" else state[0]
+    op = _OPS[layer.mode]  # torch's own name for the op
+    lstm = layer.cell.kind == "lstm"
+    hx: Any = state if lstm else state[0]
     args = (layer.flat_weights, layer.bias, layer.num_layers, layer.dropout, layer.training)
     if lengths is None:
         result = op(x, hx, *args, layer.bidirectional, False)
@@ -56,7 +57,7 @@ def run(
     result = op(
         packed.data,
         packed.batch_sizes,
-        hx if layer.mode == "LSTM" else hx[0],
+        hx if lstm else hx[0],
         *args,
         layer.bidirectional,
     )

@@ -1,7 +1,7 @@
 """Scalar and row helpers of the numba kernels: exp, sigmoid and tanh that vectorise, the
 recurrent matrix-vector product, and the ``jit`` decorator they all share.
 
-Imported by :mod:`lstmkit.nn.engine._nb_kernels` only (so only when numba is usable).
+Imported by :mod:`lstmkit.nn.engine.fused.kernels` only (so only when numba is usable).
 """
 
 from __future__ import annotations
@@ -382,10 +382,10 @@ def recurrent_rows(W, Hs, tp, hmask, Hr, t, out, b0, b1, has_mask):  # noqa: ANN
 
 
 @jit
-def split_kept_grad(dhb, dhpass, gout, keep_h, t, b, has_gout, has_keep):  # noqa: ANN001, ANN202
+def split_kept_grad(dhb, dh_pass, gout, keep_h, t, b, has_gout, has_keep):  # noqa: ANN001, ANN202
     """The gradient reaching a row's h_t, in ``dhb``, plus the output's ``gout[t, b]``; where the
     step kept the previous state (zoneout, a sequence's end) it goes whole to h_{t-1}, in
-    ``dhpass``, and the cell gets none. Without keeping, ``dhpass`` is left as it was."""
+    ``dh_pass``, and the cell gets none. Without keeping, ``dh_pass`` is left as it was."""
     H = dhb.shape[0]
     if has_gout:
         g = gout[t, b]
@@ -397,7 +397,7 @@ def split_kept_grad(dhb, dhpass, gout, keep_h, t, b, has_gout, has_keep):  # noq
         for j in range(H):
             dhj = dhb[j]
             kept = kb[j]
-            dhpass[j] = dhj if kept else zero
+            dh_pass[j] = dhj if kept else zero
             dhb[j] = zero if kept else dhj
 
 

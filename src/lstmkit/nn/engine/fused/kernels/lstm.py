@@ -2,11 +2,13 @@
 
 ``lstm_forward``/``lstm_backward`` run every step of one direction for the whole batch, and their
 ``_parallel`` twins run the row blocks of a step on numba's threads. Conventions (array layout,
-dummies, state chains, keep masks) are those of :mod:`lstmkit.nn.engine._nb_kernels`.
+dummies, state chains, keep masks) are those of :mod:`lstmkit.nn.engine.fused.kernels`.
 
 Gate blocks are in torch's row order, indexed through a (gate, unit) view: ``[i, f, g, o]``,
 ``[f, g, o]`` with coupled gates (``coupled``), ``[i, g, o]`` without a forget gate (``has_f``
-false: f ≡ 1). i is block 0 when present; g and o are always the last two.
+false: f ≡ 1). i is block 0 when present; g and o are always the last two. The backward kernel is
+the LSTM step of ``docs/design-notes.md``, "Backpropagation through time in the fused engine",
+unit by unit and with its names.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from lstmkit.nn.engine._nb_math import (
+from lstmkit.nn.engine.fused.kernels.helpers import (
     ROWS,
     jit,
     layer_norm_backward_row,
@@ -92,10 +94,10 @@ def lstm_forward(  # noqa: ANN201, PLR0913
             recurrent_rows(W, Hs, tp, hmask, Hr, t, A[t], b0, b1, has_mask)
             for b in range(b0, b1):
                 z = A[t, b]
-                hp = Hs[tp, b]
-                cp = Cs[tp % NC, b]
-                hn = Hs[tn, b]
-                cn = Cs[tn % NC, b]
+                h_prev = Hs[tp, b]
+                c_prev = Cs[tp % NC, b]
+                h_new = Hs[tn, b]
+                c_new = Cs[tn % NC, b]
                 if ln:
                     # Each gate block normalised on its own, then the per-unit affine, in place;
                     # the normalised values and 1/std are kept for the backward pass.
@@ -104,52 +106,52 @@ def lstm_forward(  # noqa: ANN201, PLR0913
                         LR[ts, b, gate] = layer_norm_row(z, zh, gate * H, H, eps, lnw, lnb, True)
                 # Gate activations in place, block by block: the sigmoid gates before g, then g,
                 # then o. The unit loops index a (gate, unit) view, whose indices are provably
-                # non-negative, so that they vectorise (see _U in _nb_math).
+                # non-negative, so that they vectorise (see _U in helpers).
                 gates = A4[t, b]
                 if peep:
                     if has_f:
                         for j in range(H):
-                            gates[gf, j] += wcf[j] * cp[j]
+                            gates[gf, j] += wcf[j] * c_prev[j]
                     if not coupled:
                         for j in range(H):
-                            gates[0, j] += wci[j] * cp[j]
+                            gates[0, j] += wci[j] * c_prev[j]
                     sigmoid_range(z, 0, gg * H)
                 else:
                     sigmoid_range(z, 0, gg * H)
                     sigmoid_range(z, go * H, GH)
                 tanh_range(z, gg * H, go * H)
-                cc = Cc[tw, b]
-                tc = TC[tw, b]
+                c_cell = Cc[tw, b]
+                tanh_c = TC[tw, b]
                 if coupled:  # c = f * c_prev + (1 - f) * g
                     for j in range(H):
                         f = gates[gf, j]
-                        cc[j] = f * cp[j] + (one - f) * gates[gg, j]
+                        c_cell[j] = f * c_prev[j] + (one - f) * gates[gg, j]
                 elif has_f:  # c = f * c_prev + i * g
                     for j in range(H):
-                        cc[j] = gates[gf, j] * cp[j] + gates[0, j] * gates[gg, j]
+                        c_cell[j] = gates[gf, j] * c_prev[j] + gates[0, j] * gates[gg, j]
                 else:  # no forget gate, f ≡ 1: c = c_prev + i * g
                     for j in range(H):
-                        cc[j] = cp[j] + gates[0, j] * gates[gg, j]
+                        c_cell[j] = c_prev[j] + gates[0, j] * gates[gg, j]
                 if peep:
                     for j in range(H):
-                        gates[go, j] = sigmoid(gates[go, j] + wco[j] * cc[j])
+                        gates[go, j] = sigmoid(gates[go, j] + wco[j] * c_cell[j])
                 if ln:
                     ch = LH[ts, b, GH:]
-                    LR[ts, b, NG] = layer_norm_row(cc, ch, 0, H, eps, lncw, lncb, False)
+                    LR[ts, b, NG] = layer_norm_row(c_cell, ch, 0, H, eps, lncw, lncb, False)
                     for j in range(H):
-                        tc[j] = tanh(ch[j] * lncw[j] + lncb[j])
+                        tanh_c[j] = tanh(ch[j] * lncw[j] + lncb[j])
                 else:
                     for j in range(H):
-                        tc[j] = tanh(cc[j])
+                        tanh_c[j] = tanh(c_cell[j])
                 if has_keep:
                     for j in range(H):
-                        h = gates[go, j] * tc[j]
-                        hn[j] = hp[j] if keep_h[t, b, j] else h
-                        cn[j] = cp[j] if keep_c[t, b, j] else cc[j]
+                        h = gates[go, j] * tanh_c[j]
+                        h_new[j] = h_prev[j] if keep_h[t, b, j] else h
+                        c_new[j] = c_prev[j] if keep_c[t, b, j] else c_cell[j]
                 else:
                     for j in range(H):
-                        hn[j] = gates[go, j] * tc[j]
-                        cn[j] = cc[j]
+                        h_new[j] = gates[go, j] * tanh_c[j]
+                        c_new[j] = c_cell[j]
 
 
 # Holding the GIL: released inside torch's autograd engine, it cost ~4 ms per backward call here
@@ -191,8 +193,8 @@ def lstm_backward(  # noqa: ANN201, PLR0913
     # Scratch and parameter-gradient sums per row, so the rows of a step can run in parallel
     # (prange) without sharing a buffer; the rows' sums are added up in row order at the end.
     accs = np.empty_like(dh)  # (B, P) W_hh^T dz of each row
-    dhpasses = np.empty_like(dh)  # (B, P) gradient passed straight to h_{t-1} by zoneout
-    dclns = np.zeros_like(dc)  # (B, H) gradient reaching c_t through LN(c_t), when ln
+    dh_passes = np.empty_like(dh)  # (B, P) gradient passed straight to h_{t-1} by zoneout
+    dc_lns = np.zeros_like(dc)  # (B, H) gradient reaching c_t through LN(c_t), when ln
     dpeep_rows = np.zeros((B, 3, H), dh.dtype)
     dln_rows = np.zeros((B, dln.shape[0]), dh.dtype)
     NG = GH // H
@@ -212,8 +214,8 @@ def lstm_backward(  # noqa: ANN201, PLR0913
             b0 = blk * ROWS
             b1 = min(B, b0 + ROWS)
             for b in range(b0, b1):
-                dhpass = dhpasses[b]
-                dcln = dclns[b]
+                dh_pass = dh_passes[b]
+                dc_ln = dc_lns[b]
                 dpeepb = dpeep_rows[b]
                 dlnw = dln_rows[b, :GH]
                 dlnb = dln_rows[b, GH : 2 * GH]
@@ -222,78 +224,80 @@ def lstm_backward(  # noqa: ANN201, PLR0913
                 gates = Z4[t, b]  # (gate, unit) views: see lstm_forward
                 dgates = dZ4[t, b]
                 dz = dZ[t, b]
-                cp = Cs[tp, b]
-                cc = Cc[t, b]
-                tc = TC[t, b]
+                c_prev = Cs[tp, b]
+                c_cell = Cc[t, b]
+                tanh_c = TC[t, b]
                 for k in range(P):
                     dhk = dh[b, k]
                     if has_gout:
                         dhk += gout[t, b, k]
                     dh[b, k] = dhk
-                    dhpass[k] = zero
+                    dh_pass[k] = zero
                     if has_keep and keep_h[t, b, k]:
-                        dhpass[k] = dhk
+                        dh_pass[k] = dhk
                 if ln:
                     # h = o * tanh(y), y = LN(c_t) * lncw + lncb: the gradient of y, the LN affine's
                     # parameter gradients, then back through the normalisation to c_t.
                     ch = LH[t, b, GH:]
                     for j in range(H):
-                        dhc = dh[b, j]
+                        dh_cell = dh[b, j]
                         if has_keep and keep_h[t, b, j]:
-                            dhc = zero
-                        tcj = tc[j]
-                        dy = dhc * gates[go, j] * (one - tcj * tcj)
+                            dh_cell = zero
+                        tanh_c_j = tanh_c[j]
+                        dy = dh_cell * gates[go, j] * (one - tanh_c_j * tanh_c_j)
                         dlncw[j] += dy * ch[j]
                         dlncb[j] += dy
-                        dcln[j] = dy * lncw[j]
-                    layer_norm_backward_row(dcln, ch, 0, H, LR[t, b, NG])
+                        dc_ln[j] = dy * lncw[j]
+                    layer_norm_backward_row(dc_ln, ch, 0, H, LR[t, b, NG])
                 for j in range(H):
                     dhj = dh[b, j]
                     dcj = dc[b, j]
-                    dhc = dhj
-                    dcc = dcj
+                    dh_cell = dhj
+                    dc_cell = dcj
                     if has_keep:
                         if keep_h[t, b, j]:
-                            dhc = zero
+                            dh_cell = zero
                         if keep_c[t, b, j]:
-                            dcc = zero
+                            dc_cell = zero
                     # no input gate when coupled; bound anyway so the parallel loop types it alike
                     i = zero if coupled else gates[0, j]
                     f = gates[gf, j] if has_f else one  # no forget gate: f ≡ 1
                     g = gates[gg, j]
                     o = gates[go, j]
-                    tcj = tc[j]
-                    dzo = dhc * tcj * (o - o * o)
+                    tanh_c_j = tanh_c[j]
+                    dz_o = dh_cell * tanh_c_j * (o - o * o)
                     # Through h = o * tanh(.): the LN'd path was taken above when ln.
-                    dct = dcc + (dcln[j] if ln else dhc * o * (one - tcj * tcj))
+                    dc_total = dc_cell + (
+                        dc_ln[j] if ln else dh_cell * o * (one - tanh_c_j * tanh_c_j)
+                    )
                     if peep:
-                        dct += dzo * wco[j]
-                    cpj = cp[j]
-                    dcp = dct * f
+                        dc_total += dz_o * wco[j]
+                    c_prev_j = c_prev[j]
+                    dc_prev = dc_total * f
                     # (f - f * f) is σ' of the forget gate: 0 without one (f ≡ 1), never stored.
                     if coupled:
-                        dzf = dct * (cpj - g) * (f - f * f)
-                        dzg = dct * (one - f) * (one - g * g)
+                        dz_f = dc_total * (c_prev_j - g) * (f - f * f)
+                        dz_g = dc_total * (one - f) * (one - g * g)
                     else:
-                        dzi = dct * g * (i - i * i)
-                        dzf = dct * cpj * (f - f * f)
-                        dzg = dct * i * (one - g * g)
-                        dgates[0, j] = dzi
+                        dz_i = dc_total * g * (i - i * i)
+                        dz_f = dc_total * c_prev_j * (f - f * f)
+                        dz_g = dc_total * i * (one - g * g)
+                        dgates[0, j] = dz_i
                         if peep:
-                            dcp += dzi * wci[j]
-                            dpeepb[0, j] += dzi * cpj
+                            dc_prev += dz_i * wci[j]
+                            dpeepb[0, j] += dz_i * c_prev_j
                     if has_f:
-                        dgates[gf, j] = dzf
+                        dgates[gf, j] = dz_f
                         if peep:
-                            dcp += dzf * wcf[j]
-                            dpeepb[1, j] += dzf * cpj
-                    dgates[gg, j] = dzg
-                    dgates[go, j] = dzo
+                            dc_prev += dz_f * wcf[j]
+                            dpeepb[1, j] += dz_f * c_prev_j
+                    dgates[gg, j] = dz_g
+                    dgates[go, j] = dz_o
                     if peep:
-                        dpeepb[2, j] += dzo * cc[j]
+                        dpeepb[2, j] += dz_o * c_cell[j]
                     if has_keep and keep_c[t, b, j]:
-                        dcp += dcj
-                    dc[b, j] = dcp
+                        dc_prev += dcj
+                    dc[b, j] = dc_prev
                 if ln:
                     # dz so far is the gradient after the gate LN; take it back through the affine
                     # and each block's normalisation to the raw pre-activation.
@@ -313,7 +317,7 @@ def lstm_backward(  # noqa: ANN201, PLR0913
                     a = accs[b, k]
                     if has_mask:
                         a *= hmask[b, k]
-                    dh[b, k] = a + dhpasses[b, k]
+                    dh[b, k] = a + dh_passes[b, k]
     dpeep[:] = zero
     dln[:] = zero
     for b in range(B):
@@ -322,6 +326,6 @@ def lstm_backward(  # noqa: ANN201, PLR0913
 
 
 # The LSTM's kernels, rows in parallel: for batches of several rows when torch has more than one
-# thread (fused_numba chooses); with one thread the serial kernels above run.
+# thread (numba_path chooses); with one thread the serial kernels above run.
 lstm_forward_parallel = parallel_twin(lstm_forward)
 lstm_backward_parallel = parallel_twin(lstm_backward, nogil=False)

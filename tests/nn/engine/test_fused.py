@@ -15,7 +15,8 @@ from torch.autograd import gradcheck
 
 import lstmkit.nn as lnn
 from lstmkit.nn import engine
-from lstmkit.nn.engine import base, fused, fused_numba
+from lstmkit.nn.engine import base, fused
+from lstmkit.nn.engine.fused import numba_path
 
 
 @pytest.fixture(autouse=True, params=["numba", "torch-ops"])
@@ -25,7 +26,7 @@ def engine_path(request, monkeypatch):
     Small shapes take the numba kernels by default; switching them off makes the torch-ops path,
     which serves large shapes, projections and traces, meet the same checks.
     """
-    monkeypatch.setattr(fused_numba, "ENABLED", request.param == "numba")
+    monkeypatch.setattr(numba_path, "ENABLED", request.param == "numba")
     return request.param
 
 

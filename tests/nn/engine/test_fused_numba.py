@@ -1,7 +1,7 @@
 """The fused engine's numba path (small shapes) against the reference engine, in float64.
 
 The shape threshold is lifted so that every call here takes the numba path, and each comparison
-asserts that it did (``fused_numba.CALLS``). Outputs, final states and every gradient (input,
+asserts that it did (``numba_path.CALLS``). Outputs, final states and every gradient (input,
 initial state, each parameter) must agree with the reference to 1e-10, for the LSTM variants it
 covers, the GRU and the RNN. The kernels compile once per machine (numba's on-disk cache): about
 40 s the first time, a few seconds after.
@@ -19,7 +19,8 @@ import torch
 from torch.autograd import gradcheck
 
 import lstmkit.nn as lnn
-from lstmkit.nn.engine import fused, fused_numba
+from lstmkit.nn.engine import fused
+from lstmkit.nn.engine.fused import numba_path
 
 pytest.importorskip("numba")
 
@@ -29,14 +30,14 @@ LENGTHS = [3, 5, 1]
 
 
 @pytest.fixture(autouse=True)
-def numba_path(monkeypatch):
-    monkeypatch.setattr(fused_numba, "ENABLED", True)
-    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS", 1 << 40)
-    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_GRU_RNN", 1 << 40)
+def numba_path_on(monkeypatch):
+    monkeypatch.setattr(numba_path, "ENABLED", True)
+    monkeypatch.setattr(numba_path, "NUMBA_MAX_UNITS", 1 << 40)
+    monkeypatch.setattr(numba_path, "NUMBA_MAX_UNITS_GRU_RNN", 1 << 40)
 
 
 def _calls(path: str = "numba", kind: str = "lstm") -> int:
-    return fused_numba.CALLS[path, kind]
+    return numba_path.CALLS[path, kind]
 
 
 def _kind(layer) -> str:
@@ -338,7 +339,7 @@ def test_inference_matches(variant, steps, chunk, monkeypatch):
     # the input projection is made a chunk of steps at a time, the state carried between chunks.
     if chunk is not None:
         gates = 3 if variant.get("forget_gate") is False or "coupled_gates" in variant else 4
-        monkeypatch.setattr(fused_numba, "INFERENCE_CHUNK_BYTES", chunk * B * gates * H * 8)
+        monkeypatch.setattr(numba_path, "INFERENCE_CHUNK_BYTES", chunk * B * gates * H * 8)
     layer = lnn.LSTM(D, H, bidirectional=True, **variant).to(F64).eval()
     x = torch.randn(steps, B, D, dtype=F64)
     lengths = torch.tensor(LENGTHS).clamp(max=steps)
@@ -362,9 +363,9 @@ def test_inference_matches(variant, steps, chunk, monkeypatch):
     ],
 )
 def test_inference_chunks(steps, span, reverse, expected):
-    assert fused_numba._chunks(steps, span, reverse) == expected
-    assert fused_numba._inference_chunk(100, 64 * 1024) == 64
-    assert fused_numba._inference_chunk(3, 1 << 30) == 1
+    assert numba_path._chunks(steps, span, reverse) == expected
+    assert numba_path._inference_chunk(100, 64 * 1024) == 64
+    assert numba_path._inference_chunk(3, 1 << 30) == 1
 
 
 @pytest.mark.parametrize("forget_gate", [True, False], ids=["ifgo", "no_f"])
@@ -436,8 +437,8 @@ def test_threshold_and_switch(monkeypatch):
         (units - 1, True, "torch"),
         (units, False, "torch"),
     ]:
-        monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS", limit)
-        monkeypatch.setattr(fused_numba, "ENABLED", enabled)
+        monkeypatch.setattr(numba_path, "NUMBA_MAX_UNITS", limit)
+        monkeypatch.setattr(numba_path, "ENABLED", enabled)
         before = _calls(path)
         layer(x)
         assert _calls(path) == before + 1
@@ -455,7 +456,7 @@ def test_layer_norm_follows_the_lstm_limit_in_both_modes(monkeypatch):
         (units - 1, True, "torch"),
         (units - 1, False, "torch"),
     ]:
-        monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS", limit)
+        monkeypatch.setattr(numba_path, "NUMBA_MAX_UNITS", limit)
         before = _calls(path)
         with torch.set_grad_enabled(grad):
             out, _ = layer(x)
@@ -473,10 +474,10 @@ def test_half_precision_uses_torch_ops():
 def test_without_numba_falls_back(monkeypatch):
     # As if numba were not installed: the kernels module fails to import, the torch-ops path
     # runs, and the results still match the reference.
-    monkeypatch.setattr(fused_numba, "_kernels", None)
-    monkeypatch.setattr(fused_numba, "_load_failed", False)
+    monkeypatch.setattr(numba_path, "_kernels", None)
+    monkeypatch.setattr(numba_path, "_load_failed", False)
     monkeypatch.setitem(sys.modules, "numba", None)
-    monkeypatch.setitem(sys.modules, "lstmkit.nn.engine._nb_kernels", None)
+    monkeypatch.setitem(sys.modules, "lstmkit.nn.engine.fused.kernels", None)
     layer = lnn.LSTM(D, H, peephole=True).to(F64)
     x = torch.randn(T, B, D, dtype=F64)
     layer.impl = "reference"
@@ -484,7 +485,7 @@ def test_without_numba_falls_back(monkeypatch):
     layer.impl = "fused"
     before_nb, before_t = _calls("numba"), _calls("torch")
     out = layer(x)[0]
-    assert fused_numba._load() is None and fused_numba._load_failed
+    assert numba_path._load() is None and numba_path._load_failed
     assert _calls("numba") == before_nb and _calls("torch") == before_t + 1
     torch.testing.assert_close(out, ref, rtol=1e-10, atol=1e-10)
 
@@ -494,7 +495,7 @@ def test_kernel_compile_failure_falls_back(monkeypatch, caplog):
     # on torch ops, with a warning; results still match the reference.
     import numba
 
-    kernels = fused_numba._load()
+    kernels = numba_path._load()
 
     def broken(*args):
         raise numba.core.errors.TypingError("no implementation for this machine")
@@ -508,10 +509,10 @@ def test_kernel_compile_failure_falls_back(monkeypatch, caplog):
     torch.manual_seed(1)
     layer.impl = "fused"
     before_t = _calls("torch")
-    with caplog.at_level("WARNING", logger="lstmkit.nn.engine.fused_numba"):
+    with caplog.at_level("WARNING", logger="lstmkit.nn.engine.fused.numba_path"):
         out = layer(x)[0]
     assert "numba kernels unusable here (TypingError" in caplog.text
-    assert not fused_numba.ENABLED and _calls("torch") == before_t + 1
+    assert not numba_path.ENABLED and _calls("torch") == before_t + 1
     torch.testing.assert_close(out, ref, rtol=1e-10, atol=1e-10)
     (g,) = torch.autograd.grad(out.sum(), x)
     (g_ref,) = torch.autograd.grad(ref.sum(), x)
@@ -519,7 +520,7 @@ def test_kernel_compile_failure_falls_back(monkeypatch, caplog):
 
 
 def test_other_kernel_errors_propagate(monkeypatch):
-    kernels = fused_numba._load()
+    kernels = numba_path._load()
 
     def broken(*args):
         raise ValueError("a bug, not a compile failure")
@@ -528,13 +529,13 @@ def test_other_kernel_errors_propagate(monkeypatch):
     layer = lnn.LSTM(D, H, impl="fused").to(F64)
     with pytest.raises(ValueError, match="a bug, not a compile failure"):
         layer(torch.randn(T, B, D, dtype=F64))
-    assert fused_numba.ENABLED
+    assert numba_path.ENABLED
 
 
 def test_cache_failure_compiles_without_cache(monkeypatch):
-    from lstmkit.nn.engine import _nb_math
+    from lstmkit.nn.engine.fused.kernels import helpers
 
-    real = _nb_math.numba.njit
+    real = helpers.numba.njit
 
     class FakeNumba:
         @staticmethod
@@ -543,18 +544,18 @@ def test_cache_failure_compiles_without_cache(monkeypatch):
                 raise RuntimeError("cannot cache function: no locator available")
             return real(**kw)
 
-    monkeypatch.setattr(_nb_math, "numba", FakeNumba)
+    monkeypatch.setattr(helpers, "numba", FakeNumba)
 
     def add_one(a):
         return a + 1.0
 
-    assert _nb_math.jit(add_one)(1.0) == 2.0
+    assert helpers.jit(add_one)(1.0) == 2.0
 
 
 def test_cache_write_and_read_failures_are_not_fatal(monkeypatch):
     import numba.core.caching as caching
 
-    from lstmkit.nn.engine import _nb_math
+    from lstmkit.nn.engine.fused.kernels import helpers
 
     def fail(*args, **kwargs):
         raise OSError(28, "No space left on device")
@@ -565,7 +566,7 @@ def test_cache_write_and_read_failures_are_not_fatal(monkeypatch):
     def times_three(a):
         return a * 3.0
 
-    assert _nb_math.jit(times_three)(2.0) == 6.0
+    assert helpers.jit(times_three)(2.0) == 6.0
 
 
 def test_graphs_do_not_share_buffers():
@@ -623,7 +624,7 @@ def test_kernel_sigmoid_and_tanh(dtype, rtol):
     # The kernels' own exp-based sigmoid and tanh (vectorisable) against torch's.
     import numba
 
-    from lstmkit.nn.engine import _nb_math as k
+    from lstmkit.nn.engine.fused.kernels import helpers as k
 
     @numba.njit
     def apply(a, s, t):
@@ -669,10 +670,10 @@ def test_non_cpu_tensors_use_torch_ops():
 
     plan = SimpleNamespace(want_trace=False, options=LSTMOptions())
     w_hh = torch.empty(4 * H, H)
-    assert fused_numba.choose("lstm", plan, torch.empty(T, B, D), (None, w_hh)) == "numba"
+    assert numba_path.choose("lstm", plan, torch.empty(T, B, D), (None, w_hh)) == "numba"
     x_meta = torch.empty(T, B, D, device="meta")
-    assert fused_numba.choose("lstm", plan, x_meta, (None, w_hh)) == "torch"
-    assert fused_numba.choose("lstm", plan, torch.empty(T, B, D), (None, w_hh.to("meta"))) == (
+    assert numba_path.choose("lstm", plan, x_meta, (None, w_hh)) == "torch"
+    assert numba_path.choose("lstm", plan, torch.empty(T, B, D), (None, w_hh.to("meta"))) == (
         "torch"
     )
 
@@ -694,11 +695,11 @@ def test_backward_compile_failure_falls_back_to_torch_ops(monkeypatch, mode):
     def broken(*args, **kwargs):
         raise numba.core.errors.TypingError("no implementation here")
 
-    monkeypatch.setattr(fused_numba._load(), name, broken)
+    monkeypatch.setattr(numba_path._load(), name, broken)
     before = _calls("numba", mode)
     out, grads = _run(layer, "fused", x, None, torch.tensor(LENGTHS), F64)
     assert _calls("numba", mode) == before + 1  # the forward ran on numba
-    assert fused_numba.ENABLED is False  # and numba is off for the rest of the process
+    assert numba_path.ENABLED is False  # and numba is off for the rest of the process
     for a, b in zip(out, expected_out, strict=True):
         torch.testing.assert_close(a, b, atol=1e-10, rtol=0)
     for a, b in zip(grads, expected, strict=True):
@@ -741,14 +742,14 @@ def test_parallel_rows_match_reference(two_threads, options):
     x = torch.randn(7, 6, D, dtype=F64)
     lengths = torch.tensor([7, 3, 5, 1, 7, 2])
     before = (
-        fused_numba.CALLS["parallel", "lstm_forward"],
-        fused_numba.CALLS["parallel", "lstm_backward"],
+        numba_path.CALLS["parallel", "lstm_forward"],
+        numba_path.CALLS["parallel", "lstm_backward"],
     )
     hx = (torch.randn(4, 6, H, dtype=F64), torch.randn(4, 6, H, dtype=F64))
     ref_out, ref_grads = _run(layer, "reference", x, hx, lengths, F64)
     out, grads = _run(layer, "fused", x, hx, lengths, F64)
-    assert fused_numba.CALLS["parallel", "lstm_forward"] == before[0] + 4  # 2 layers x 2 directions
-    assert fused_numba.CALLS["parallel", "lstm_backward"] == before[1] + 4
+    assert numba_path.CALLS["parallel", "lstm_forward"] == before[0] + 4  # 2 layers x 2 directions
+    assert numba_path.CALLS["parallel", "lstm_backward"] == before[1] + 4
     for a, b in zip(ref_out + ref_grads, out + grads, strict=True):
         torch.testing.assert_close(b, a, rtol=1e-10, atol=1e-10)
 
@@ -769,12 +770,12 @@ def test_gru_rnn_parallel_rows_match_reference(two_threads, cls, base_kw, option
     x = torch.randn(7, batch, D, dtype=F64)
     lengths = torch.tensor([7, 3, 5, 1, 7, 2, 6, 4, 7][:batch])
     names = [("parallel", f"{kind}_forward"), ("parallel", f"{kind}_backward")]
-    before = [fused_numba.CALLS[n] for n in names]
+    before = [numba_path.CALLS[n] for n in names]
     hx = (torch.randn(4, batch, H, dtype=F64),)
     layer.train()
     ref_out, ref_grads = _run(layer, "reference", x, hx, lengths, F64)
     out, grads = _run(layer, "fused", x, hx, lengths, F64)
-    assert [fused_numba.CALLS[n] - b for n, b in zip(names, before, strict=True)] == [4, 4]
+    assert [numba_path.CALLS[n] - b for n, b in zip(names, before, strict=True)] == [4, 4]
     for a, b in zip(ref_out + ref_grads, out + grads, strict=True):
         assert (a is None) == (b is None)
         if a is not None:
@@ -803,34 +804,34 @@ def test_parallel_rows_from_concurrent_python_threads(two_threads):
 
 def test_one_thread_or_one_row_runs_the_serial_kernels(monkeypatch):
     layer = lnn.LSTM(D, H, peephole=True, impl="fused").to(F64)
-    before = fused_numba.CALLS["parallel", "lstm_forward"]
+    before = numba_path.CALLS["parallel", "lstm_forward"]
     layer(torch.randn(T, 4, D, dtype=F64))  # the suite runs on one torch thread
     torch.set_num_threads(2)
     try:
         layer(torch.randn(T, 1, D, dtype=F64))  # one row: nothing to share
-        monkeypatch.setattr(fused_numba, "PARALLEL", False)
+        monkeypatch.setattr(numba_path, "PARALLEL", False)
         layer(torch.randn(T, 4, D, dtype=F64))
     finally:
         torch.set_num_threads(1)
-    assert fused_numba.CALLS["parallel", "lstm_forward"] == before
+    assert numba_path.CALLS["parallel", "lstm_forward"] == before
 
 
 def test_several_threads_raise_the_limit(monkeypatch, two_threads):
     layer = lnn.LSTM(D, H, impl="fused").to(F64)
     x = torch.randn(T, B, D, dtype=F64)
-    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS", 0)
+    monkeypatch.setattr(numba_path, "NUMBA_MAX_UNITS", 0)
     for parallel_limit, path in [(B * H, "numba"), (B * H - 1, "torch")]:
-        monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_PARALLEL", parallel_limit)
+        monkeypatch.setattr(numba_path, "NUMBA_MAX_UNITS_PARALLEL", parallel_limit)
         before = _calls(path)
         layer(x)
         assert _calls(path) == before + 1
     # The GRU's and RNN's kernels run rows in parallel too: the parallel limit holds for them.
-    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_GRU_RNN", 0)
+    monkeypatch.setattr(numba_path, "NUMBA_MAX_UNITS_GRU_RNN", 0)
     for layer in (lnn.GRU(D, H, impl="fused"), lnn.RNN(D, H, impl="fused")):
         layer = layer.to(F64)
         kind = _kind(layer)
         for parallel_limit, path in [(B * H, "numba"), (B * H - 1, "torch")]:
-            monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_PARALLEL", parallel_limit)
+            monkeypatch.setattr(numba_path, "NUMBA_MAX_UNITS_PARALLEL", parallel_limit)
             before = _calls(path, kind)
             layer(x)
             assert _calls(path, kind) == before + 1
@@ -842,13 +843,13 @@ def test_gru_rnn_limit_on_one_thread(monkeypatch, make):
     layer = make(D, H, impl="fused").to(F64)
     kind = _kind(layer)
     x = torch.randn(T, B, D, dtype=F64)
-    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS", 0)
-    monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_PARALLEL", 1 << 40)
+    monkeypatch.setattr(numba_path, "NUMBA_MAX_UNITS", 0)
+    monkeypatch.setattr(numba_path, "NUMBA_MAX_UNITS_PARALLEL", 1 << 40)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         for limit, path in [(B * H, "numba"), (B * H - 1, "torch")]:
-            monkeypatch.setattr(fused_numba, "NUMBA_MAX_UNITS_GRU_RNN", limit)
+            monkeypatch.setattr(numba_path, "NUMBA_MAX_UNITS_GRU_RNN", limit)
             before = _calls(path, kind)
             layer(x)
             assert _calls(path, kind) == before + 1
@@ -860,15 +861,15 @@ def test_parallel_launches_are_serialised_until_the_layer_is_known_threadsafe(mo
     seen = []
 
     def kernel(*args):
-        seen.append(fused_numba._LAUNCH_LOCK.locked())
+        seen.append(numba_path._LAUNCH_LOCK.locked())
         return "done"
 
-    monkeypatch.setattr(fused_numba, "_THREADSAFE_LAYER", None)
+    monkeypatch.setattr(numba_path, "_THREADSAFE_LAYER", None)
     numba = pytest.importorskip("numba")
     monkeypatch.setattr(numba, "threading_layer", lambda: "workqueue")
-    launch = fused_numba._launch_safely(kernel)
+    launch = numba_path._launch_safely(kernel)
     assert launch() == "done" and launch() == "done"
-    assert seen == [True, True] and fused_numba._THREADSAFE_LAYER is False
+    assert seen == [True, True] and numba_path._THREADSAFE_LAYER is False
     monkeypatch.setattr(numba, "threading_layer", lambda: "omp")
     launch()
     launch()
@@ -883,7 +884,7 @@ def test_numba_pool_start_keeps_torch_threads():
     # sets the thread count torch reads to the pool's size; use_numba_threads puts it back.
     code = (
         "import torch\n"
-        "from lstmkit.nn.engine import fused_numba as fn\n"
+        "from lstmkit.nn.engine.fused import numba_path as fn\n"
         "torch.set_num_threads(1)\n"
         "assert fn._load() is not None\n"
         "fn.use_numba_threads(1)\n"
@@ -903,7 +904,7 @@ def test_numba_pool_start_keeps_torch_threads():
 def test_no_grad_in_training_mode_runs_in_chunks(cls, gates, kw, monkeypatch):
     # No graph, so no backward to feed, but masks drawn: recurrent dropout and zoneout in chunks
     # of two steps, the state carried from chunk to chunk in both directions.
-    monkeypatch.setattr(fused_numba, "INFERENCE_CHUNK_BYTES", 2 * B * gates * H * 8)
+    monkeypatch.setattr(numba_path, "INFERENCE_CHUNK_BYTES", 2 * B * gates * H * 8)
     layer = cls(D, H, bidirectional=True, recurrent_dropout=0.3, zoneout=0.3, **kw).to(F64)
     x = torch.randn(T, B, D, dtype=F64)
     outs = []

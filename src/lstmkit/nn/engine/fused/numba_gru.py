@@ -1,0 +1,137 @@
+"""The GRU on the fused engine's numba path: a direction's forward and backward loops as one
+kernel call each (:mod:`.kernels.gru`); the input projection and the weight gradients are torch
+matrix multiplies over all steps. The backward kernel follows ``docs/design-notes.md``,
+"Backpropagation through time in the fused engine", with its names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from lstmkit.nn.engine.fused.core import Plan, input_grads, recurrent_weight_grad
+from lstmkit.nn.engine.fused.numba_path import (
+    NumbaFunction,
+    as_numpy,
+    by_chunks,
+    dummies,
+    keep_array,
+    kernel_for,
+    single_state_outputs,
+    start_grads,
+)
+from lstmkit.nn.engine.fused.torch_gru import GRUFunction
+
+
+class NumbaGRUFunction(NumbaFunction):
+    """Same inputs and outputs as the torch-ops ``GRUFunction`` (no trace)."""
+
+    torch_function = GRUFunction
+
+    @staticmethod
+    def compute(
+        plan: Plan,
+        x: Tensor,
+        h0: Tensor,
+        w_ih: Tensor,
+        w_hh: Tensor,
+        b_ih: Tensor | None,
+        b_hh: Tensor | None,
+        *,
+        save: bool,
+    ) -> tuple[tuple[Tensor, ...], dict]:
+        steps, batch, _ = x.shape
+        hid = h0.shape[-1]
+        h2 = 2 * hid
+        d1, d2, d3, db3 = dummies(x.dtype)
+        x = x.detach()
+        bias = bhn = None
+        if b_ih is not None:
+            bi, bh = b_ih.detach(), b_hh.detach()
+            bias = torch.cat([bi[:h2] + bh[:h2], bi[h2:]])
+            bhn = torch.cat([bh.new_zeros(h2), bh[h2:]])
+        # W_hh h + b_hn of every step for backward; without it a one-step scratch.
+        HH = x.new_empty(steps if save else 1, batch, 3 * hid)
+        Hs = x.new_empty(steps + 1, batch, hid)
+        m = plan.h_mask
+        Hr = x.new_empty(steps, batch, hid) if m is not None else None
+        kh = keep_array(plan.keep[0], (steps, batch, hid))
+        kernel = kernel_for("gru_forward", batch)
+        # numpy views made once; run_chunk slices the per-step ones.
+        HH_np, Hs_np, w_hh_np = HH.numpy(), Hs.numpy(), as_numpy(w_hh)
+        bhn_np, m_np = d1 if bhn is None else bhn.numpy(), d2 if m is None else as_numpy(m)
+        kh_np = db3 if kh is None else kh.numpy()
+        Hr_np = d3 if Hr is None else Hr.numpy()
+
+        def run_chunk(X: np.ndarray, h_in: np.ndarray, t0: int, t1: int) -> None:
+            kernel(
+                X,  # the input projection, then the gates r, z, n in place
+                HH_np[t0:t1] if save else HH_np,
+                bhn_np,
+                w_hh_np,
+                h_in,
+                m_np,
+                kh_np if kh is None else kh_np[t0:t1],
+                Hs_np[t0 : t1 + 1],
+                Hr_np if Hr is None else Hr_np[t0:t1],
+                plan.reverse,
+                bhn is not None,
+                m is not None,
+                kh is not None,
+            )
+
+        X = by_chunks(plan, x, w_ih, bias, Hs, h0, save, run_chunk)
+        output, h_last, h_prev = single_state_outputs(plan, Hs, steps)
+        saved: dict[str, Any] = {}
+        if save:
+            saved = dict(
+                x=x,
+                w_ih=w_ih.detach().clone(),
+                w_hh_t=w_hh.detach().t().contiguous(),
+                X=X,
+                HH=HH,
+                Hs=Hs,
+                h_rec=h_prev if Hr is None else Hr,
+                kh=kh,
+                hid=hid,
+                has_bias=b_ih is not None,
+            )
+        return (output, h_last), saved
+
+    @staticmethod
+    def grads(plan: Plan, sv: dict, needs: tuple[bool, ...], grads: tuple) -> tuple:
+        x, X = sv["x"], sv["X"]
+        steps, batch, _ = x.shape
+        hid = sv["hid"]
+        _, d2, d3, db3 = dummies(x.dtype)
+        g_out, dh = start_grads(plan, sv, grads)
+        dX = torch.empty_like(X)
+        dHH = torch.empty_like(X)
+        m, kh = plan.h_mask, sv["kh"]
+        kernel_for("gru_backward", batch)(
+            X.numpy(),
+            sv["HH"].numpy(),
+            sv["Hs"].numpy(),
+            sv["w_hh_t"].numpy(),
+            d2 if m is None else as_numpy(m),
+            db3 if kh is None else kh.numpy(),
+            d3 if g_out is None else as_numpy(g_out),
+            dh.numpy(),
+            dX.numpy(),
+            dHH.numpy(),
+            plan.reverse,
+            m is not None,
+            kh is not None,
+            g_out is not None,
+        )
+        n_x, n_h0, n_wih, n_whh, n_bih, n_bhh = needs[:6]
+        has_bias = sv["has_bias"]
+        dx, dW_ih, db_ih = input_grads(dX, x, sv["w_ih"], n_x, n_wih, has_bias and n_bih)
+        rows = steps * batch
+        dHH2 = dHH.view(rows, 3 * hid)
+        dW_hh = recurrent_weight_grad(dHH, sv["h_rec"]) if n_whh else None
+        db_hh = dHH2.sum(0) if (has_bias and n_bhh) else None
+        return dx, dh if n_h0 else None, dW_ih, dW_hh, db_ih, db_hh

@@ -1,0 +1,338 @@
+"""The fused engine's compiled path: the whole time loop of a direction in one numba kernel.
+
+This module holds what the numba path of every cell shares: its switches and limits
+(:func:`choose`), loading the kernels (:mod:`.kernels`), their threads, the chunked input
+projection and the autograd plumbing; the Functions themselves are in :mod:`.numba_lstm`,
+:mod:`.numba_gru` and :mod:`.numba_rnn`.
+
+The torch-ops path of :mod:`lstmkit.nn.engine.fused` dispatches a dozen torch ops per step
+(~7-10 µs each); at small and medium batch x hidden sizes that, not arithmetic, is its cost.
+Here the forward loop of a direction is one numba kernel call and so is the backward loop; the
+input projection before the loop and the weight gradients after it stay torch matrix multiplies
+over all steps, as in the torch-ops path. The numbers are those of the reference engine (tested
+to 1e-10 in float64).
+
+Covered: the LSTM with or without bias, peephole, coupled gates or no forget gate, layer norm,
+recurrent dropout, zoneout, lengths, initial state, reverse direction (so stacked and
+bidirectional layers); the GRU and the vanilla RNN (tanh, relu) with the same options; float32
+and float64; CPU tensors.
+Everything else (LSTM projection, ``return_trace``, other dtypes or devices, batch x hidden sizes
+above :data:`NUMBA_MAX_UNITS` for the LSTM or :data:`NUMBA_MAX_UNITS_GRU_RNN` for the GRU and RNN,
+or :data:`NUMBA_MAX_UNITS_PARALLEL` with several threads) runs on the torch-ops path; so does
+everything when numba cannot be imported (logged at debug level) or a forward kernel fails to
+compile (a warning; see :func:`disable`).
+:func:`choose` says which path a call takes; :data:`CALLS` counts the calls of each.
+
+The kernels compute sigmoid and tanh through their own exp (vectorisable), accurate to a few ulp;
+float32 inputs get float32 gate arithmetic, as in torch. The compiled code is cached on disk
+(numba's cache: ``__pycache__`` beside the module, or the user cache directory when that is not
+writable; without either, it compiles once per process).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+import threading
+from collections import Counter
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from lstmkit.nn.engine.fused.core import (
+    FusedFunction,
+    Plan,
+    grad_output,
+    masked_output,
+    state_views,
+)
+
+log = logging.getLogger(__name__)
+
+# Switches, module-level so that tests and benchmarks can force a path.
+ENABLED = True
+# Run the kernels' rows in parallel when torch has several threads (see kernel_for).
+PARALLEL = True
+# The LSTM takes the numba path while batch * hidden_size is at most this, in every mode and at
+# any thread count. The kernel multiplies by W_hh itself, four rows per pass over it; the
+# torch-ops path runs a tuned GEMM but pays ~100 µs of dispatch a step (12 ops; layer norm adds
+# two native_layer_norm calls and their backward). Measured with the vectorised, row-blocked
+# kernels (T=100, float32, numba time / torch-ops time, interleaved medians of 5, 2-core AVX2
+# EPYC, 1 thread): S2 (B*H = 4096) training 0.66-0.86, inference 0.70-0.88; S3 (16384) 0.79-0.88
+# and 0.81-0.94; S4 (32768) 0.84-0.93 and 0.87-0.92, for plain, peephole, layer norm and
+# zoneout; B=16 H=2048 (32768) 0.74-0.88. Beyond it torch ops win where W_hh leaves the caches:
+# B=64 H=1024 (65536) 1.11-1.51. At 2 threads (parallel kernels, medians of 7): S2 0.66-0.98,
+# S3 0.76-0.93, S4 0.73-0.87.
+NUMBA_MAX_UNITS = 32768
+# The GRU's and the vanilla RNN's limit on one thread. Measured with the row-blocked kernels
+# (T=100, float32, 1 thread, numba / torch-ops, interleaved medians of 5): at B*H = 4096 (S2 and
+# B=16 H=256; plain, zoneout, recurrent dropout, tanh and relu) 0.76-0.95; at 8192 (B=64 H=128,
+# B=128 H=64, B=32 H=256) on par, 0.88-1.05 and once 1.23 (GRU inference, B=128 H=64); at 16384
+# (S3) GRU training 0.89, inference 1.05.
+NUMBA_MAX_UNITS_GRU_RNN = 4096
+# Every kind's limit while more than one thread is used (and the batch has rows to share): the
+# GRU and RNN kernels then run rows in parallel too. At 2 threads S3 GRU 0.81-0.85, RNN
+# 0.92-0.95; S4 (32768) GRU 0.86-0.87, RNN 0.95-0.96.
+NUMBA_MAX_UNITS_PARALLEL = 32768
+
+# Calls per (path, kind), e.g. CALLS["numba", "lstm"], and of the parallel kernels,
+# CALLS["parallel", "lstm_forward"] or CALLS["parallel", "gru_backward"]; statistics only (not
+# locked).
+CALLS: Counter = Counter()
+
+_FLOATS = (torch.float32, torch.float64)
+_kernels: ModuleType | None = None
+_load_failed = False
+
+
+def _load() -> ModuleType | None:
+    """The kernels module, or None when numba is unavailable (then never tried again)."""
+    global _kernels, _load_failed
+    if _kernels is None and not _load_failed:
+        try:
+            _kernels = importlib.import_module("lstmkit.nn.engine.fused.kernels")
+        except Exception as err:  # noqa: BLE001 - an unusable numba must not break the engine
+            _load_failed = True
+            log.debug("numba kernels unavailable (%s: %s); fused uses torch ops", type(err), err)
+    return _kernels
+
+
+def is_compile_error(err: BaseException) -> bool:
+    """True for numba's own errors (typing, lowering): the kernels cannot run on this machine."""
+    errors = getattr(getattr(sys.modules.get("numba"), "core", None), "errors", None)
+    return errors is not None and isinstance(err, errors.NumbaError)
+
+
+def disable(reason: str) -> None:
+    """Stop using the numba path in this process; every call then runs on torch ops."""
+    global ENABLED
+    ENABLED = False
+    log.warning("fused engine: numba kernels unusable here (%s); using torch ops", reason)
+
+
+def choose(kind: str, plan: Any, x: Tensor, weights: Any) -> str:
+    """``"numba"`` or ``"torch"``: which path of the fused engine runs this direction."""
+    if not ENABLED or plan.want_trace:
+        return "torch"
+    if kind == "lstm" and plan.options.proj_size:
+        return "torch"
+    if x.device.type != "cpu" or x.dtype not in _FLOATS:
+        return "torch"
+    w_hh = weights[1]
+    if w_hh.device.type != "cpu" or x.shape[1] * w_hh.shape[1] > _max_units(kind, x):
+        return "torch"
+    return "numba" if _load() is not None else "torch"
+
+
+def kernel_for(name: str, batch: int) -> Any:
+    """The kernel ``name`` (e.g. ``"lstm_forward"``) for this call: its twin that runs the rows of
+    a step on numba's threads when torch may use more than one thread and the batch has rows to
+    share (counted in CALLS["parallel", name]); otherwise the serial one."""
+    threads = torch.get_num_threads()
+    if PARALLEL and threads > 1 and batch > 1:
+        use_numba_threads(threads)
+        CALLS["parallel", name] += 1
+        return _launch_safely(getattr(_kernels, f"{name}_parallel"))
+    return getattr(_kernels, name)
+
+
+def use_numba_threads(threads: int) -> None:
+    """Let numba's parallel kernels use ``threads`` threads (at most its pool's size), leaving
+    torch's own thread count as it was.
+
+    Starting numba's OpenMP pool sets the OpenMP thread count that torch and oneDNN read to the
+    pool's size (all cores): after ``torch.set_num_threads(4)`` on a 16-core machine, torch's
+    LSTM would then run on 16 threads. torch's count is put back when that happens.
+    """
+    numba = sys.modules["numba"]
+    before = torch.get_num_threads()
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    if torch.get_num_threads() != before:
+        torch.set_num_threads(before)
+
+
+_LAUNCH_LOCK = threading.Lock()
+# Whether numba's threading layer takes parallel launches from several Python threads at once
+# (omp and tbb do; the workqueue fallback, used when neither library is there, aborts the
+# process). Known after the first launch; until then, and for workqueue, launches take a lock.
+_THREADSAFE_LAYER: bool | None = None
+
+
+def _launch_safely(kernel: Any) -> Any:
+    def launch(*args: Any) -> Any:
+        global _THREADSAFE_LAYER
+        if _THREADSAFE_LAYER:
+            return kernel(*args)
+        with _LAUNCH_LOCK:
+            out = kernel(*args)
+            _THREADSAFE_LAYER = sys.modules["numba"].threading_layer() in ("omp", "tbb")
+        return out
+
+    return launch
+
+
+def _max_units(kind: str, x: Tensor) -> int:
+    """The batch * hidden limit of the numba path for this call (see NUMBA_MAX_UNITS*)."""
+    limit = NUMBA_MAX_UNITS if kind == "lstm" else NUMBA_MAX_UNITS_GRU_RNN
+    if PARALLEL and torch.get_num_threads() > 1 and x.shape[1] > 1:
+        limit = max(limit, NUMBA_MAX_UNITS_PARALLEL)
+    return limit
+
+
+# --- array plumbing ----------------------------------------------------------------------------
+
+
+def as_numpy(t: Tensor) -> np.ndarray:
+    """A C-contiguous numpy view (one compiled specialisation per dtype)."""
+    return t.detach().contiguous().numpy()
+
+
+_DUMMIES: dict[torch.dtype, tuple[np.ndarray, ...]] = {}
+
+
+def dummies(dtype: torch.dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """1-element stand-ins for absent optional arrays: 1-D, 2-D, 3-D float and 3-D bool."""
+    d = _DUMMIES.get(dtype)
+    if d is None:
+        nd = np.float32 if dtype == torch.float32 else np.float64
+        d = (
+            np.zeros(1, nd),
+            np.zeros((1, 1), nd),
+            np.zeros((1, 1, 1), nd),
+            np.zeros((1, 1, 1), np.bool_),
+        )
+        _DUMMIES[dtype] = d
+    return d
+
+
+def keep_array(mask: Tensor | None, shape: tuple[int, ...]) -> Tensor | None:
+    """A keep mask (T, B, size or 1) as a contiguous bool (T, B, size)."""
+    return None if mask is None else mask.expand(shape).contiguous()
+
+
+# The input projection of an inference call is made this many bytes at a time (see by_chunks):
+# S2 in two chunks, S4 in thirteen; one chunk at S1.
+INFERENCE_CHUNK_BYTES = 4 << 20
+
+
+def _inference_chunk(steps: int, step_bytes: int) -> int:
+    """Steps per chunk of an inference call's input projection."""
+    return max(1, min(steps, INFERENCE_CHUNK_BYTES // max(1, step_bytes)))
+
+
+def _chunks(steps: int, span: int, reverse: bool) -> list[tuple[int, int]]:
+    """``[t0, t1)`` spans of at most ``span`` steps, in the order the direction runs them."""
+    spans = [(t0, min(steps, t0 + span)) for t0 in range(0, steps, span)]
+    return spans[::-1] if reverse else spans
+
+
+def by_chunks(
+    plan: Plan,
+    x: Tensor,
+    w_ih: Tensor,
+    bias: Tensor | None,
+    Hs: Tensor,
+    h0: Tensor,
+    save: bool,
+    run_chunk: Any,
+) -> Tensor:
+    """Make the input projection and run ``run_chunk(A, h_in, t0, t1)`` (the kernel over steps
+    ``[t0, t1)`` from state ``h_in``, both numpy views) in the direction's order: all steps at
+    once when the backward pass needs them, else chunks of :data:`INFERENCE_CHUNK_BYTES` in one
+    reused buffer (memory O(chunk), not O(T)), each chunk's last state entering the next through
+    ``Hs``. Returns the projection buffer (every step's when ``save``).
+
+    Chunks are sliced as numpy views (~0.2 µs each, a torch slice ~4 µs): an S1 inference call
+    is ~0.9 ms in all."""
+    steps, batch, _ = x.shape
+    rows = w_ih.shape[0]
+    span = steps if save else _inference_chunk(steps, batch * rows * x.element_size())
+    A = x.new_empty(span, batch, rows)
+    if span == steps:
+        _project(x, w_ih, bias, A)
+        run_chunk(A.numpy(), as_numpy(h0), 0, steps)
+        return A
+    A_np, Hs_np = A.numpy(), Hs.numpy()
+    h_in = as_numpy(h0)
+    for t0, t1 in _chunks(steps, span, plan.reverse):
+        _project(x[t0:t1], w_ih, bias, A[: t1 - t0])
+        run_chunk(A_np[: t1 - t0], h_in, t0, t1)
+        h_in = Hs_np[t0 if plan.reverse else t1]
+    return A
+
+
+def _project(x: Tensor, w_ih: Tensor, bias: Tensor | None, out: Tensor) -> None:
+    """``out = x W_ih^T + bias`` for every step of ``x`` at once, into ``out`` (steps, B, G*H)."""
+    x2 = x.reshape(-1, x.shape[-1])
+    out2 = out.view(-1, out.shape[-1])
+    if bias is None:
+        torch.mm(x2, w_ih.detach().t(), out=out2)
+    else:
+        torch.addmm(bias, x2, w_ih.detach().t(), out=out2)
+
+
+# --- autograd plumbing of the numba Functions -------------------------------------------------
+
+
+class NumbaFunction(FusedFunction):
+    """The numba Functions' autograd plumbing: a backward kernel that fails to compile here (the
+    forward one compiled, so this is rare) falls back to the torch-ops Function of the same kind:
+    it re-runs that direction's forward on the same inputs and differentiates it."""
+
+    torch_function: Any = None
+
+    @classmethod
+    def forward(cls, ctx: Any, plan: Any, *tensors: Tensor | None) -> tuple[Tensor, ...]:
+        ctx.inputs = tensors
+        return super().forward(ctx, plan, *tensors)
+
+    @classmethod
+    def _backward(cls, ctx: Any, grads: tuple) -> tuple[Tensor | None, ...]:
+        try:
+            return super()._backward(ctx, grads)
+        except Exception as err:
+            if not is_compile_error(err):
+                raise
+            disable(f"backward: {type(err).__name__}: {err}")
+        return (None, *_torch_ops_grads(cls.torch_function, ctx, grads))
+
+
+def _torch_ops_grads(fn: Any, ctx: Any, grads: tuple) -> tuple[Tensor | None, ...]:
+    needs = ctx.needs_input_grad[1:]
+    inputs = [
+        None if t is None else t.detach().requires_grad_(bool(need))
+        for t, need in zip(ctx.inputs, needs, strict=True)
+    ]
+    with torch.enable_grad():
+        outs = fn.apply(ctx.plan, *inputs)
+    wanted = [t for t, need in zip(inputs, needs, strict=True) if t is not None and need]
+    pairs = [(o, g) for o, g in zip(outs, grads, strict=False) if g is not None]
+    found = torch.autograd.grad(
+        [o for o, _ in pairs], wanted, [g for _, g in pairs], allow_unused=True
+    )
+    it = iter(found)
+    return tuple(
+        next(it) if t is not None and need else None for t, need in zip(inputs, needs, strict=True)
+    )
+
+
+def single_state_outputs(plan: Plan, Hs: Tensor, steps: int) -> tuple[Tensor, Tensor, Tensor]:
+    """The output, the final state and the h_prev views of a single-state cell's chain ``Hs``."""
+    h_prev, h_new = state_views(Hs, plan.reverse)
+    last = 0 if plan.reverse else steps
+    return masked_output(h_new, plan.valid), Hs[last].clone(), h_prev
+
+
+def start_grads(plan: Plan, sv: dict, grads: tuple) -> tuple[Tensor | None, Tensor]:
+    """The output's gradient (lengths applied) and a fresh gradient of the final state."""
+    x = sv["x"]
+    g_out = grad_output(plan, grads[0], None)
+    g_hn = grads[1]
+    batch, hid = x.shape[1], sv["hid"]
+    if g_hn is None:
+        return g_out, x.new_zeros(batch, hid)
+    return g_out, g_hn.clone(memory_format=torch.contiguous_format)

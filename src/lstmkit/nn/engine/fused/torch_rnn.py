@@ -1,0 +1,142 @@
+"""The vanilla RNN (tanh or ReLU) on the fused engine's torch-ops path.
+
+Backward through time follows ``docs/design-notes.md``, "Backpropagation through time in the fused
+engine" (the RNN step), with its names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from lstmkit.nn.engine.fused.core import (
+    FusedFunction,
+    Plan,
+    as_float,
+    grad_output,
+    input_grads,
+    masked_output,
+    recurrent_grad,
+    recurrent_weight_grad,
+    state_views,
+    time_order,
+)
+
+TRACE_NAMES = ("h",)
+
+
+class RNNFunction(FusedFunction):
+    """One vanilla-RNN direction; inputs ``x, h0, w_ih, w_hh, b_ih, b_hh``."""
+
+    @staticmethod
+    def compute(
+        plan: Plan,
+        x: Tensor,
+        h0: Tensor,
+        w_ih: Tensor,
+        w_hh: Tensor,
+        b_ih: Tensor | None,
+        b_hh: Tensor | None,
+        *,
+        save: bool,
+    ) -> tuple[tuple[Tensor, ...], dict]:
+        steps, batch, dim = x.shape
+        hid = h0.shape[-1]
+        (keep_h,) = plan.keep
+        m = plan.h_mask
+        Hs = x.new_empty(steps + 1, batch, hid)
+        h_prev_all, h_new_all = state_views(Hs, plan.reverse)
+        order = time_order(steps, plan.reverse)
+        # The pre-activations, then h_t before zoneout / lengths in place.
+        A = h_new_all if keep_h is None else torch.empty_like(h_new_all)
+        x2 = x.reshape(steps * batch, dim)
+        A2 = A.view(steps * batch, hid)
+        if b_ih is None:
+            torch.mm(x2, w_ih.t(), out=A2)
+        else:
+            torch.addmm(b_ih + b_hh, x2, w_ih.t(), out=A2)
+        h_prev_all[order[0]].copy_(h0)
+        h_rec_all = torch.empty_like(h_prev_all) if m is not None else h_prev_all
+        w_hh_t = w_hh.t()
+        h_prev_l, h_new_l, A_l, h_rec_l = (
+            h_prev_all.unbind(0),
+            h_new_all.unbind(0),
+            A.unbind(0),
+            h_rec_all.unbind(0),
+        )
+        keep_h_l = keep_h.unbind(0) if keep_h is not None else None
+        relu = plan.relu
+        for t in order:
+            h_prev = h_prev_l[t]
+            h_rec = h_prev if m is None else torch.mul(h_prev, m, out=h_rec_l[t])
+            a = A_l[t].addmm_(h_rec, w_hh_t)
+            if relu:
+                a.relu_()
+            else:
+                a.tanh_()
+            if keep_h_l is not None:
+                torch.where(keep_h_l[t], h_prev, a, out=h_new_l[t])
+        last = order[-1]
+        output = masked_output(h_new_all, plan.valid)
+        outs = [output, h_new_l[last].clone()]
+        if plan.want_trace:
+            valid = plan.valid
+            outs.append(h_new_all.clone() if valid is None else h_new_all * valid)
+        saved: dict[str, Any] = {}
+        if save:
+            saved = dict(
+                x=x,
+                w_ih=w_ih,
+                w_hh=w_hh,
+                A=A,
+                h_rec=h_rec_all,
+                hid=hid,
+                has_bias=b_ih is not None,
+            )
+        return tuple(outs), saved
+
+    @staticmethod
+    def grads(plan: Plan, sv: dict, needs: tuple[bool, ...], grads: tuple) -> tuple:
+        gy, g_hn = grads[0], grads[1]
+        g_trace_h = grads[2] if plan.want_trace else None
+        x, A = sv["x"], sv["A"]
+        steps, batch, _ = x.shape
+        hid = sv["hid"]
+        m = plan.h_mask
+        da_dh = (A > 0).to(x.dtype) if plan.relu else 1.0 - A * A  # A holds h_cell here
+        keep_h = as_float(plan.keep[0], x)
+        if keep_h is not None:
+            da_dh = da_dh * (1.0 - keep_h)
+        g_out = grad_output(plan, gy, g_trace_h)
+        g_out_l = g_out.unbind(0) if g_out is not None else None
+        da = torch.empty_like(A)
+        da_l, da_dh_l = da.unbind(0), da_dh.unbind(0)
+        keep_h_l = None if keep_h is None else keep_h.unbind(0)
+        bwd = list(reversed(time_order(steps, plan.reverse)))
+        dh = g_hn if g_hn is not None else x.new_zeros(batch, hid)
+        if g_out is not None:
+            dh = dh + g_out[bwd[0]]
+        w_hh = sv["w_hh"]
+        last = len(bwd) - 1
+        for s, t in enumerate(bwd):
+            torch.mul(dh, da_dh_l[t], out=da_l[t])
+            nxt = bwd[s + 1] if s < last else None
+            g_out_prev = g_out_l[nxt] if (g_out_l is not None and nxt is not None) else None
+            dh_prev = recurrent_grad(da_l[t], w_hh, m, g_out_prev)
+            if keep_h_l is not None:
+                dh_prev.addcmul_(dh, keep_h_l[t])
+            dh = dh_prev
+        n_x, n_h0, n_wih, n_whh, n_bih, n_bhh = needs[:6]
+        need_b = sv["has_bias"] and (n_bih or n_bhh)
+        dx, dW_ih, db = input_grads(da, x, sv["w_ih"], n_x, n_wih, need_b)
+        dW_hh = recurrent_weight_grad(da, sv["h_rec"]) if n_whh else None
+        return (
+            dx,
+            dh if n_h0 else None,
+            dW_ih,
+            dW_hh,
+            db if n_bih else None,
+            db if n_bhh else None,
+        )
