@@ -37,6 +37,40 @@ def _model(name: str, season: int) -> Any:
     return cls(season_length=max(int(season), 1))
 
 
+def _forecast_levels(
+    y: np.ndarray,
+    org: np.ndarray,
+    horizon: int,
+    season: int,
+    stop: int,
+    name: str,
+    levels: list[int],
+) -> dict[str, np.ndarray]:
+    """One model fitted once on ``y[:stop]``: ``{"mean", "lo-L", "hi-L" for L in levels}``, each
+    ``(W, horizon)``, NaN (with a warning) when it cannot be fitted."""
+    if name not in MODELS:
+        raise KeyError(f"unknown statistical model {name!r}; known: {sorted(MODELS)}")
+    keys = ["mean", *(f"{side}-{lv}" for lv in levels for side in ("lo", "hi"))]
+    result = {k: np.full((org.size, horizon), np.nan) for k in keys}
+    # statsforecast forecasts garbage (zeros), not an error, from a series with gaps
+    if not np.all(np.isfinite(y[: int(org.max())])):
+        log.warning("%s not fitted: the series has missing values", MODELS[name])
+        return result
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fitted = _model(name, season).fit(y[:stop])
+            for w, o in enumerate(org):
+                f = fitted.forward(y[:o], h=horizon, level=levels)
+                for k in keys:
+                    result[k][w] = f[k]
+    except Exception as err:  # a library failure on one series must not end a benchmark
+        log.warning("%s failed on a series of %d rows: %s", MODELS[name], stop, err)
+        for k in keys:
+            result[k][:] = np.nan
+    return result
+
+
 def statistical_forecasts(
     values: np.ndarray,
     origins: np.ndarray,
@@ -58,30 +92,11 @@ def statistical_forecasts(
     y = np.asarray(values, dtype=np.float64).reshape(-1)
     org = np.asarray(origins, dtype=np.int64).reshape(-1)
     stop = int(org.min()) if fit_stop is None else int(fit_stop)
-    level = [int(round(100 * interval))]
+    level = int(round(100 * interval))
     out: dict[str, dict[str, np.ndarray]] = {}
-    # statsforecast forecasts garbage (zeros), not an error, from a series with gaps
-    gaps = not np.all(np.isfinite(y[: int(org.max())]))
     for name in models:
-        if name not in MODELS:
-            raise KeyError(f"unknown statistical model {name!r}; known: {sorted(MODELS)}")
-        result = {k: np.full((org.size, horizon), np.nan) for k in ("mean", "lo", "hi")}
-        out[name] = result
-        if gaps:
-            log.warning("%s not fitted: the series has missing values", MODELS[name])
-            continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                fitted = _model(name, season).fit(y[:stop])
-                for w, o in enumerate(org):
-                    f = fitted.forward(y[:o], h=horizon, level=level)
-                    result["mean"][w] = f["mean"]
-                    result["lo"][w] = f[f"lo-{level[0]}"]
-                    result["hi"][w] = f[f"hi-{level[0]}"]
-        except Exception as err:  # a library failure on one series must not end a benchmark
-            log.warning("%s failed on a series of %d rows: %s", MODELS[name], stop, err)
-            result["mean"][:] = result["lo"][:] = result["hi"][:] = np.nan
+        f = _forecast_levels(y, org, horizon, season, stop, name, [level])
+        out[name] = {"mean": f["mean"], "lo": f[f"lo-{level}"], "hi": f[f"hi-{level}"]}
     return out
 
 
@@ -96,26 +111,20 @@ def quantile_forecasts(
     model: str = "ets",
 ) -> np.ndarray:
     """``(W, horizon, Q)`` forecasts of ``quantiles`` of one model (as
-    :func:`statistical_forecasts`); 0.5 is the point forecast, a quantile ``q`` below it is the
-    lower end of the central ``1 - 2q`` interval, one above it the upper end of ``2q - 1``."""
-    out = np.empty((len(origins), horizon, len(quantiles)))
+    :func:`statistical_forecasts`, the model fitted once); 0.5 is the point forecast, a
+    quantile ``q`` below it is the lower end of the central ``1 - 2q`` interval, one above it
+    the upper end of ``2q - 1``."""
+    y = np.asarray(values, dtype=np.float64).reshape(-1)
+    org = np.asarray(origins, dtype=np.int64).reshape(-1)
+    stop = int(org.min()) if fit_stop is None else int(fit_stop)
+    level_of = {q: int(round(100 * abs(1 - 2 * q))) for q in quantiles if q != 0.5}
+    f = _forecast_levels(y, org, horizon, season, stop, model, sorted(set(level_of.values())))
+    out = np.empty((org.size, horizon, len(quantiles)))
     for k, q in enumerate(quantiles):
         if q == 0.5:
-            f = statistical_forecasts(
-                values, origins, horizon, season, fit_stop=fit_stop, models=(model,)
-            )[model]
             out[..., k] = f["mean"]
-            continue
-        f = statistical_forecasts(
-            values,
-            origins,
-            horizon,
-            season,
-            fit_stop=fit_stop,
-            models=(model,),
-            interval=abs(1 - 2 * q),
-        )[model]
-        out[..., k] = f["lo"] if q < 0.5 else f["hi"]
+        else:
+            out[..., k] = f[f"{'lo' if q < 0.5 else 'hi'}-{level_of[q]}"]
     return out
 
 
