@@ -454,12 +454,11 @@ class Forecaster:
 
     # --- scaling ----------------------------------------------------------------------------
 
-    def _scale(self, values: np.ndarray) -> np.ndarray:
-        """Log (where chosen) and scale ``(..., F)`` values in targets | covariates column order;
-        float64."""
+    def _logged(self, values: np.ndarray) -> np.ndarray:
+        """``(..., F)`` values in targets | covariates column order with logs taken of the
+        targets modelled in logs; a float64 copy."""
         cols = self.columns
         assert cols is not None
-        n_t = len(cols["targets"])
         out = np.array(values, dtype=np.float64, copy=True)
         for t, logged in enumerate(self.log_targets):
             if not logged:
@@ -472,6 +471,14 @@ class Forecaster:
                     "transform='none'"
                 )
             out[..., t] = np.log(column)
+        return out
+
+    def _scale(self, values: np.ndarray) -> np.ndarray:
+        """Log (where chosen) and scale ``(..., F)`` values in targets | covariates column order;
+        float64."""
+        assert self.columns is not None
+        n_t = len(self.columns["targets"])
+        out = self._logged(values)
         if self._target_scaler is not None:
             out[..., :n_t] = self._target_scaler.transform(out[..., :n_t])
         if self._covariate_scaler is not None and out.shape[-1] > n_t:
@@ -678,8 +685,7 @@ class Forecaster:
         self._target_scaler = self._covariate_scaler = None
         train_rows = np.concatenate(fit_rows)
         if self.scaler != "none":
-            logged = self._scale(train_rows)[:, :n_t]  # no scaler is set yet: logs only
-            self._target_scaler = make_scaler(self.scaler).fit(logged)
+            self._target_scaler = make_scaler(self.scaler).fit(self._logged(train_rows)[:, :n_t])
             if train_rows.shape[1] > n_t:
                 self._covariate_scaler = make_scaler(self.scaler).fit(train_rows[:, n_t:])
 
@@ -1215,6 +1221,13 @@ class Forecaster:
             state=state,
         )
 
+    def _empty_net(self, n_inputs: int) -> ForecastNet:
+        """A network with uninitialised weights, for :meth:`load` to fill (building on the meta
+        device skips the initialisers, which cost more than the load itself)."""
+        with torch.device("meta"):
+            net = self._build_net(n_inputs)
+        return net.to_empty(device="cpu")
+
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Forecaster:
         """Load a model saved by :meth:`save` (on the CPU; no pickles are read).
@@ -1246,10 +1259,10 @@ class Forecaster:
             model.epochs = [int(v) for v in state.get("epochs", [])]
             model.selection = {str(k): float(v) for k, v in state.get("selection", {}).items()}
             n_nets = 0 if model.model == "ets" else model.ensemble
-            model.nets = [model._build_net(n_inputs) for _ in range(n_nets)]
+            model.nets = [model._empty_net(n_inputs) for _ in range(n_nets)]
             model.holdout_nets = model.nets
             if not single and any(k.startswith("holdout.") for k in tensors):
-                model.holdout_nets = [model._build_net(n_inputs) for _ in range(n_nets)]
+                model.holdout_nets = [model._empty_net(n_inputs) for _ in range(n_nets)]
         persistence.load_weights(model.net if single else model._members_module(), tensors, path)
         for net in {id(n): n for n in [*model.nets, *model.holdout_nets]}.values():
             net.eval()
