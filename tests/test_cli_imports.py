@@ -7,31 +7,12 @@ since this test session has imported everything already.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pandas as pd
 import pytest
+from tests.import_probe import loaded_by
 
 from lstmkit.cli import main
 from lstmkit.data import dataset_path
-
-NOT_FOR_PREDICT = (
-    "lightning",
-    "matplotlib",
-    "numba",
-    "tokenizers",
-    "sacrebleu",
-    "sklearn",
-    "lstmkit.train.module",
-    "lstmkit.viz",
-    "lstmkit.tasks.classifier",
-    "lstmkit.tasks.tagger",
-    "lstmkit.tasks.seq2seq",
-    "lstmkit.tasks.language_model",
-    "lstmkit.tasks.anomaly",
-)
 
 
 @pytest.fixture(scope="module")
@@ -51,16 +32,6 @@ def test_forecast_predict_imports_no_training_or_plotting_modules(model_dir, tmp
     model, data = model_dir
     out = tmp_path / "forecast.csv"
     argv = ["forecast", "predict", "--model", str(model), "--data", data, "--out", str(out)]
-    code = (
-        "import json, sys\n"
-        "from lstmkit.cli import main\n"
-        f"code = main({argv!r})\n"
-        f"print(json.dumps([code, [m for m in {NOT_FOR_PREDICT!r} if m in sys.modules]]))"
-    )
-    run = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
-    )
-    exit_code, loaded = json.loads(run.stdout.strip().splitlines()[-1])
-    assert exit_code == 0
-    assert loaded == []
+    code = f"from lstmkit.cli import main\nassert main({argv!r}) == 0"
+    assert loaded_by(code) == []
     assert len(pd.read_csv(out)) == 3
