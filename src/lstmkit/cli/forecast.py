@@ -302,7 +302,7 @@ def register(subparsers: Any) -> None:
         "baselines over a set of series",
         description="Fit each method once on the rows before the first of several forecast "
         "origins at the end of each series and score its forecasts from every origin (no refit "
-        "between origins): MASE, sMAPE, 80%% interval coverage, fit and predict seconds, over "
+        "between origins): MASE, sMAPE, 80 % interval coverage, fit and predict seconds, over "
         "several seeds. Each CSV holds a time column first and the series in its first numeric "
         "column. Writes a Markdown report and a JSON.",
     )
