@@ -242,6 +242,16 @@ def grad_output(plan: Plan, gy: Tensor | None, gh_trace: Tensor | None) -> Tenso
     return g
 
 
+def backward_steps(order: range, g_out: tuple[Tensor, ...] | None) -> zip:
+    """The steps in backward order, as ``(s, t, t_prev, g_out_prev)``: the position ``s`` in that
+    order, the time step ``t``, the step ``t_prev`` that produced ``h_prev`` (processed next; None
+    after the direction's first step) and the output's gradient there (None without one)."""
+    bwd = list(reversed(order))
+    t_prevs = [*bwd[1:], None]
+    g_out_prevs = [None] * len(bwd) if g_out is None else [*(g_out[t] for t in bwd[1:]), None]
+    return zip(range(len(bwd)), bwd, t_prevs, g_out_prevs, strict=True)
+
+
 def recurrent_grad(
     da: Tensor,
     w_hh: Tensor,
@@ -280,6 +290,17 @@ def input_grads(
     if need_b:
         db = da2.sum(0)
     return dx, dW, db
+
+
+def shared_da_grads(
+    da: Tensor, x: Tensor, w_ih: Tensor, h_rec: Tensor, has_bias: bool, needs: tuple[bool, ...]
+) -> tuple[Tensor | None, ...]:
+    """``(dx, dW_ih, dW_hh, db_ih, db_hh)`` for a cell whose input and recurrent terms share the
+    pre-activations' gradient ``da`` (LSTM, RNN); ``needs`` says which, in that order."""
+    need_x, need_wih, need_whh, need_bih, need_bhh = needs
+    dx, dW_ih, db = input_grads(da, x, w_ih, need_x, need_wih, has_bias and (need_bih or need_bhh))
+    dW_hh = recurrent_weight_grad(da, h_rec) if need_whh else None
+    return dx, dW_ih, dW_hh, db if need_bih else None, db if need_bhh else None
 
 
 def recurrent_weight_grad(da: Tensor, h_rec: Tensor) -> Tensor:

@@ -12,41 +12,25 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from lstmkit.nn.engine.fused import numba_path as nb
 from lstmkit.nn.engine.fused.core import Plan, input_grads, recurrent_weight_grad
-from lstmkit.nn.engine.fused.numba_path import (
-    NumbaFunction,
-    as_numpy,
-    by_chunks,
-    dummies,
-    keep_array,
-    kernel_for,
-    single_state_outputs,
-    start_grads,
-)
 from lstmkit.nn.engine.fused.torch_gru import GRUFunction
 
 
-class NumbaGRUFunction(NumbaFunction):
+class NumbaGRUFunction(nb.NumbaFunction):
     """Same inputs and outputs as the torch-ops ``GRUFunction`` (no trace)."""
 
     torch_function = GRUFunction
 
     @staticmethod
     def compute(
-        plan: Plan,
-        x: Tensor,
-        h0: Tensor,
-        w_ih: Tensor,
-        w_hh: Tensor,
-        b_ih: Tensor | None,
-        b_hh: Tensor | None,
-        *,
-        save: bool,
+        plan: Plan, x: Tensor, h0: Tensor, *weights: Tensor | None, save: bool
     ) -> tuple[tuple[Tensor, ...], dict]:
+        w_ih, w_hh, b_ih, b_hh = weights
         steps, batch, _ = x.shape
         hid = h0.shape[-1]
         h2 = 2 * hid
-        d1, d2, d3, db3 = dummies(x.dtype)
+        d1, d2, d3, db3 = nb.dummies(x.dtype)
         x = x.detach()
         bias = bhn = None
         if b_ih is not None:
@@ -58,11 +42,11 @@ class NumbaGRUFunction(NumbaFunction):
         Hs = x.new_empty(steps + 1, batch, hid)
         m = plan.h_mask
         Hr = x.new_empty(steps, batch, hid) if m is not None else None
-        kh = keep_array(plan.keep[0], (steps, batch, hid))
-        kernel = kernel_for("gru_forward", batch)
+        kh = nb.keep_array(plan.keep[0], (steps, batch, hid))
+        kernel = nb.kernel_for("gru_forward", batch)
         # numpy views made once; run_chunk slices the per-step ones.
-        HH_np, Hs_np, w_hh_np = HH.numpy(), Hs.numpy(), as_numpy(w_hh)
-        bhn_np, m_np = d1 if bhn is None else bhn.numpy(), d2 if m is None else as_numpy(m)
+        HH_np, Hs_np, w_hh_np = HH.numpy(), Hs.numpy(), nb.as_numpy(w_hh)
+        bhn_np, m_np = d1 if bhn is None else bhn.numpy(), d2 if m is None else nb.as_numpy(m)
         kh_np = db3 if kh is None else kh.numpy()
         Hr_np = d3 if Hr is None else Hr.numpy()
 
@@ -83,21 +67,18 @@ class NumbaGRUFunction(NumbaFunction):
                 kh is not None,
             )
 
-        X = by_chunks(plan, x, w_ih, bias, Hs, h0, save, run_chunk)
-        output, h_last, h_prev = single_state_outputs(plan, Hs, steps)
+        X = nb.by_chunks(plan, x, w_ih, bias, Hs, h0, save, run_chunk)
+        output, h_last, h_prev = nb.single_state_outputs(plan, Hs, steps)
         saved: dict[str, Any] = {}
         if save:
             saved = dict(
-                x=x,
-                w_ih=w_ih.detach().clone(),
-                w_hh_t=w_hh.detach().t().contiguous(),
+                **nb.saved_inputs(x, w_ih, w_hh, b_ih),
                 X=X,
                 HH=HH,
                 Hs=Hs,
                 h_rec=h_prev if Hr is None else Hr,
                 kh=kh,
                 hid=hid,
-                has_bias=b_ih is not None,
             )
         return (output, h_last), saved
 
@@ -106,19 +87,19 @@ class NumbaGRUFunction(NumbaFunction):
         x, X = sv["x"], sv["X"]
         steps, batch, _ = x.shape
         hid = sv["hid"]
-        _, d2, d3, db3 = dummies(x.dtype)
-        g_out, dh = start_grads(plan, sv, grads)
+        _, d2, d3, db3 = nb.dummies(x.dtype)
+        g_out, dh = nb.start_grads(plan, sv, grads)
         dX = torch.empty_like(X)
         dHH = torch.empty_like(X)
         m, kh = plan.h_mask, sv["kh"]
-        kernel_for("gru_backward", batch)(
+        nb.kernel_for("gru_backward", batch)(
             X.numpy(),
             sv["HH"].numpy(),
             sv["Hs"].numpy(),
             sv["w_hh_t"].numpy(),
-            d2 if m is None else as_numpy(m),
+            d2 if m is None else nb.as_numpy(m),
             db3 if kh is None else kh.numpy(),
-            d3 if g_out is None else as_numpy(g_out),
+            d3 if g_out is None else nb.as_numpy(g_out),
             dh.numpy(),
             dX.numpy(),
             dHH.numpy(),

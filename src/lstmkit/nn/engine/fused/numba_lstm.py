@@ -16,57 +16,34 @@ import torch
 from torch import Tensor
 
 from lstmkit.nn.cells import LN_EPS
+from lstmkit.nn.engine.fused import numba_path as nb
 from lstmkit.nn.engine.fused.core import (
     Plan,
     grad_output,
-    input_grads,
     masked_output,
-    recurrent_weight_grad,
+    shared_da_grads,
     state_views,
-)
-from lstmkit.nn.engine.fused.numba_path import (
-    NumbaFunction,
-    as_numpy,
-    by_chunks,
-    dummies,
-    keep_array,
-    kernel_for,
 )
 from lstmkit.nn.engine.fused.torch_lstm import LSTMFunction
 
 
-class NumbaLSTMFunction(NumbaFunction):
+class NumbaLSTMFunction(nb.NumbaFunction):
     """Same inputs and outputs as the torch-ops ``LSTMFunction`` (no trace, no projection)."""
 
     torch_function = LSTMFunction
 
     @staticmethod
     def compute(
-        plan: Plan,
-        x: Tensor,
-        h0: Tensor,
-        c0: Tensor,
-        w_ih: Tensor,
-        w_hh: Tensor,
-        b_ih: Tensor | None,
-        b_hh: Tensor | None,
-        w_hr: Tensor | None,
-        w_ci: Tensor | None,
-        w_cf: Tensor | None,
-        w_co: Tensor | None,
-        ln_w: Tensor | None,
-        ln_b: Tensor | None,
-        lnc_w: Tensor | None,
-        lnc_b: Tensor | None,
-        *,
-        save: bool,
+        plan: Plan, x: Tensor, h0: Tensor, c0: Tensor, *weights: Tensor | None, save: bool
     ) -> tuple[tuple[Tensor, ...], dict]:
+        # The fields of LSTMWeights, in order.
+        (w_ih, w_hh, b_ih, b_hh, w_hr, w_ci, w_cf, w_co, ln_w, ln_b, lnc_w, lnc_b) = weights
         opt = plan.options
         coupled, has_f, peep, ln = opt.coupled_gates, opt.forget_gate, opt.peephole, opt.layer_norm
         steps, batch, dim = x.shape
         hid, p = c0.shape[-1], h0.shape[-1]
         gh = w_hh.shape[0]
-        d1, d2, d3, db3 = dummies(x.dtype)
+        d1, d2, d3, db3 = nb.dummies(x.dtype)
         x = x.detach()
         # Without a backward pass to feed, the input projection goes by chunks (_by_chunks),
         # the cell states are a two-slot ring and c_t, tanh(c_t) a one-step scratch.
@@ -78,8 +55,8 @@ class NumbaLSTMFunction(NumbaFunction):
         m = plan.h_mask
         Hr = x.new_empty(steps, batch, p) if m is not None else None
         keep_h, keep_c = plan.keep
-        kh = keep_array(keep_h, (steps, batch, p))
-        kc = keep_array(keep_c, (steps, batch, hid))
+        kh = nb.keep_array(keep_h, (steps, batch, p))
+        kc = nb.keep_array(keep_c, (steps, batch, hid))
         lnp = LH = LR = None
         if ln:
             # One packed copy of the four LN parameters (also what backward keeps: a later
@@ -90,21 +67,21 @@ class NumbaLSTMFunction(NumbaFunction):
             n_st = steps if save else 1
             LH = x.new_empty(n_st, batch, gh + hid)
             LR = x.new_empty(n_st, batch, gh // hid + 1)
-        kernel = kernel_for("lstm_forward", batch)
+        kernel = nb.kernel_for("lstm_forward", batch)
         # numpy views made once; run_chunk slices the per-step ones.
         Hs_np, Cs_np = Hs.numpy(), Cs.numpy()
         kh_np = db3 if kh is None else kh.numpy()
         kc_np = db3 if kc is None else kc.numpy()
         Hr_np = d3 if Hr is None else Hr.numpy()
-        w_hh_np, m_np = as_numpy(w_hh), d2 if m is None else as_numpy(m)
-        wci_np = d1 if not (peep and not coupled) else as_numpy(w_ci)
-        wcf_np = d1 if not (peep and has_f) else as_numpy(w_cf)
-        wco_np = d1 if not peep else as_numpy(w_co)
+        w_hh_np, m_np = nb.as_numpy(w_hh), d2 if m is None else nb.as_numpy(m)
+        wci_np = d1 if not (peep and not coupled) else nb.as_numpy(w_ci)
+        wcf_np = d1 if not (peep and has_f) else nb.as_numpy(w_cf)
+        wco_np = d1 if not peep else nb.as_numpy(w_co)
         Cc_np, TC_np = Cc.numpy(), TC.numpy()
         lnp_np = d1 if lnp is None else lnp.numpy()
         LH_np = d3 if LH is None else LH.numpy()
         LR_np = d3 if LR is None else LR.numpy()
-        c_in = as_numpy(c0)
+        c_in = nb.as_numpy(c0)
 
         def run_chunk(A: np.ndarray, h_in: np.ndarray, t0: int, t1: int) -> None:
             nonlocal c_in
@@ -139,18 +116,14 @@ class NumbaLSTMFunction(NumbaFunction):
             # The chunk's last cell state (index 0 going backwards), to enter the next chunk.
             c_in = Cs_np[(0 if plan.reverse else t1 - t0) % Cs_np.shape[0]].copy()
 
-        A = by_chunks(plan, x, w_ih, bias, Hs, h0, save, run_chunk)
+        A = nb.by_chunks(plan, x, w_ih, bias, Hs, h0, save, run_chunk)
         h_prev, h_new = state_views(Hs, plan.reverse)
         last = 0 if plan.reverse else steps
         outs = (masked_output(h_new, plan.valid), Hs[last].clone(), torch.from_numpy(c_in))
         saved: dict[str, Any] = {}
         if save:
             saved = dict(
-                x=x,
-                # Copies, as the torch-ops path keeps: backward must not see a later in-place
-                # update of the parameters.
-                w_ih=w_ih.detach().clone(),
-                w_hh_t=w_hh.detach().t().contiguous(),
+                **nb.saved_inputs(x, w_ih, w_hh, b_ih),
                 w_ci=w_ci,
                 w_cf=w_cf,
                 w_co=w_co,
@@ -162,7 +135,6 @@ class NumbaLSTMFunction(NumbaFunction):
                 h_rec=h_prev if Hr is None else Hr,
                 kh=kh,
                 kc=kc,
-                has_bias=b_ih is not None,
                 lnp=lnp,
                 LH=LH,
                 LR=LR,
@@ -179,7 +151,7 @@ class NumbaLSTMFunction(NumbaFunction):
         hid = sv["Cc"].shape[-1]
         p = sv["Hs"].shape[-1]
         gh = A.shape[-1]
-        d1, d2, d3, db3 = dummies(x.dtype)
+        d1, d2, d3, db3 = nb.dummies(x.dtype)
         g_out = grad_output(plan, gy, None)
         dh = (
             x.new_zeros(batch, p)
@@ -196,19 +168,19 @@ class NumbaLSTMFunction(NumbaFunction):
         dln = x.new_empty(2 * gh + 2 * hid) if ln else None
         m = plan.h_mask
         kh, kc = sv["kh"], sv["kc"]
-        kernel_for("lstm_backward", batch)(
+        nb.kernel_for("lstm_backward", batch)(
             A.numpy(),
             sv["Cs"].numpy(),
             sv["Cc"].numpy(),
             sv["TC"].numpy(),
             sv["w_hh_t"].numpy(),
-            d2 if m is None else as_numpy(m),
+            d2 if m is None else nb.as_numpy(m),
             db3 if kh is None else kh.numpy(),
             db3 if kc is None else kc.numpy(),
-            d1 if not (peep and not coupled) else as_numpy(sv["w_ci"]),
-            d1 if not (peep and has_f) else as_numpy(sv["w_cf"]),
-            d1 if not peep else as_numpy(sv["w_co"]),
-            d3 if g_out is None else as_numpy(g_out),
+            d1 if not (peep and not coupled) else nb.as_numpy(sv["w_ci"]),
+            d1 if not (peep and has_f) else nb.as_numpy(sv["w_cf"]),
+            d1 if not peep else nb.as_numpy(sv["w_co"]),
+            d3 if g_out is None else nb.as_numpy(g_out),
             dh.numpy(),
             dc.numpy(),
             dZ.numpy(),
@@ -226,19 +198,16 @@ class NumbaLSTMFunction(NumbaFunction):
             g_out is not None,
             ln,
         )
-        (n_x, n_h0, n_c0, n_wih, n_whh, n_bih, n_bhh, _n_whr, n_ci, n_cf, n_co) = needs[:11]
+        n_h0, n_c0, n_ci, n_cf, n_co = needs[1], needs[2], *needs[8:11]
         n_lnw, n_lnb, n_lncw, n_lncb = needs[11:15]
-        need_b = sv["has_bias"] and (n_bih or n_bhh)
-        dx, dW_ih, db = input_grads(dZ, x, sv["w_ih"], n_x, n_wih, need_b)
-        dW_hh = recurrent_weight_grad(dZ, sv["h_rec"]) if n_whh else None
+        dx, *weight_grads = shared_da_grads(
+            dZ, x, sv["w_ih"], sv["h_rec"], sv["has_bias"], (needs[0], *needs[3:7])
+        )
         return (
             dx,
             dh if n_h0 else None,
             dc if n_c0 else None,
-            dW_ih,
-            dW_hh,
-            db if n_bih else None,
-            db if n_bhh else None,
+            *weight_grads,
             None,
             dpeep[0] if (peep and not coupled and n_ci) else None,
             dpeep[1] if (peep and has_f and n_cf) else None,

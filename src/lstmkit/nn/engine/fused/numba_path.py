@@ -209,6 +209,17 @@ def dummies(dtype: torch.dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     return d
 
 
+def saved_inputs(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None) -> dict[str, Any]:
+    """What every numba Function's backward keeps of its inputs: ``x``, and copies of the weights,
+    as the torch-ops path keeps: backward must not see a later in-place update of them."""
+    return dict(
+        x=x,
+        w_ih=w_ih.detach().clone(),
+        w_hh_t=w_hh.detach().t().contiguous(),
+        has_bias=b_ih is not None,
+    )
+
+
 def keep_array(mask: Tensor | None, shape: tuple[int, ...]) -> Tensor | None:
     """A keep mask (T, B, size or 1) as a contiguous bool (T, B, size)."""
     return None if mask is None else mask.expand(shape).contiguous()

@@ -12,49 +12,33 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from lstmkit.nn.engine.fused.core import Plan, input_grads, recurrent_weight_grad
-from lstmkit.nn.engine.fused.numba_path import (
-    NumbaFunction,
-    as_numpy,
-    by_chunks,
-    dummies,
-    keep_array,
-    kernel_for,
-    single_state_outputs,
-    start_grads,
-)
+from lstmkit.nn.engine.fused import numba_path as nb
+from lstmkit.nn.engine.fused.core import Plan, shared_da_grads
 from lstmkit.nn.engine.fused.torch_rnn import RNNFunction
 
 
-class NumbaRNNFunction(NumbaFunction):
+class NumbaRNNFunction(nb.NumbaFunction):
     """Same inputs and outputs as the torch-ops ``RNNFunction`` (no trace)."""
 
     torch_function = RNNFunction
 
     @staticmethod
     def compute(
-        plan: Plan,
-        x: Tensor,
-        h0: Tensor,
-        w_ih: Tensor,
-        w_hh: Tensor,
-        b_ih: Tensor | None,
-        b_hh: Tensor | None,
-        *,
-        save: bool,
+        plan: Plan, x: Tensor, h0: Tensor, *weights: Tensor | None, save: bool
     ) -> tuple[tuple[Tensor, ...], dict]:
+        w_ih, w_hh, b_ih, b_hh = weights
         steps, batch, _ = x.shape
         hid = h0.shape[-1]
-        _, d2, d3, db3 = dummies(x.dtype)
+        _, d2, d3, db3 = nb.dummies(x.dtype)
         x = x.detach()
         bias = None if b_ih is None else b_ih.detach() + b_hh.detach()
         Hs = x.new_empty(steps + 1, batch, hid)
         m = plan.h_mask
         Hr = x.new_empty(steps, batch, hid) if m is not None else None
-        kh = keep_array(plan.keep[0], (steps, batch, hid))
-        kernel = kernel_for("rnn_forward", batch)
+        kh = nb.keep_array(plan.keep[0], (steps, batch, hid))
+        kernel = nb.kernel_for("rnn_forward", batch)
         # numpy views made once; run_chunk slices the per-step ones.
-        Hs_np, w_hh_np, m_np = Hs.numpy(), as_numpy(w_hh), d2 if m is None else as_numpy(m)
+        Hs_np, w_hh_np, m_np = Hs.numpy(), nb.as_numpy(w_hh), d2 if m is None else nb.as_numpy(m)
         kh_np = db3 if kh is None else kh.numpy()
         Hr_np = d3 if Hr is None else Hr.numpy()
 
@@ -73,19 +57,16 @@ class NumbaRNNFunction(NumbaFunction):
                 kh is not None,
             )
 
-        A = by_chunks(plan, x, w_ih, bias, Hs, h0, save, run_chunk)
-        output, h_last, h_prev = single_state_outputs(plan, Hs, steps)
+        A = nb.by_chunks(plan, x, w_ih, bias, Hs, h0, save, run_chunk)
+        output, h_last, h_prev = nb.single_state_outputs(plan, Hs, steps)
         saved: dict[str, Any] = {}
         if save:
             saved = dict(
-                x=x,
-                w_ih=w_ih.detach().clone(),
-                w_hh_t=w_hh.detach().t().contiguous(),
+                **nb.saved_inputs(x, w_ih, w_hh, b_ih),
                 A=A,
                 h_rec=h_prev if Hr is None else Hr,
                 kh=kh,
                 hid=hid,
-                has_bias=b_ih is not None,
             )
         return (output, h_last), saved
 
@@ -93,16 +74,16 @@ class NumbaRNNFunction(NumbaFunction):
     def grads(plan: Plan, sv: dict, needs: tuple[bool, ...], grads: tuple) -> tuple:
         x, A = sv["x"], sv["A"]
         steps, batch, _ = x.shape
-        _, d2, d3, db3 = dummies(x.dtype)
-        g_out, dh = start_grads(plan, sv, grads)
+        _, d2, d3, db3 = nb.dummies(x.dtype)
+        g_out, dh = nb.start_grads(plan, sv, grads)
         dA = torch.empty_like(A)
         m, kh = plan.h_mask, sv["kh"]
-        kernel_for("rnn_backward", batch)(
+        nb.kernel_for("rnn_backward", batch)(
             A.numpy(),
             sv["w_hh_t"].numpy(),
-            d2 if m is None else as_numpy(m),
+            d2 if m is None else nb.as_numpy(m),
             db3 if kh is None else kh.numpy(),
-            d3 if g_out is None else as_numpy(g_out),
+            d3 if g_out is None else nb.as_numpy(g_out),
             dh.numpy(),
             dA.numpy(),
             plan.reverse,
@@ -111,15 +92,7 @@ class NumbaRNNFunction(NumbaFunction):
             kh is not None,
             g_out is not None,
         )
-        n_x, n_h0, n_wih, n_whh, n_bih, n_bhh = needs[:6]
-        need_b = sv["has_bias"] and (n_bih or n_bhh)
-        dx, dW_ih, db = input_grads(dA, x, sv["w_ih"], n_x, n_wih, need_b)
-        dW_hh = recurrent_weight_grad(dA, sv["h_rec"]) if n_whh else None
-        return (
-            dx,
-            dh if n_h0 else None,
-            dW_ih,
-            dW_hh,
-            db if n_bih else None,
-            db if n_bhh else None,
+        dx, *weight_grads = shared_da_grads(
+            dA, x, sv["w_ih"], sv["h_rec"], sv["has_bias"], (needs[0], *needs[2:6])
         )
+        return (dx, dh if needs[1] else None, *weight_grads)

@@ -20,6 +20,7 @@ from lstmkit.nn.engine.fused.core import (
     Workspace,
     acquire,
     as_float,
+    backward_steps,
     block_rows,
     grad_output,
     input_grads,
@@ -105,16 +106,9 @@ class GRUFunction(FusedFunction):
 
     @staticmethod
     def compute(
-        plan: Plan,
-        x: Tensor,
-        h0: Tensor,
-        w_ih: Tensor,
-        w_hh: Tensor,
-        b_ih: Tensor | None,
-        b_hh: Tensor | None,
-        *,
-        save: bool,
+        plan: Plan, x: Tensor, h0: Tensor, *weights: Tensor | None, save: bool
     ) -> tuple[tuple[Tensor, ...], dict]:
+        w_ih, w_hh, b_ih, b_hh = weights
         steps, batch, dim = x.shape
         hid = h0.shape[-1]
         h2 = 2 * hid
@@ -230,11 +224,10 @@ class GRUFunction(FusedFunction):
         perm_rows = block_rows([0, 2, 1], hid, x.device)  # W_hh rows r, n, z: as da_hh
         w_hh_rnz = sv["w_hh"].index_select(0, perm_rows)
         order = time_order(steps, plan.reverse)
-        bwd = list(reversed(order))
         dh_l, dh_blocks_l = v["dh"], v["dh_blocks"]
         store(dh_l[0], g_hn)
         if g_out is not None:
-            dh_l[0].add_(g_out[bwd[0]])
+            dh_l[0].add_(g_out[order[-1]])
         da_hh_l, da_zn_l, da_n_l, da_rn_l, da_r_l = (
             v["da_hh"],
             v["da_zn"],
@@ -244,8 +237,7 @@ class GRUFunction(FusedFunction):
         )
         dzn_dh_l, drn_dan_l, dhprev_dh_l = v["dzn_dh"], v["drn_dan"], v["dhprev_dh"]
         dzn_trace_l, dr_trace_l = unbind(dzn_trace), unbind(dr_trace)
-        last = len(bwd) - 1
-        for s, t in enumerate(bwd):
+        for s, t, _, g_out_prev in backward_steps(order, g_out_l):
             dh, dh_prev = dh_l[s], dh_l[s + 1]
             da_zn = torch.mul(dh_blocks_l[s], dzn_dh_l[t], out=da_zn_l[t])
             if dzn_trace_l is not None:
@@ -253,11 +245,9 @@ class GRUFunction(FusedFunction):
             torch.mul(da_n_l[t], drn_dan_l[t], out=da_rn_l[t])
             if dr_trace_l is not None:
                 da_r_l[t].add_(dr_trace_l[t])
-            nxt = bwd[s + 1] if s < last else None
-            g_out_prev = g_out_l[nxt] if (g_out_l is not None and nxt is not None) else None
             recurrent_grad(da_hh_l[t], w_hh_rnz, m, g_out_prev, out=dh_prev)
             dh_prev.addcmul_(dh, dhprev_dh_l[t])
-        dh0 = dh_l[last + 1]
+        dh0 = dh_l[steps]
 
         n_x, n_h0, n_wih, n_whh, n_bih, n_bhh = needs[:6]
         da = b.da

@@ -26,11 +26,12 @@ from lstmkit.nn.engine.fused.core import (
     Workspace,
     acquire,
     as_float,
+    backward_steps,
     grad_output,
-    input_grads,
     masked_output,
     recurrent_grad,
     recurrent_weight_grad,
+    shared_da_grads,
     state_views,
     store,
     time_order,
@@ -166,25 +167,10 @@ class LSTMFunction(FusedFunction):
 
     @staticmethod
     def compute(
-        plan: Plan,
-        x: Tensor,
-        h0: Tensor,
-        c0: Tensor,
-        w_ih: Tensor,
-        w_hh: Tensor,
-        b_ih: Tensor | None,
-        b_hh: Tensor | None,
-        w_hr: Tensor | None,
-        w_ci: Tensor | None,
-        w_cf: Tensor | None,
-        w_co: Tensor | None,
-        ln_w: Tensor | None,
-        ln_b: Tensor | None,
-        lnc_w: Tensor | None,
-        lnc_b: Tensor | None,
-        *,
-        save: bool,
+        plan: Plan, x: Tensor, h0: Tensor, c0: Tensor, *weights: Tensor | None, save: bool
     ) -> tuple[tuple[Tensor, ...], dict]:
+        # The fields of LSTMWeights, in order.
+        (w_ih, w_hh, b_ih, b_hh, w_hr, w_ci, w_cf, w_co, ln_w, ln_b, lnc_w, lnc_b) = weights
         opt = plan.options
         coupled, peep, ln, proj = opt.coupled_gates, opt.peephole, opt.layer_norm, opt.proj_size
         steps, batch, dim = x.shape
@@ -448,14 +434,13 @@ def _grads(plan: Plan, sv: dict, needs: tuple[bool, ...], grads: tuple) -> tuple
     if g_c is not None and valid is not None:
         g_c = g_c * valid
 
-    bwd = list(reversed(order))
     dh_l, dc_l = v["dh"], v["dc"]
     store(dh_l[0], g_hn)
     store(dc_l[0], g_cn)
     if g_out is not None:
-        dh_l[0].add_(g_out[bwd[0]])
+        dh_l[0].add_(g_out[order[-1]])
     if g_c is not None:
-        dc_l[0].add_(g_c[bwd[0]])
+        dc_l[0].add_(g_c[order[-1]])
 
     dZ_l, dz_dc_l, dcprev_dc_l = v["dZ"], v["dz_dc"], v["dcprev_dc"]
     dzo_du_l, dc_du_l = v["dzo_du"], v["dc_du"]
@@ -477,8 +462,7 @@ def _grads(plan: Plan, sv: dict, needs: tuple[bool, ...], grads: tuple) -> tuple
     dc_trace_l, dcprev_trace_l = unbind(dc_trace), unbind(dcprev_trace)
     w_hr = sv["w_hr"]
     mask3 = [True, False, False]
-    last = len(bwd) - 1
-    for s, t in enumerate(bwd):
+    for s, t, t_prev, g_out_prev in backward_steps(order, g_out_l):
         # dh, dc: gradients w.r.t. the state after step t (zoneout and lengths applied).
         dh, dc = dh_l[s], dc_l[s]
         dh_prev, dc_prev = dh_l[s + 1], dc_l[s + 1]
@@ -529,14 +513,12 @@ def _grads(plan: Plan, sv: dict, needs: tuple[bool, ...], grads: tuple) -> tuple
             da_steps[t] = da  # stacked after the loop, no copy per step
         else:
             da = dz
-        nxt = bwd[s + 1] if s < last else None
-        g_out_prev = g_out_l[nxt] if (g_out_l is not None and nxt is not None) else None
         recurrent_grad(da, w_hh, m, g_out_prev, out=dh_prev)
         if keep_h_l is not None:
             dh_prev.addcmul_(dh, keep_h_l[t])
-        if g_c_l is not None and nxt is not None:
-            dc_prev.add_(g_c_l[nxt])
-    dh0, dc0 = dh_l[last + 1], dc_l[last + 1]
+        if g_c_l is not None and t_prev is not None:
+            dc_prev.add_(g_c_l[t_prev])
+    dh0, dc0 = dh_l[steps], dc_l[steps]
     dA = torch.stack(da_steps) if ln else b.dZ
     dx, *weight_grads = _weight_grads(plan, sv, ws, dA, needs)
     n_h0, n_c0 = needs[1], needs[2]
@@ -547,13 +529,13 @@ def _weight_grads(plan: Plan, sv: dict, ws: Workspace, dA: Tensor, needs: tuple)
     """Every gradient but the initial state's: one matrix multiply (or reduction) over all steps."""
     opt = plan.options
     peep, ln, proj = opt.peephole, opt.layer_norm, opt.proj_size
-    (n_x, _, _, n_wih, n_whh, n_bih, n_bhh, n_whr, n_ci, n_cf, n_co) = needs[:11]
+    n_whr, n_ci, n_cf, n_co = needs[7:11]
     n_lnw, n_lnb, n_lncw, n_lncb = needs[11:15]
     b, sl, x = ws.bwd, ws.slices, sv["x"]
     dZ, c_prev, c_cell = b.dZ, ws.c_prev, ws.c_cell
-    need_b = sv["has_bias"] and (n_bih or n_bhh)
-    dx, dW_ih, db = input_grads(dA, x, sv["w_ih"], n_x, n_wih, need_b)
-    dW_hh = recurrent_weight_grad(dA, ws.h_rec) if n_whh else None
+    input_grads = shared_da_grads(
+        dA, x, sv["w_ih"], ws.h_rec, sv["has_bias"], (needs[0], *needs[3:7])
+    )
     dW_hr = recurrent_weight_grad(b.dh_cell, ws.u) if (proj and n_whr) else None
     d_ci = d_cf = d_co = None
     if peep:
@@ -578,11 +560,7 @@ def _weight_grads(plan: Plan, sv: dict, ws: Workspace, dA: Tensor, needs: tuple)
         if n_lncb:
             d_lncb = b.dy.sum((0, 1))
     return (
-        dx,
-        dW_ih,
-        dW_hh,
-        db if n_bih else None,
-        db if n_bhh else None,
+        *input_grads,
         dW_hr,
         d_ci,
         d_cf,

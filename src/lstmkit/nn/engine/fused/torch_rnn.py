@@ -15,11 +15,11 @@ from lstmkit.nn.engine.fused.core import (
     FusedFunction,
     Plan,
     as_float,
+    backward_steps,
     grad_output,
-    input_grads,
     masked_output,
     recurrent_grad,
-    recurrent_weight_grad,
+    shared_da_grads,
     state_views,
     time_order,
 )
@@ -32,16 +32,9 @@ class RNNFunction(FusedFunction):
 
     @staticmethod
     def compute(
-        plan: Plan,
-        x: Tensor,
-        h0: Tensor,
-        w_ih: Tensor,
-        w_hh: Tensor,
-        b_ih: Tensor | None,
-        b_hh: Tensor | None,
-        *,
-        save: bool,
+        plan: Plan, x: Tensor, h0: Tensor, *weights: Tensor | None, save: bool
     ) -> tuple[tuple[Tensor, ...], dict]:
+        w_ih, w_hh, b_ih, b_hh = weights
         steps, batch, dim = x.shape
         hid = h0.shape[-1]
         (keep_h,) = plan.keep
@@ -114,29 +107,18 @@ class RNNFunction(FusedFunction):
         da = torch.empty_like(A)
         da_l, da_dh_l = da.unbind(0), da_dh.unbind(0)
         keep_h_l = None if keep_h is None else keep_h.unbind(0)
-        bwd = list(reversed(time_order(steps, plan.reverse)))
+        order = time_order(steps, plan.reverse)
         dh = g_hn if g_hn is not None else x.new_zeros(batch, hid)
         if g_out is not None:
-            dh = dh + g_out[bwd[0]]
+            dh = dh + g_out[order[-1]]
         w_hh = sv["w_hh"]
-        last = len(bwd) - 1
-        for s, t in enumerate(bwd):
+        for _, t, _, g_out_prev in backward_steps(order, g_out_l):
             torch.mul(dh, da_dh_l[t], out=da_l[t])
-            nxt = bwd[s + 1] if s < last else None
-            g_out_prev = g_out_l[nxt] if (g_out_l is not None and nxt is not None) else None
             dh_prev = recurrent_grad(da_l[t], w_hh, m, g_out_prev)
             if keep_h_l is not None:
                 dh_prev.addcmul_(dh, keep_h_l[t])
             dh = dh_prev
-        n_x, n_h0, n_wih, n_whh, n_bih, n_bhh = needs[:6]
-        need_b = sv["has_bias"] and (n_bih or n_bhh)
-        dx, dW_ih, db = input_grads(da, x, sv["w_ih"], n_x, n_wih, need_b)
-        dW_hh = recurrent_weight_grad(da, sv["h_rec"]) if n_whh else None
-        return (
-            dx,
-            dh if n_h0 else None,
-            dW_ih,
-            dW_hh,
-            db if n_bih else None,
-            db if n_bhh else None,
+        dx, *weight_grads = shared_da_grads(
+            da, x, sv["w_ih"], sv["h_rec"], sv["has_bias"], (needs[0], *needs[2:6])
         )
+        return (dx, dh if needs[1] else None, *weight_grads)
