@@ -32,39 +32,39 @@ class NumbaGRUFunction(nb.NumbaFunction):
         h2 = 2 * hid
         d1, d2, d3, db3 = nb.dummies(x.dtype)
         x = x.detach()
-        bias = bhn = None
+        bias = b_hn = None
         if b_ih is not None:
             bi, bh = b_ih.detach(), b_hh.detach()
             bias = torch.cat([bi[:h2] + bh[:h2], bi[h2:]])
-            bhn = torch.cat([bh.new_zeros(h2), bh[h2:]])
+            b_hn = torch.cat([bh.new_zeros(h2), bh[h2:]])
         # W_hh h + b_hn of every step for backward; without it a one-step scratch.
         HH = x.new_empty(steps if save else 1, batch, 3 * hid)
         Hs = x.new_empty(steps + 1, batch, hid)
         m = plan.h_mask
-        Hr = x.new_empty(steps, batch, hid) if m is not None else None
-        kh = nb.keep_array(plan.keep[0], (steps, batch, hid))
+        h_rec = x.new_empty(steps, batch, hid) if m is not None else None
+        keep_h = nb.keep_array(plan.keep[0], (steps, batch, hid))
         kernel = nb.kernel_for("gru_forward", batch)
         # numpy views made once; run_chunk slices the per-step ones.
         HH_np, Hs_np, w_hh_np = HH.numpy(), Hs.numpy(), nb.as_numpy(w_hh)
-        bhn_np, m_np = d1 if bhn is None else bhn.numpy(), d2 if m is None else nb.as_numpy(m)
-        kh_np = db3 if kh is None else kh.numpy()
-        Hr_np = d3 if Hr is None else Hr.numpy()
+        b_hn_np, m_np = d1 if b_hn is None else b_hn.numpy(), d2 if m is None else nb.as_numpy(m)
+        keep_h_np = db3 if keep_h is None else keep_h.numpy()
+        h_rec_np = d3 if h_rec is None else h_rec.numpy()
 
         def run_chunk(X: np.ndarray, h_in: np.ndarray, t0: int, t1: int) -> None:
             kernel(
                 X,  # the input projection, then the gates r, z, n in place
                 HH_np[t0:t1] if save else HH_np,
-                bhn_np,
+                b_hn_np,
                 w_hh_np,
                 h_in,
                 m_np,
-                kh_np if kh is None else kh_np[t0:t1],
+                keep_h_np if keep_h is None else keep_h_np[t0:t1],
                 Hs_np[t0 : t1 + 1],
-                Hr_np if Hr is None else Hr_np[t0:t1],
+                h_rec_np if h_rec is None else h_rec_np[t0:t1],
                 plan.reverse,
-                bhn is not None,
+                b_hn is not None,
                 m is not None,
-                kh is not None,
+                keep_h is not None,
             )
 
         X = nb.by_chunks(plan, x, w_ih, bias, Hs, h0, save, run_chunk)
@@ -76,8 +76,8 @@ class NumbaGRUFunction(nb.NumbaFunction):
                 X=X,
                 HH=HH,
                 Hs=Hs,
-                h_rec=h_prev if Hr is None else Hr,
-                kh=kh,
+                h_rec=h_prev if h_rec is None else h_rec,
+                keep_h=keep_h,
                 hid=hid,
             )
         return (output, h_last), saved
@@ -91,21 +91,21 @@ class NumbaGRUFunction(nb.NumbaFunction):
         g_out, dh = nb.start_grads(plan, sv, grads)
         dX = torch.empty_like(X)
         dHH = torch.empty_like(X)
-        m, kh = plan.h_mask, sv["kh"]
+        m, keep_h = plan.h_mask, sv["keep_h"]
         nb.kernel_for("gru_backward", batch)(
             X.numpy(),
             sv["HH"].numpy(),
             sv["Hs"].numpy(),
             sv["w_hh_t"].numpy(),
             d2 if m is None else nb.as_numpy(m),
-            db3 if kh is None else kh.numpy(),
+            db3 if keep_h is None else keep_h.numpy(),
             d3 if g_out is None else nb.as_numpy(g_out),
             dh.numpy(),
             dX.numpy(),
             dHH.numpy(),
             plan.reverse,
             m is not None,
-            kh is not None,
+            keep_h is not None,
             g_out is not None,
         )
         n_x, n_h0, n_wih, n_whh, n_bih, n_bhh = needs[:6]

@@ -53,10 +53,9 @@ class NumbaLSTMFunction(nb.NumbaFunction):
         Cc = x.new_empty(steps if save else 1, batch, hid)
         TC = torch.empty_like(Cc)
         m = plan.h_mask
-        Hr = x.new_empty(steps, batch, p) if m is not None else None
-        keep_h, keep_c = plan.keep
-        kh = nb.keep_array(keep_h, (steps, batch, p))
-        kc = nb.keep_array(keep_c, (steps, batch, hid))
+        h_rec = x.new_empty(steps, batch, p) if m is not None else None
+        keep_h = nb.keep_array(plan.keep[0], (steps, batch, p))
+        keep_c = nb.keep_array(plan.keep[1], (steps, batch, hid))
         lnp = LH = LR = None
         if ln:
             # One packed copy of the four LN parameters (also what backward keeps: a later
@@ -70,9 +69,9 @@ class NumbaLSTMFunction(nb.NumbaFunction):
         kernel = nb.kernel_for("lstm_forward", batch)
         # numpy views made once; run_chunk slices the per-step ones.
         Hs_np, Cs_np = Hs.numpy(), Cs.numpy()
-        kh_np = db3 if kh is None else kh.numpy()
-        kc_np = db3 if kc is None else kc.numpy()
-        Hr_np = d3 if Hr is None else Hr.numpy()
+        keep_h_np = db3 if keep_h is None else keep_h.numpy()
+        keep_c_np = db3 if keep_c is None else keep_c.numpy()
+        h_rec_np = d3 if h_rec is None else h_rec.numpy()
         w_hh_np, m_np = nb.as_numpy(w_hh), d2 if m is None else nb.as_numpy(m)
         wci_np = d1 if not (peep and not coupled) else nb.as_numpy(w_ci)
         wcf_np = d1 if not (peep and has_f) else nb.as_numpy(w_cf)
@@ -91,8 +90,8 @@ class NumbaLSTMFunction(nb.NumbaFunction):
                 h_in,
                 c_in,
                 m_np,
-                kh_np if kh is None else kh_np[t0:t1],
-                kc_np if kc is None else kc_np[t0:t1],
+                keep_h_np if keep_h is None else keep_h_np[t0:t1],
+                keep_c_np if keep_c is None else keep_c_np[t0:t1],
                 wci_np,
                 wcf_np,
                 wco_np,
@@ -100,7 +99,7 @@ class NumbaLSTMFunction(nb.NumbaFunction):
                 Cs_np[t0 : t1 + 1] if save else Cs_np,
                 Cc_np,
                 TC_np,
-                Hr_np if Hr is None else Hr_np[t0:t1],
+                h_rec_np if h_rec is None else h_rec_np[t0:t1],
                 lnp_np,
                 LH_np,
                 LR_np,
@@ -110,7 +109,7 @@ class NumbaLSTMFunction(nb.NumbaFunction):
                 has_f,
                 peep,
                 m is not None,
-                kh is not None,
+                keep_h is not None,
                 ln,
             )
             # The chunk's last cell state (index 0 going backwards), to enter the next chunk.
@@ -132,9 +131,9 @@ class NumbaLSTMFunction(nb.NumbaFunction):
                 Cs=Cs,
                 Cc=Cc,
                 TC=TC,
-                h_rec=h_prev if Hr is None else Hr,
-                kh=kh,
-                kc=kc,
+                h_rec=h_prev if h_rec is None else h_rec,
+                keep_h=keep_h,
+                keep_c=keep_c,
                 lnp=lnp,
                 LH=LH,
                 LR=LR,
@@ -167,7 +166,7 @@ class NumbaLSTMFunction(nb.NumbaFunction):
         dpeep = x.new_empty(3, hid)
         dln = x.new_empty(2 * gh + 2 * hid) if ln else None
         m = plan.h_mask
-        kh, kc = sv["kh"], sv["kc"]
+        keep_h, keep_c = sv["keep_h"], sv["keep_c"]
         nb.kernel_for("lstm_backward", batch)(
             A.numpy(),
             sv["Cs"].numpy(),
@@ -175,8 +174,8 @@ class NumbaLSTMFunction(nb.NumbaFunction):
             sv["TC"].numpy(),
             sv["w_hh_t"].numpy(),
             d2 if m is None else nb.as_numpy(m),
-            db3 if kh is None else kh.numpy(),
-            db3 if kc is None else kc.numpy(),
+            db3 if keep_h is None else keep_h.numpy(),
+            db3 if keep_c is None else keep_c.numpy(),
             d1 if not (peep and not coupled) else nb.as_numpy(sv["w_ci"]),
             d1 if not (peep and has_f) else nb.as_numpy(sv["w_cf"]),
             d1 if not peep else nb.as_numpy(sv["w_co"]),
@@ -194,7 +193,7 @@ class NumbaLSTMFunction(nb.NumbaFunction):
             has_f,
             peep,
             m is not None,
-            kh is not None,
+            keep_h is not None,
             g_out is not None,
             ln,
         )

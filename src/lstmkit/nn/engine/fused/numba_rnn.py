@@ -34,13 +34,13 @@ class NumbaRNNFunction(nb.NumbaFunction):
         bias = None if b_ih is None else b_ih.detach() + b_hh.detach()
         Hs = x.new_empty(steps + 1, batch, hid)
         m = plan.h_mask
-        Hr = x.new_empty(steps, batch, hid) if m is not None else None
-        kh = nb.keep_array(plan.keep[0], (steps, batch, hid))
+        h_rec = x.new_empty(steps, batch, hid) if m is not None else None
+        keep_h = nb.keep_array(plan.keep[0], (steps, batch, hid))
         kernel = nb.kernel_for("rnn_forward", batch)
         # numpy views made once; run_chunk slices the per-step ones.
         Hs_np, w_hh_np, m_np = Hs.numpy(), nb.as_numpy(w_hh), d2 if m is None else nb.as_numpy(m)
-        kh_np = db3 if kh is None else kh.numpy()
-        Hr_np = d3 if Hr is None else Hr.numpy()
+        keep_h_np = db3 if keep_h is None else keep_h.numpy()
+        h_rec_np = d3 if h_rec is None else h_rec.numpy()
 
         def run_chunk(A: np.ndarray, h_in: np.ndarray, t0: int, t1: int) -> None:
             kernel(
@@ -48,13 +48,13 @@ class NumbaRNNFunction(nb.NumbaFunction):
                 w_hh_np,
                 h_in,
                 m_np,
-                kh_np if kh is None else kh_np[t0:t1],
+                keep_h_np if keep_h is None else keep_h_np[t0:t1],
                 Hs_np[t0 : t1 + 1],
-                Hr_np if Hr is None else Hr_np[t0:t1],
+                h_rec_np if h_rec is None else h_rec_np[t0:t1],
                 plan.reverse,
                 plan.relu,
                 m is not None,
-                kh is not None,
+                keep_h is not None,
             )
 
         A = nb.by_chunks(plan, x, w_ih, bias, Hs, h0, save, run_chunk)
@@ -64,8 +64,8 @@ class NumbaRNNFunction(nb.NumbaFunction):
             saved = dict(
                 **nb.saved_inputs(x, w_ih, w_hh, b_ih),
                 A=A,
-                h_rec=h_prev if Hr is None else Hr,
-                kh=kh,
+                h_rec=h_prev if h_rec is None else h_rec,
+                keep_h=keep_h,
                 hid=hid,
             )
         return (output, h_last), saved
@@ -77,19 +77,19 @@ class NumbaRNNFunction(nb.NumbaFunction):
         _, d2, d3, db3 = nb.dummies(x.dtype)
         g_out, dh = nb.start_grads(plan, sv, grads)
         dA = torch.empty_like(A)
-        m, kh = plan.h_mask, sv["kh"]
+        m, keep_h = plan.h_mask, sv["keep_h"]
         nb.kernel_for("rnn_backward", batch)(
             A.numpy(),
             sv["w_hh_t"].numpy(),
             d2 if m is None else nb.as_numpy(m),
-            db3 if kh is None else kh.numpy(),
+            db3 if keep_h is None else keep_h.numpy(),
             d3 if g_out is None else nb.as_numpy(g_out),
             dh.numpy(),
             dA.numpy(),
             plan.reverse,
             plan.relu,
             m is not None,
-            kh is not None,
+            keep_h is not None,
             g_out is not None,
         )
         dx, *weight_grads = shared_da_grads(
