@@ -30,13 +30,12 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from lstmkit.data import (
     SeriesTable,
@@ -56,6 +55,7 @@ from lstmkit.data.window_norm import (
 )
 from lstmkit.errors import ConfigError, DataError
 from lstmkit.tasks import forecast_stats, persistence
+from lstmkit.tasks.base import Task
 from lstmkit.tasks.baselines import naive_forecast, seasonal_naive_forecast
 from lstmkit.tasks.forecast_es import fit_smoothing
 from lstmkit.tasks.forecast_net import DECODERS, ForecastNet, pinball_loss
@@ -186,7 +186,30 @@ class _Windows:
         return denormalise(pred, self.level, self.spread) + self.seasonal[..., None]
 
 
-class Forecaster:
+# The constructor's arguments that config.json keeps (besides lstm_options).
+_INIT_KEYS = (
+    "horizon",
+    "lookback",
+    "quantiles",
+    "model",
+    "window_norm",
+    "transform",
+    "ensemble",
+    "refit",
+    "decoder",
+    "hidden_size",
+    "num_layers",
+    "dropout",
+    "scaler",
+    "season",
+    "loss",
+    "teacher_forcing",
+    "val_size",
+    "test_size",
+)
+
+
+class Forecaster(Task):
     """Multi-step forecaster: an lstmkit LSTM encoder and a direct or autoregressive head.
 
     What the defaults do, chosen by ``lstmkit forecast benchmark`` on real series (FORECASTING.md):
@@ -242,6 +265,9 @@ class Forecaster:
             ``layer_norm``, ``forget_bias``, ``proj_size``, ``recurrent_dropout``, ``zoneout``,
             ``init``, ``impl``).
     """
+
+    TASK = TASK
+    INIT_KEYS = _INIT_KEYS
 
     def __init__(
         self,
@@ -331,29 +357,10 @@ class Forecaster:
     # --- configuration ----------------------------------------------------------------------
 
     def get_config(self) -> dict[str, Any]:
-        """Everything the constructor needs, plus what fit decided (lookback, season, columns)."""
-        return {
-            "horizon": self.horizon,
-            "lookback": self.lookback,
-            "quantiles": list(self.quantiles) if self.quantiles else None,
-            "model": self.model,
-            "window_norm": self.window_norm,
-            "transform": self.transform,
-            "ensemble": self.ensemble,
-            "refit": self.refit,
-            "decoder": self.decoder,
-            "hidden_size": self.hidden_size,
-            "num_layers": self.num_layers,
-            "dropout": self.dropout,
-            "scaler": self.scaler,
-            "season": self.season,
-            "loss": self.loss,
-            "teacher_forcing": self.teacher_forcing,
-            "val_size": self.val_size,
-            "test_size": self.test_size,
-            "lstm_options": dict(self.lstm_options),
-            "columns": self.columns,
-        }
+        """The constructor's arguments, with what fit decided (``lookback``, ``season``)."""
+        config = super().get_config()
+        config["quantiles"] = list(self.quantiles) if self.quantiles else None
+        return config
 
     def __repr__(self) -> str:
         state = "fitted" if self.nets else "not fitted"
@@ -376,11 +383,8 @@ class Forecaster:
     def _point_index(self) -> int:
         return self.quantiles.index(0.5) if self.quantiles else 0
 
-    def _require_fitted(self, what: str) -> None:
-        if self.columns is None or not (self.nets or self.model == "ets"):
-            raise ConfigError(
-                f"Forecaster.{what} needs a trained model: call fit() or load() first"
-            )
+    def _is_fitted(self) -> bool:
+        return self.columns is not None and bool(self.nets or self.model == "ets")
 
     # --- reading data -----------------------------------------------------------------------
 
@@ -1196,10 +1200,8 @@ class Forecaster:
             parts["holdout"] = torch.nn.ModuleList(self.holdout_nets)
         return torch.nn.ModuleDict(parts)
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save to directory ``path`` (config.json, weights.safetensors, state.json), atomically."""
-        self._require_fitted("save")
-        state = {
+    def _state(self) -> dict[str, Any]:
+        return {
             "target_scaler": self._target_scaler.to_dict() if self._target_scaler else None,
             "covariate_scaler": self._covariate_scaler.to_dict()
             if self._covariate_scaler
@@ -1209,17 +1211,15 @@ class Forecaster:
             "epochs": list(self.epochs),
             "selection": dict(self.selection),
         }
+
+    def _saved_config(self) -> dict[str, Any]:
         cols = self.columns
         assert cols is not None
         n_inputs = sum(len(cols[k]) for k in ("targets", "past_covariates", "future_covariates"))
-        config = {**self.get_config(), "n_inputs": n_inputs}
-        return persistence.save_model_dir(
-            path,
-            task=TASK,
-            config=config,
-            tensors=self._members_module().state_dict(),
-            state=state,
-        )
+        return {**self.get_config(), "columns": cols, "n_inputs": n_inputs}
+
+    def _weights(self) -> nn.Module:
+        return self._members_module()
 
     def _empty_net(self, n_inputs: int) -> ForecastNet:
         """A network with uninitialised weights, for :meth:`load` to fill (building on the meta
@@ -1229,67 +1229,45 @@ class Forecaster:
         return net.to_empty(device="cpu")
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Forecaster:
-        """Load a model saved by :meth:`save` (on the CPU; no pickles are read).
-
-        A model saved before ensembles (lstmkit 0.1: one network, no window normalisation) loads
-        as an ensemble of one.
-        """
-        config, tensors, state = persistence.load_model_dir(path, task=TASK)
-        with persistence.config_errors(path):
-            single = "ensemble" not in config
+    def _from_config(cls, config: dict[str, Any]) -> Forecaster:
+        # A model saved before ensembles (lstmkit 0.1: one network, no window normalisation)
+        # loads as an ensemble of one.
+        legacy: dict[str, Any] = {}
+        if "ensemble" not in config:
             legacy = {"model": "lstm", "window_norm": "none", "transform": "none"}
             legacy.update(ensemble=1, refit=False)
-            init = {k: legacy[k] if single and k in legacy else config[k] for k in _INIT_KEYS}
-            lstm_options = dict(config.get("lstm_options") or {})
-            columns = dict(config["columns"])
-            n_inputs = int(config["n_inputs"])
-            model = cls(**init, **lstm_options)
-            model.columns = columns
-            model._target_scaler = _scaler(state.get("target_scaler"))
-            model._covariate_scaler = _scaler(state.get("covariate_scaler"))
-            model.history = History.from_dict(state["history"]) if state.get("history") else None
-            n_targets = len(columns["targets"])
-            model.log_targets = [bool(v) for v in state.get("log_targets", [False] * n_targets)]
-            if len(model.log_targets) != n_targets:
-                raise ConfigError(
-                    f"state.json: log_targets has {len(model.log_targets)} entries for "
-                    f"{n_targets} target columns"
-                )
-            model.epochs = [int(v) for v in state.get("epochs", [])]
-            model.selection = {str(k): float(v) for k, v in state.get("selection", {}).items()}
-            n_nets = 0 if model.model == "ets" else model.ensemble
-            model.nets = [model._empty_net(n_inputs) for _ in range(n_nets)]
-            model.holdout_nets = model.nets
-            if not single and any(k.startswith("holdout.") for k in tensors):
-                model.holdout_nets = [model._empty_net(n_inputs) for _ in range(n_nets)]
-        persistence.load_weights(model.net if single else model._members_module(), tensors, path)
-        for net in {id(n): n for n in [*model.nets, *model.holdout_nets]}.values():
+        init = {k: legacy[k] if k in legacy else config[k] for k in _INIT_KEYS}
+        return cls(**init, **dict(config.get("lstm_options") or {}))
+
+    def _restore(self, state: dict[str, Any], config: dict[str, Any]) -> None:
+        self.columns = dict(config["columns"])
+        n_inputs = int(config["n_inputs"])
+        self._target_scaler = _scaler(state.get("target_scaler"))
+        self._covariate_scaler = _scaler(state.get("covariate_scaler"))
+        self.history = History.from_dict(state["history"]) if state.get("history") else None
+        n_targets = len(self.columns["targets"])
+        self.log_targets = [bool(v) for v in state.get("log_targets", [False] * n_targets)]
+        if len(self.log_targets) != n_targets:
+            raise ConfigError(
+                f"state.json: log_targets has {len(self.log_targets)} entries for "
+                f"{n_targets} target columns"
+            )
+        self.epochs = [int(v) for v in state.get("epochs", [])]
+        self.selection = {str(k): float(v) for k, v in state.get("selection", {}).items()}
+        n_nets = 0 if self.model == "ets" else self.ensemble
+        self.nets = [self._empty_net(n_inputs) for _ in range(n_nets)]
+        self.holdout_nets = self.nets
+        self._legacy = "ensemble" not in config
+        if not self._legacy and self.refit and self.model != "ets":
+            self.holdout_nets = [self._empty_net(n_inputs) for _ in range(n_nets)]
+
+    def _load_weights(self, tensors: dict[str, Any], path: str | os.PathLike[str]) -> None:
+        if not self._legacy and not any(k.startswith("holdout.") for k in tensors):
+            self.holdout_nets = self.nets
+        module = self.nets[0] if self._legacy else self._members_module()
+        persistence.load_weights(module, tensors, path)
+        for net in {id(n): n for n in [*self.nets, *self.holdout_nets]}.values():
             net.eval()
-        return model
-
-
-# The constructor's arguments that config.json keeps (besides lstm_options).
-_INIT_KEYS = (
-    "horizon",
-    "lookback",
-    "quantiles",
-    "model",
-    "window_norm",
-    "transform",
-    "ensemble",
-    "refit",
-    "decoder",
-    "hidden_size",
-    "num_layers",
-    "dropout",
-    "scaler",
-    "season",
-    "loss",
-    "teacher_forcing",
-    "val_size",
-    "test_size",
-)
 
 
 def _scaler(saved: Any) -> Any:

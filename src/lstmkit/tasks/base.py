@@ -1,0 +1,124 @@
+"""The lifecycle every task shares: configuration, the fitted check, saving and loading.
+
+A task is one class with one contract::
+
+    task = Task(**config, **lstm_options)   # checked here: a bad option fails before any data
+    task.fit(data, ..., seed=0)             # returns the task; seed is a training option
+    task.predict(inputs)                    # the task's own output type
+    task.evaluate(data)                     # a pandas DataFrame: one row per forecast/model
+                                            #   scored ("model" first, then baselines), one
+                                            #   column per metric
+    task.save(path); Task.load(path)        # a model directory (persistence.py), no pickles
+
+A subclass names its ``TASK`` (the tag in config.json) and ``INIT_KEYS`` (the constructor
+arguments config.json keeps, besides ``lstm_options``), and implements four hooks:
+``_is_fitted``, ``_state`` (fitted preprocessing as JSON), ``_restore`` (the inverse; it also
+builds the networks that the weights load into) and ``_weights`` (the module holding them).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import pandas as pd
+from torch import nn
+
+from lstmkit.errors import ConfigError
+from lstmkit.tasks import persistence
+
+T = TypeVar("T", bound="Task")
+
+
+class Task:
+    """Base of every task (see the module docstring for the contract)."""
+
+    TASK: ClassVar[str]
+    INIT_KEYS: ClassVar[tuple[str, ...]]
+    lstm_options: dict[str, Any]
+
+    # --- configuration ---------------------------------------------------------------------------
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor's arguments, as ``type(self)(**config, **config["lstm_options"])``
+        (without the ``lstm_options`` key) would take them."""
+        config = {k: getattr(self, k) for k in self.INIT_KEYS}
+        config["lstm_options"] = dict(self.lstm_options)
+        return config
+
+    @classmethod
+    def _from_config(cls: type[T], config: dict[str, Any]) -> T:
+        """An unfitted task from a saved config (a subclass may map older configs here)."""
+        init = {k: config[k] for k in cls.INIT_KEYS}
+        return cls(**init, **dict(config.get("lstm_options") or {}))
+
+    # --- the fitted check ------------------------------------------------------------------------
+
+    def _is_fitted(self) -> bool:
+        raise NotImplementedError
+
+    def _require_fitted(self, what: str) -> None:
+        if not self._is_fitted():
+            raise ConfigError(
+                f"{type(self).__name__}.{what} needs a trained model: call fit() or load() first"
+            )
+
+    # --- saving ----------------------------------------------------------------------------------
+
+    def _state(self) -> dict[str, Any]:
+        """The fitted state that is not weights, as plain JSON."""
+        raise NotImplementedError
+
+    def _restore(self, state: dict[str, Any], config: dict[str, Any]) -> None:
+        """Set the fitted state from :meth:`_state`'s JSON and build the (empty) networks that
+        :meth:`_weights` returns; KeyError/TypeError/ValueError name a corrupt file."""
+        raise NotImplementedError
+
+    def _weights(self) -> nn.Module:
+        """The module whose ``state_dict`` is the saved weights."""
+        raise NotImplementedError
+
+    def _saved_config(self) -> dict[str, Any]:
+        """What config.json holds: :meth:`get_config`, plus whatever a subclass needs to rebuild
+        its networks' shapes before the weights load."""
+        return self.get_config()
+
+    def _load_weights(self, tensors: dict[str, Any], path: str | os.PathLike[str]) -> None:
+        """Fill the networks built by :meth:`_restore` (a subclass may read older layouts)."""
+        weights = self._weights()
+        persistence.load_weights(weights, tensors, path)
+        weights.eval()
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save to directory ``path`` (config.json, weights.safetensors, state.json), atomically:
+        a crash never leaves half a model under ``path``."""
+        self._require_fitted("save")
+        return persistence.save_model_dir(
+            path,
+            task=self.TASK,
+            config=self._saved_config(),
+            tensors=self._weights().state_dict(),
+            state=self._state(),
+        )
+
+    @classmethod
+    def load(cls: type[T], path: str | os.PathLike[str]) -> T:
+        """Load a model saved by :meth:`save` (on the CPU; no pickles are read)."""
+        config, tensors, state = persistence.load_model_dir(path, task=cls.TASK)
+        with persistence.config_errors(path):
+            model = cls._from_config(config)
+            model._restore(state, config)
+        model._load_weights(tensors, path)
+        return model
+
+
+def metrics_frame(rows: dict[str, dict[str, float]]) -> pd.DataFrame:
+    """``evaluate``'s return type from ``{row: {metric: value}}``, rows in the given order
+    ("model" first by convention), metrics as columns."""
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index.name = "scored"
+    return frame
+
+
+__all__ = ["Task", "metrics_frame"]
