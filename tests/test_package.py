@@ -44,7 +44,7 @@ def test_submodules_stay_attributes_of_their_packages():
     code = (
         "import lstmkit, lstmkit.tasks\n"
         "assert lstmkit.nn.LSTM is lstmkit.LSTM\n"
-        "assert lstmkit.tasks.forecaster.Forecaster is lstmkit.Forecaster\n"
+        "assert lstmkit.tasks.forecast.task.Forecaster is lstmkit.Forecaster\n"
         "assert lstmkit.tasks.persistence.load_model_dir\n"
         "assert 'nn' in dir(lstmkit) and 'persistence' in dir(lstmkit.tasks)"
     )

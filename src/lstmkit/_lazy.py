@@ -18,7 +18,7 @@ def lazy_attributes(
     """``__getattr__`` and ``__dir__`` for module ``module_name``: ``where`` maps each lazy name
     to the module that defines it.
 
-    A package's submodules stay reachable as attributes too (``lstmkit.tasks.metrics`` after
+    A package's submodules stay reachable as attributes too (``lstmkit.tasks.persistence`` after
     ``import lstmkit.tasks``), as they were when the package imported them all eagerly.
     """
 

@@ -401,7 +401,7 @@ def last_windows(forecasts: pd.DataFrame, id_col: str | None) -> pd.DataFrame:
 
 def print_metrics(forecaster: Any, metrics: pd.DataFrame) -> None:
     """The metrics table, with what the coverage column means when there is one."""
-    from lstmkit.tasks.forecaster import format_metrics
+    from lstmkit.tasks.forecast.task import format_metrics
 
     print(format_metrics(metrics))
     if forecaster.quantiles and "coverage" in metrics.columns:
@@ -414,7 +414,7 @@ def print_metrics(forecaster: Any, metrics: pd.DataFrame) -> None:
 
 def print_verdict(forecaster: Any, metrics: pd.DataFrame) -> None:
     """Say plainly whether a baseline beat the LSTM, and suggest what to do if one did."""
-    from lstmkit.tasks import forecast_stats
+    from lstmkit.tasks.forecast import statistical as forecast_stats
 
     if "ets" not in metrics.index:
         print(f"(statistical baselines not shown: {forecast_stats.MISSING_NOTE})")

@@ -58,7 +58,7 @@ def register(subparsers: Any) -> None:
 def cmd_quickstart(args: argparse.Namespace) -> int:
     from lstmkit.data import dataset_path
     from lstmkit.tasks import Forecaster
-    from lstmkit.tasks.forecast_stats import available as stats_available
+    from lstmkit.tasks.forecast.statistical import available as stats_available
 
     apply_threads(args)
     start = time.perf_counter()

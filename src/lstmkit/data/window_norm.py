@@ -11,7 +11,7 @@ Kinds (``WINDOW_NORMS``):
 * ``"last"``  — subtract the window's last value: the forecast is a change from the present.
 * ``"mean"``  — subtract the window's mean.
 * ``"revin"`` — subtract the mean and divide by the standard deviation (the learnable affine of
-  RevIN lives in the network, :class:`~lstmkit.tasks.forecast_net.ForecastNet`).
+  RevIN lives in the network, :class:`~lstmkit.tasks.forecast.net.ForecastNet`).
 * ``"none"``  — the values as they are.
 
 Shapes: ``past`` ``(W, L, T)``; ``level`` and ``spread`` ``(W, 1, T)``, so they broadcast against

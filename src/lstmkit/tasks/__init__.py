@@ -7,8 +7,8 @@
 * :class:`Tagger` — a label per token (BiLSTM-CRF), CoNLL files, span-level scores.
 * :class:`Seq2Seq` — text to text with an attentional decoder and beam search.
 
-Shared pieces: :mod:`lstmkit.tasks.persistence` (the model directory format),
-:mod:`lstmkit.tasks.metrics` and :mod:`lstmkit.tasks.baselines`.
+Each task is a subpackage shaped alike (``task.py``, ``net.py``, ``metrics.py``) on one base,
+:class:`lstmkit.tasks.base.Task`; :mod:`lstmkit.tasks.persistence` is the model directory format.
 """
 
 from lstmkit._lazy import lazy_attributes
@@ -20,9 +20,9 @@ __getattr__, __dir__ = lazy_attributes(
     {
         "AnomalyDetector": "lstmkit.tasks.anomaly",
         "AnomalyStream": "lstmkit.tasks.anomaly",
-        "BacktestResult": "lstmkit.tasks.forecaster",
+        "BacktestResult": "lstmkit.tasks.forecast",
         "Detection": "lstmkit.tasks.anomaly",
-        "Forecaster": "lstmkit.tasks.forecaster",
+        "Forecaster": "lstmkit.tasks.forecast",
         "LanguageModel": "lstmkit.tasks.language_model",
         "Seq2Seq": "lstmkit.tasks.seq2seq",
         "SequenceClassifier": "lstmkit.tasks.classifier",

@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.errors import DataError
-from lstmkit.tasks import forecast_stats
-from lstmkit.tasks.baselines import naive_forecast, seasonal_naive_forecast
-from lstmkit.tasks.metrics import mase, seasonal_naive_scale, smape
+from lstmkit.tasks.forecast import statistical as forecast_stats
+from lstmkit.tasks.forecast.baselines import naive_forecast, seasonal_naive_forecast
+from lstmkit.tasks.forecast.metrics import mase, seasonal_naive_scale, smape
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def series_spec(
     """Read a benchmark CSV: its first column is the time, the first numeric column after it the
     target; season from the frequency (or the autocorrelation), horizon from the season."""
     from lstmkit.data import read_table
-    from lstmkit.tasks.forecaster import detect_season, season_from_freq
+    from lstmkit.tasks.forecast.task import detect_season, season_from_freq
 
     path = Path(path)
     frame = pd.read_csv(path)
@@ -174,7 +174,7 @@ def _lstm_run(
     seed: int,
     train_options: dict[str, Any],
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, float, float]:
-    from lstmkit.tasks.forecaster import Forecaster, quantile_label
+    from lstmkit.tasks.forecast.task import Forecaster, quantile_label
 
     start = time.perf_counter()
     model = Forecaster(horizon=spec.horizon, season=spec.season, **options)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from lstmkit.data.datasets import dataset_path
-from lstmkit.tasks.forecast_benchmark import run_benchmark
+from lstmkit.tasks.forecast.benchmark import run_benchmark
 
 # FORECASTING.md (3 seeds): air passengers default 0.68, seasonal naive 1.73, AutoETS 1.46;
 # Australian residents default 0.12, seasonal naive 1.60 (AutoETS 0.10 wins there).

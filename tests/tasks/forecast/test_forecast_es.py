@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstmkit.tasks.forecast_es import fit_smoothing
+from lstmkit.tasks.forecast.smoothing import fit_smoothing
 
 
 def _seasonal(n: int = 96, m: int = 12, seed: int = 0) -> np.ndarray:

@@ -12,8 +12,8 @@ from tests.tasks.conftest import TINY, monthly_frame
 
 from lstmkit.errors import ConfigError, DataError
 from lstmkit.tasks import Forecaster
-from lstmkit.tasks import forecaster as forecaster_module
-from lstmkit.tasks.metrics import mase, seasonal_naive_scale
+from lstmkit.tasks.forecast import task as forecaster_module
+from lstmkit.tasks.forecast.metrics import mase, seasonal_naive_scale
 
 
 def _series(values: np.ndarray, start: str = "1990-01-01", freq: str = "MS") -> pd.DataFrame:

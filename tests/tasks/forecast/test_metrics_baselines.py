@@ -8,8 +8,15 @@ import numpy as np
 import pytest
 
 from lstmkit.errors import ConfigError, ShapeError
-from lstmkit.tasks.baselines import naive_forecast, seasonal_naive_forecast
-from lstmkit.tasks.metrics import forecast_metrics, mae, mase, rmse, seasonal_naive_scale, smape
+from lstmkit.tasks.forecast.baselines import naive_forecast, seasonal_naive_forecast
+from lstmkit.tasks.forecast.metrics import (
+    forecast_metrics,
+    mae,
+    mase,
+    rmse,
+    seasonal_naive_scale,
+    smape,
+)
 
 Y = [1.0, 2.0, 4.0, 0.0]
 P = [2.0, 2.0, 2.0, 0.0]  # errors 1, 0, 2, 0

@@ -12,7 +12,7 @@ from tests.tasks.conftest import TINY, monthly_frame
 from lstmkit.data import read_table
 from lstmkit.errors import ConfigError, DataError, ModelFileError
 from lstmkit.tasks import Forecaster
-from lstmkit.tasks.forecaster import detect_season, season_from_freq
+from lstmkit.tasks.forecast.task import detect_season, season_from_freq
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,150 +39,38 @@ from torch import Tensor, nn
 from lstmkit.data import (
     SeriesTable,
     make_scaler,
-    read_table,
     scaler_from_dict,
     split_window_starts,
-    temporal_split,
 )
 from lstmkit.data._checks import positive_int
 from lstmkit.data.window_norm import (
     check_window_norm,
-    denormalise,
-    normalise,
     wants_log,
-    window_stats,
 )
-from lstmkit.errors import ConfigError, DataError
-from lstmkit.tasks import forecast_stats, persistence
+from lstmkit.errors import ConfigError
+from lstmkit.tasks import persistence
 from lstmkit.tasks.base import Task
-from lstmkit.tasks.baselines import naive_forecast, seasonal_naive_forecast
-from lstmkit.tasks.forecast_es import fit_smoothing
-from lstmkit.tasks.forecast_net import DECODERS, ForecastNet, pinball_loss
+from lstmkit.tasks.forecast import statistical as forecast_stats
+from lstmkit.tasks.forecast.evaluation import BacktestResult, Evaluation, format_metrics
+from lstmkit.tasks.forecast.net import DECODERS, ForecastNet, pinball_loss
+from lstmkit.tasks.forecast.options import (
+    LOSSES,
+    MODELS,
+    SCALERS,
+    TRANSFORMS,
+    check_quantiles,
+    detect_season,
+    quantile_label,
+    season_from_freq,
+)
+from lstmkit.tasks.forecast.reading import Reading, int_step
+from lstmkit.tasks.forecast.windows import Windowing, Windows, part_rows
 from lstmkit.tasks.lstm_options import check_lstm_options
-from lstmkit.tasks.metrics import METRICS, forecast_metrics, seasonal_naive_scale
 from lstmkit.train import FitResult, History, TrainConfig, fit, seed_everything
 
 log = logging.getLogger(__name__)
 
 TASK = "Forecaster"
-SCALERS = ("standard", "minmax", "none")
-LOSSES = ("mse", "mae")
-MODELS = ("lstm", "hybrid", "ets", "auto")
-TRANSFORMS = ("auto", "log", "none")
-# Season length per pandas frequency (checked in this order on the upper-cased alias).
-SEASONS = (
-    ("MIN", 60),
-    ("T", 60),
-    ("Q", 4),
-    ("BQ", 4),
-    ("M", 12),
-    ("BM", 12),
-    ("W", 52),
-    ("B", 5),
-    ("D", 7),
-    ("H", 24),
-    ("BH", 24),
-    ("S", 60),
-    ("Y", 1),
-    ("A", 1),
-)
-
-
-def season_from_freq(freq: str | None) -> int | None:
-    """Season length for a pandas frequency alias: 12 monthly, 4 quarterly, 7 daily, 24 hourly,
-    52 weekly, 5 business-daily, 60 for minutes/seconds, 1 yearly; None if unknown."""
-    if not freq:
-        return None
-    # Sub-second aliases ("500ms", "L", "us", "N") have no calendar season; "ms" must not be read
-    # as "MS" (month start) once upper-cased.
-    if freq.lstrip("0123456789") in ("ms", "L", "us", "U", "ns", "N"):
-        return None
-    alias = freq.upper().lstrip("0123456789")
-    for prefix, season in SEASONS:
-        if alias.startswith(prefix):
-            return season
-    return None
-
-
-def detect_season(values: np.ndarray, max_lag: int | None = None) -> int:
-    """The lag of the highest autocorrelation peak above 0.3 (1 when there is none)."""
-    x = np.asarray(values, dtype=np.float64).reshape(-1)
-    x = x - x.mean()
-    n = x.size
-    max_lag = min(max_lag or n // 3, n // 2)
-    denom = float(np.dot(x, x))
-    if max_lag < 3 or denom == 0:
-        return 1
-    acf = np.array([np.dot(x[:-k], x[k:]) / denom for k in range(1, max_lag + 1)])
-    best, best_value = 1, 0.3
-    for k in range(2, max_lag):  # acf[k - 1] is lag k
-        if acf[k - 1] > acf[k - 2] and acf[k - 1] >= acf[k] and acf[k - 1] > best_value:
-            best, best_value = k, float(acf[k - 1])
-    return best
-
-
-def _check_quantiles(quantiles: Any) -> tuple[float, ...] | None:
-    if quantiles is None:
-        return None
-    try:
-        values = sorted({float(q) for q in quantiles})
-    except (TypeError, ValueError):
-        raise ConfigError(
-            f"quantiles must be numbers in (0, 1), e.g. (0.1, 0.5, 0.9), got {quantiles!r}"
-        ) from None
-    bad = [q for q in values if not 0.0 < q < 1.0]
-    if bad or not values:
-        raise ConfigError(
-            f"quantiles must be numbers in (0, 1), e.g. (0.1, 0.5, 0.9), got {quantiles!r}"
-        )
-    if 0.5 not in values:  # the point forecast is the median
-        values = sorted([*values, 0.5])
-    return tuple(values)
-
-
-def quantile_label(q: float) -> str:
-    """Column suffix of a quantile: 0.1 -> "q0.1", 0.05 -> "q0.05"."""
-    return f"q{q:g}"
-
-
-@dataclass
-class BacktestResult:
-    """Forecasts of every backtest window (long format) and their metrics beside the baselines."""
-
-    forecasts: pd.DataFrame
-    metrics: pd.DataFrame
-
-    def __str__(self) -> str:
-        return format_metrics(self.metrics)
-
-
-def format_metrics(metrics: pd.DataFrame) -> str:
-    """The metrics table as aligned text (the CLI prints this); NaN shows as n/a."""
-    from lstmkit._table import format_table
-
-    rows = [
-        [str(name), *("n/a" if pd.isna(v) else f"{v:.4f}" for v in values)]
-        for name, values in zip(metrics.index, metrics.to_numpy(), strict=True)
-    ]
-    return format_table(["forecast", *map(str, metrics.columns)], rows)
-
-
-@dataclass
-class _Windows:
-    """Scaled model inputs for a set of windows, with where each window came from."""
-
-    past: Tensor  # (W, L, F_in), targets normalised per window
-    future: Tensor  # (W, H, F_fut)
-    target: Tensor  # (W, H, T), scaled and normalised like the past
-    series: list[int]  # index into the series list, per window
-    origins: np.ndarray  # (W,) row of the first forecast step within its series
-    level: np.ndarray  # (W, 1, T) what window normalisation subtracted (scaled units)
-    spread: np.ndarray  # (W, 1, T) what it divided by
-    seasonal: np.ndarray  # (W, H, T) the hybrid's seasonal index of each forecast step (or 0)
-
-    def denormalise(self, pred: np.ndarray) -> np.ndarray:
-        """Normalised ``(W, H, T, Q)`` forecasts back to scaled units."""
-        return denormalise(pred, self.level, self.spread) + self.seasonal[..., None]
 
 
 # The constructor's arguments that config.json keeps (besides lstm_options).
@@ -209,7 +96,7 @@ _INIT_KEYS = (
 )
 
 
-class Forecaster(Task):
+class Forecaster(Reading, Windowing, Evaluation, Task):
     """Multi-step forecaster: an lstmkit LSTM encoder and a direct or autoregressive head.
 
     What the defaults do, chosen by ``lstmkit forecast benchmark`` on real series (FORECASTING.md):
@@ -234,8 +121,8 @@ class Forecaster(Task):
         model: ``"lstm"`` (the network forecasts the normalised window), ``"hybrid"`` (after
             Smyl's ES-RNN: per-series exponential smoothing removes the level and the seasonality
             of each window and the network forecasts the rest; see
-            :mod:`lstmkit.tasks.forecast_es`), ``"ets"`` (no network: statsforecast's AutoETS,
-            fitted on each history it forecasts from) or ``"auto"``: fit the LSTM and the
+            :mod:`lstmkit.tasks.forecast.smoothing`), ``"ets"`` (no network: statsforecast's
+            AutoETS, fitted on each history it forecasts from) or ``"auto"``: fit the LSTM and the
             hybrid, score them and AutoETS on the val part (MASE), and keep the best; ``model``
             then names the one kept and ``selection`` holds the scores. AutoETS needs the
             ``stats`` extra and is a candidate only without covariates, which it cannot use.
@@ -294,7 +181,7 @@ class Forecaster(Task):
     ) -> None:
         self.horizon = positive_int("horizon", horizon)
         self.lookback = None if lookback is None else positive_int("lookback", lookback)
-        self.quantiles = _check_quantiles(quantiles)
+        self.quantiles = check_quantiles(quantiles)
         if model not in MODELS:
             raise ConfigError(f"model must be one of {', '.join(map(repr, MODELS))}, got {model!r}")
         self.model = model
@@ -386,230 +273,13 @@ class Forecaster(Task):
     def _is_fitted(self) -> bool:
         return self.columns is not None and bool(self.nets or self.model == "ets")
 
-    # --- reading data -----------------------------------------------------------------------
-
-    def _read(
-        self,
-        data: Any,
-        *,
-        time_col: str | None = None,
-        targets: str | list[str] | None = None,
-        past_covariates: Any = (),
-        future_covariates: Any = (),
-        id_col: str | None = None,
-        freq: str | None = None,
-        missing: str | None = None,
-    ) -> SeriesTable:
-        if isinstance(data, SeriesTable):
-            return data
-        if self.columns is not None and time_col is None and targets is None:
-            cols = self.columns
-            return read_table(
-                data,
-                time_col=cols["time_col"],
-                targets=cols["targets"],
-                past_covariates=cols["past_covariates"],
-                future_covariates=cols["future_covariates"],
-                id_col=cols["id_col"],
-                freq=cols["freq"],
-                missing=missing or cols.get("missing", "error"),
-            )
-        if time_col is None or targets is None:
-            raise ConfigError(
-                "fit needs the column roles: pass time_col= and targets= (or a SeriesTable)"
-            )
-        return read_table(
-            data,
-            time_col=time_col,
-            targets=targets,
-            past_covariates=tuple(past_covariates or ()),
-            future_covariates=tuple(future_covariates or ()),
-            id_col=id_col,
-            freq=freq,
-            missing=missing or "error",
-        )
-
-    def read(self, data: Any, *, missing: str | None = None) -> SeriesTable:
-        """Read ``data`` with the model's column roles and frequency (a SeriesTable passes)."""
-        self._require_fitted("read")
-        return self._read(data, missing=missing)
-
-    def _series_values(self, table: SeriesTable) -> list[tuple[Any, pd.DataFrame, np.ndarray]]:
-        """``(id, frame, values (n, F) float64 in targets | past | future column order)``."""
-        cols = self.columns
-        assert cols is not None
-        names = [*cols["targets"], *cols["past_covariates"], *cols["future_covariates"]]
-        return [(key, part, part[names].to_numpy(np.float64)) for key, part in table.series()]
-
-    def _check_same_columns(self, table: SeriesTable) -> None:
-        cols = self.columns
-        assert cols is not None
-        for role in ("targets", "past_covariates", "future_covariates"):
-            if list(getattr(table, role)) != list(cols[role]):
-                raise DataError(
-                    f"the data's {role} {list(getattr(table, role))} differ from the model's "
-                    f"{list(cols[role])}"
-                )
-        if (table.id_col is None) != (cols["id_col"] is None):
-            raise DataError(
-                f"the model was trained with id_col={cols['id_col']!r}, the data has "
-                f"id_col={table.id_col!r}"
-            )
-
-    # --- scaling ----------------------------------------------------------------------------
-
-    def _logged(self, values: np.ndarray) -> np.ndarray:
-        """``(..., F)`` values in targets | covariates column order with logs taken of the
-        targets modelled in logs; a float64 copy."""
-        cols = self.columns
-        assert cols is not None
-        out = np.array(values, dtype=np.float64, copy=True)
-        for t, logged in enumerate(self.log_targets):
-            if not logged:
-                continue
-            column = out[..., t]
-            if np.any(column[np.isfinite(column)] <= 0):
-                raise DataError(
-                    f"target {cols['targets'][t]!r} is modelled in logs (its training values were "
-                    "all positive), but these values hold zero or a negative number; refit with "
-                    "transform='none'"
-                )
-            out[..., t] = np.log(column)
-        return out
-
-    def _scale(self, values: np.ndarray) -> np.ndarray:
-        """Log (where chosen) and scale ``(..., F)`` values in targets | covariates column order;
-        float64."""
-        assert self.columns is not None
-        n_t = len(self.columns["targets"])
-        out = self._logged(values)
-        if self._target_scaler is not None:
-            out[..., :n_t] = self._target_scaler.transform(out[..., :n_t])
-        if self._covariate_scaler is not None and out.shape[-1] > n_t:
-            out[..., n_t:] = self._covariate_scaler.transform(out[..., n_t:])
-        return out
-
-    def _unscale_targets(self, values: np.ndarray) -> np.ndarray:
-        """Undo target scaling (and logs) of ``(..., T)`` values."""
-        out = np.asarray(values, dtype=np.float64)
-        if self._target_scaler is not None:
-            out = self._target_scaler.inverse_transform(out)
-        if any(self.log_targets):
-            out = out.copy()
-            for t, logged in enumerate(self.log_targets):
-                if logged:
-                    out[..., t] = np.exp(out[..., t])
-        return out
-
-    # --- windows ----------------------------------------------------------------------------
-
-    def _windows(
-        self,
-        series: list[tuple[Any, pd.DataFrame, np.ndarray]],
-        origins: list[np.ndarray],
-        fit_stops: list[int] | None = None,
-    ) -> _Windows:
-        """Model inputs of the windows whose first forecast step is at each ``origins[s]``.
-
-        Targets are normalised per window (or, for the hybrid, by exponential smoothing whose
-        parameters are chosen on the rows before ``fit_stops[s]``, default all rows).
-        """
-        L, H = self.lookback, self.horizon
-        assert L is not None
-        n_t = len(self.columns["targets"])  # type: ignore[index]
-        n_fut = len(self.columns["future_covariates"])  # type: ignore[index]
-        parts: dict[str, list[np.ndarray]] = {
-            k: [] for k in ("past", "future", "target", "level", "spread", "seasonal", "origin")
-        }
-        owners: list[int] = []
-        span = np.arange(-L, H)
-        for s, ((_, _, values), org) in enumerate(zip(series, origins, strict=True)):
-            if len(org) == 0:
-                continue
-            scaled = self._scale(values)
-            n = scaled.shape[0]
-            rows = np.clip(org[:, None] + span[None, :], 0, n - 1)  # (W, L+H); padded past the end
-            window = scaled[rows]  # (W, L+H, F)
-            past = window[:, :L].copy()
-            seasonal = np.zeros((len(org), H, n_t))
-            if self.model == "hybrid":
-                stop = None if fit_stops is None else fit_stops[s]
-                deseasoned, level, seasonal = self._smooth(scaled[:, :n_t], org, stop)
-                past_t = deseasoned[rows[:, :L]]
-                spread = np.ones_like(level)
-            else:
-                past_t = past[..., :n_t]
-                level, spread = window_stats(past_t, self.window_norm)
-            past[..., :n_t] = normalise(past_t, level, spread)
-            parts["past"].append(past)
-            parts["future"].append(
-                window[:, L:, scaled.shape[1] - n_fut :] if n_fut else np.zeros((len(org), H, 0))
-            )
-            parts["target"].append(normalise(window[:, L:, :n_t] - seasonal, level, spread))
-            parts["level"].append(level)
-            parts["spread"].append(spread)
-            parts["seasonal"].append(seasonal)
-            parts["origin"].append(org)
-            owners.extend([s] * len(org))
-        if not owners:
-            raise DataError("no windows to forecast: every series is too short")
-        joined = {k: np.concatenate(v) for k, v in parts.items()}
-
-        def tensor(name: str) -> Tensor:
-            return torch.from_numpy(np.ascontiguousarray(joined[name], dtype=np.float32))
-
-        return _Windows(
-            past=tensor("past"),
-            future=tensor("future"),
-            target=tensor("target"),
-            series=owners,
-            origins=joined["origin"],
-            level=joined["level"],
-            spread=joined["spread"],
-            seasonal=joined["seasonal"],
-        )
-
-    def _smooth(
-        self, targets: np.ndarray, origins: np.ndarray, fit_stop: int | None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The hybrid's smoothing of one series' scaled targets ``(n, T)``: the deseasonalised
-        rows ``(n, T)``, each window's level ``(W, 1, T)`` (after the row before its origin) and
-        the seasonal index of its forecast steps ``(W, H, T)``."""
-        assert self.season is not None
-        n, n_t = targets.shape
-        deseasoned = np.full((n, n_t), np.nan)
-        level = np.empty((len(origins), 1, n_t))
-        seasonal = np.empty((len(origins), self.horizon, n_t))
-        for t in range(n_t):
-            column = targets[:, t]
-            known = int(np.flatnonzero(np.isfinite(column))[-1]) + 1  # future rows are NaN
-            smoothing = fit_smoothing(column[:known], self.season, fit_stop)
-            deseasoned[:known, t] = column[:known] - smoothing.seasonal_prior
-            level[:, 0, t] = smoothing.level[np.minimum(origins, known) - 1]
-            seasonal[:, :, t] = smoothing.future_seasonal(origins, self.horizon)
-        return deseasoned, level, seasonal
-
-    def _split(self, n: int, key: Any) -> Any:
-        assert self.lookback is not None
-        try:
-            return temporal_split(
-                n,
-                lookback=self.lookback,
-                horizon=self.horizon,
-                val_size=self.val_size,
-                test_size=self.test_size,
-            )
-        except DataError as err:
-            where = "" if key is None else f"series {key!r}: "
-            raise DataError(f"{where}{err}") from None
-
     # --- training ---------------------------------------------------------------------------
 
     def _default_lookback(self, lengths: list[int], season: int) -> int:
         want = max(2 * self.horizon, 2 * season)
         shortest = min(lengths)
-        n_val = _part_rows(self.val_size, shortest, self.horizon)
-        n_test = _part_rows(self.test_size, shortest, self.horizon)
+        n_val = part_rows(self.val_size, shortest, self.horizon)
+        n_test = part_rows(self.test_size, shortest, self.horizon)
         n_train = shortest - n_val - n_test
         # leave room for at least half of the train rows' windows
         allowed = max(1, (n_train - self.horizon) // 2)
@@ -666,7 +336,7 @@ class Forecaster(Task):
             "future_covariates": list(table.future_covariates),
             "id_col": table.id_col,
             "freq": table.freq,
-            "step": _int_step(table),
+            "step": int_step(table),
             "missing": missing,
         }
         series = self._series_values(table)
@@ -835,7 +505,7 @@ class Forecaster(Task):
 
     @torch.no_grad()
     def _forecast(
-        self, windows: _Windows, *, holdout: bool = False, batch_size: int = 1024
+        self, windows: Windows, *, holdout: bool = False, batch_size: int = 1024
     ) -> np.ndarray:
         """Unscaled forecasts ``(W, H, T, Q)`` of the ensemble (the median of its members),
         quantiles in increasing order. ``holdout``: use the members fitted before the refit."""
@@ -859,7 +529,7 @@ class Forecaster(Task):
     def _predict_windows(
         self,
         series: list[tuple[Any, pd.DataFrame, np.ndarray]],
-        windows: _Windows,
+        windows: Windows,
         fit_stops: list[int] | None,
         *,
         holdout: bool,
@@ -934,261 +604,6 @@ class Forecaster(Task):
             )
         series = self._history(history, missing)
         return self._windows(series, [np.array([len(v)]) for _, _, v in series]).past
-
-    def _history(self, history: Any, missing: str | None) -> list[Any]:
-        """The series of ``history``, each checked to hold at least ``lookback`` rows."""
-        assert self.lookback is not None
-        table = self.read(history, missing=missing)
-        self._check_same_columns(table)
-        series = self._series_values(table)
-        for key, _, values in series:
-            if len(values) < self.lookback:
-                where = "history" if key is None else f"history of series {key!r}"
-                raise DataError(
-                    f"{where} has {len(values)} rows; the model needs at least lookback="
-                    f"{self.lookback} rows to forecast from"
-                )
-        return series
-
-    def _future_times(self, part: pd.DataFrame) -> pd.Index:
-        cols = self.columns
-        assert cols is not None
-        last = part[cols["time_col"]].iloc[-1]
-        if cols["freq"] is None:
-            step = int(cols.get("step") or 1)
-            return pd.Index(int(last) + step * np.arange(1, self.horizon + 1))
-        return pd.date_range(start=last, periods=self.horizon + 1, freq=cols["freq"])[1:]
-
-    def _append_future(
-        self, series: list[tuple[Any, pd.DataFrame, np.ndarray]], times: list[pd.Index], future: Any
-    ) -> list[tuple[Any, pd.DataFrame, np.ndarray]]:
-        """Append the horizon's known-future covariates (targets and past covariates as NaN)."""
-        cols = self.columns
-        assert cols is not None
-        names = cols["future_covariates"]
-        if future is None:
-            raise DataError(
-                f"this model uses known-future covariates {names}: pass future= with their values "
-                f"for the {self.horizon} timestamps after the history"
-            )
-        frame = future if isinstance(future, pd.DataFrame) else _read_any(future)
-        absent = [c for c in [cols["time_col"], *names] if c not in frame.columns]
-        if cols["id_col"] is not None and cols["id_col"] not in frame.columns:
-            absent.append(cols["id_col"])
-        if absent:
-            raise DataError(
-                f"future covariates: column(s) {absent} not found; the columns present are "
-                f"{list(frame.columns)}"
-            )
-        frame = frame.copy()
-        if cols["freq"] is not None:
-            frame[cols["time_col"]] = pd.to_datetime(frame[cols["time_col"]])
-        out = []
-        n_t = len(cols["targets"]) + len(cols["past_covariates"])
-        for (key, part, values), when in zip(series, times, strict=True):
-            rows = frame if cols["id_col"] is None else frame[frame[cols["id_col"]] == key]
-            rows = rows.set_index(cols["time_col"])
-            missing_times = [t for t in when if t not in rows.index]
-            if missing_times:
-                where = "" if key is None else f" for series {key!r}"
-                raise DataError(
-                    f"future covariates{where} lack timestamp {missing_times[0]} "
-                    f"({len(missing_times)} of the {self.horizon} forecast timestamps missing)"
-                )
-            fut = rows.loc[list(when), names].to_numpy(np.float64)
-            if not np.isfinite(fut).all():
-                where = "" if key is None else f" of series {key!r}"
-                raise DataError(f"future covariates{where} hold missing or non-numeric values")
-            extra = np.full((self.horizon, values.shape[1]), np.nan)
-            extra[:, n_t:] = fut
-            out.append((key, part, np.concatenate([values, extra])))
-        return out
-
-    # --- evaluation -------------------------------------------------------------------------
-
-    def _score(
-        self,
-        series: list[tuple[Any, pd.DataFrame, np.ndarray]],
-        origins: list[np.ndarray],
-        scales: list[np.ndarray],
-        fit_stops: list[int],
-        statistical: bool = False,
-    ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Forecast the windows at ``origins`` with the members fitted before the refit; metrics
-        of the model and the baselines (with ``statistical``, also AutoETS, AutoARIMA and
-        AutoTheta, each fitted on the rows before a series' first origin)."""
-        cols = self.columns
-        assert cols is not None and self.season is not None
-        n_t = len(cols["targets"])
-        windows = self._windows(series, origins, fit_stops)
-        pred = self._predict_windows(series, windows, fit_stops, holdout=True)  # (W, H, T, Q)
-        point = pred[..., self._point_index]
-        statistical = statistical and forecast_stats.available()
-        stat_names = tuple(forecast_stats.MODELS) if statistical else ()
-        actual, scale = [], []
-        baselines: dict[str, list[np.ndarray]] = {
-            k: [] for k in ("naive", "seasonal_naive", *stat_names)
-        }
-        for s, (_, _, values) in enumerate(series):
-            org = origins[s]
-            if len(org) == 0:
-                continue
-            y = values[:, :n_t]
-            idx = org[:, None] + np.arange(self.horizon)[None, :]
-            actual.append(y[idx])
-            baselines["naive"].append(naive_forecast(y, org, self.horizon))
-            baselines["seasonal_naive"].append(
-                seasonal_naive_forecast(y, org, self.horizon, self.season)
-            )
-            scale.append(np.broadcast_to(scales[s], (len(org), n_t)))
-            if stat_names:
-                per_target = [
-                    forecast_stats.statistical_forecasts(
-                        y[:, t], org, self.horizon, self.season, models=stat_names
-                    )
-                    for t in range(n_t)
-                ]
-                for name in stat_names:
-                    baselines[name].append(np.stack([f[name]["mean"] for f in per_target], -1))
-        y_true = np.concatenate(actual)  # (W, H, T)
-        scale_w = np.concatenate(scale)[:, None, :]  # (W, 1, T)
-        rows = {"model": forecast_metrics(y_true, point, scale_w)}
-        for name, forecasts in baselines.items():
-            rows[name] = forecast_metrics(y_true, np.concatenate(forecasts), scale_w)
-        metrics = pd.DataFrame.from_dict(rows, orient="index")[list(METRICS)]
-        metrics.index.name = "forecast"
-        if self.quantiles:
-            lo, hi = pred[..., 0], pred[..., -1]
-            inside = (y_true >= lo) & (y_true <= hi)
-            metrics["coverage"] = [float(inside.mean())] + [np.nan] * len(baselines)
-        return metrics, self._forecast_frame(series, windows, pred, y_true)
-
-    def _forecast_frame(
-        self, series, windows: _Windows, pred: np.ndarray, y_true: np.ndarray
-    ) -> pd.DataFrame:
-        cols = self.columns
-        assert cols is not None
-        records: dict[str, list[Any]] = {}
-        ids, origin_times, times, steps = [], [], [], []
-        for s, origin in zip(windows.series, windows.origins, strict=True):
-            key, part, _ = series[s]
-            t = part[cols["time_col"]].to_numpy()
-            ids.extend([key] * self.horizon)
-            origin_times.extend([t[origin]] * self.horizon)
-            times.extend(t[origin : origin + self.horizon])
-            steps.extend(range(1, self.horizon + 1))
-        if cols["id_col"] is not None:
-            records[cols["id_col"]] = ids
-        records["origin"] = origin_times
-        records[cols["time_col"]] = times
-        records["step"] = steps
-        for t_i, name in enumerate(cols["targets"]):
-            records[f"{name}_actual"] = y_true[:, :, t_i].reshape(-1).tolist()
-            records[name] = pred[:, :, t_i, self._point_index].reshape(-1).tolist()
-            for q_i, q in enumerate(self.quantiles or ()):
-                records[f"{name}_{quantile_label(q)}"] = pred[:, :, t_i, q_i].reshape(-1).tolist()
-        return pd.DataFrame(records)
-
-    def evaluate(
-        self,
-        data: Any = None,
-        *,
-        part: str = "test",
-        stride: int = 1,
-        statistical: bool = False,
-    ) -> pd.DataFrame:
-        """MAE, RMSE, sMAPE and MASE of the model beside the naive and seasonal-naive baselines.
-
-        Scores every window (every ``stride`` steps) whose targets lie in ``part`` ("train",
-        "val" or "test") of each series of ``data``, split as in :meth:`fit`, with the ensemble
-        fitted before the refit on all rows, which never saw the test part; ``data`` defaults to
-        the data the model was fitted on. MASE scales are the in-sample seasonal-naive MAE of each
-        series' training part. With quantiles, ``coverage`` is the share of actual values inside
-        the outermost interval. With ``statistical`` (and ``statsforecast`` installed), rows for
-        AutoETS, AutoARIMA and AutoTheta too, each fitted on the rows before the part.
-        :meth:`evaluate_windows` also returns the forecasts.
-        """
-        return self.evaluate_windows(
-            data, part=part, stride=stride, statistical=statistical
-        ).metrics
-
-    def evaluate_windows(
-        self,
-        data: Any = None,
-        *,
-        part: str = "test",
-        stride: int = 1,
-        statistical: bool = False,
-    ) -> BacktestResult:
-        """:meth:`evaluate`, with every scored window's forecasts (long format) as well."""
-        self._require_fitted("evaluate")
-        if part not in ("train", "val", "test"):
-            raise ConfigError(f"part must be 'train', 'val' or 'test', got {part!r}")
-        stride = positive_int("stride", stride)
-        table = self._data_or_training(data, "evaluate")
-        series = self._series_values(table)
-        n_t = len(self.columns["targets"])  # type: ignore[index]
-        origins, scales, fit_stops = [], [], []
-        for key, _, values in series:
-            split = self._split(len(values), key)
-            origins.append(split_window_starts(split, stride)[part].numpy() + self.lookback)
-            scales.append(seasonal_naive_scale(values[split.fit_rows(), :n_t], self.season))
-            fit_stops.append(split.fit_rows().stop)
-        if not any(len(o) for o in origins):
-            raise DataError(f"the {part} part of the data holds no complete window to score")
-        metrics, forecasts = self._score(series, origins, scales, fit_stops, statistical)
-        return BacktestResult(forecasts=forecasts, metrics=metrics)
-
-    def _data_or_training(self, data: Any, what: str) -> SeriesTable:
-        if data is None:
-            if self.training_data is None:
-                raise ConfigError(
-                    f"{what} needs data: this model was loaded, so pass the data to score"
-                )
-            return self.training_data
-        table = self.read(data)
-        self._check_same_columns(table)
-        return table
-
-    def backtest(
-        self,
-        data: Any = None,
-        *,
-        windows: int = 5,
-        stride: int | None = None,
-        statistical: bool = False,
-    ) -> BacktestResult:
-        """Rolling-origin evaluation over the last ``windows`` forecast windows of every series.
-
-        Window k (of K) forecasts from origin ``n - horizon - stride * (K - 1 - k)``; ``stride``
-        defaults to the horizon (adjacent, non-overlapping windows). The model is not refitted
-        between origins, and it is the ensemble fitted before the refit on all rows (the one
-        :meth:`evaluate` uses): windows inside its train or val part flatter it. MASE scales are
-        the seasonal-naive MAE of the rows before the first origin.
-        """
-        self._require_fitted("backtest")
-        windows = positive_int("windows", windows)
-        stride = self.horizon if stride is None else positive_int("stride", stride)
-        table = self._data_or_training(data, "backtest")
-        series = self._series_values(table)
-        n_t = len(self.columns["targets"])  # type: ignore[index]
-        assert self.lookback is not None and self.season is not None
-        need = self.lookback + self.horizon + stride * (windows - 1)
-        origins, scales = [], []
-        for key, _, values in series:
-            n = len(values)
-            if n < need:
-                where = "the series" if key is None else f"series {key!r}"
-                raise DataError(
-                    f"{where} has {n} rows, too short for {windows} backtest windows: it needs "
-                    f"lookback + horizon + stride * (windows - 1) = {need} rows"
-                )
-            org = n - self.horizon - stride * np.arange(windows - 1, -1, -1)
-            origins.append(org)
-            scales.append(seasonal_naive_scale(values[: org[0], :n_t], self.season))
-        stops = [int(o[0]) for o in origins]
-        metrics, forecasts = self._score(series, origins, scales, stops, statistical)
-        return BacktestResult(forecasts=forecasts, metrics=metrics)
 
     # --- saving -----------------------------------------------------------------------------
 
@@ -1272,27 +687,6 @@ class Forecaster(Task):
 
 def _scaler(saved: Any) -> Any:
     return None if saved is None else scaler_from_dict(saved)
-
-
-def _part_rows(size: float | int, n: int, horizon: int) -> int:
-    if isinstance(size, int) and not isinstance(size, bool):
-        return size
-    return 0 if size == 0 else max(int(round(float(size) * n)), horizon)
-
-
-def _int_step(table: SeriesTable) -> int | None:
-    if table.freq is not None:
-        return None
-    diffs = [np.diff(part[table.time_col].to_numpy()) for _, part in table.series()]
-    flat = np.concatenate(diffs) if diffs else np.array([1])
-    flat = flat[flat > 0]
-    return int(np.gcd.reduce(flat.astype(np.int64))) if flat.size else 1
-
-
-def _read_any(source: Any) -> pd.DataFrame:
-    from lstmkit.data.fileio import read_file
-
-    return read_file(source)
 
 
 __all__ = ["BacktestResult", "Forecaster", "format_metrics", "season_from_freq"]

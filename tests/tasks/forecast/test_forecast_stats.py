@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from lstmkit.data import dataset_path
-from lstmkit.tasks import forecast_stats
-from lstmkit.tasks.baselines import naive_forecast, seasonal_naive_forecast
+from lstmkit.tasks.forecast import statistical as forecast_stats
+from lstmkit.tasks.forecast.baselines import naive_forecast, seasonal_naive_forecast
 
 sf_models = pytest.importorskip("statsforecast.models")
 
