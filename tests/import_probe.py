@@ -20,7 +20,7 @@ NOT_FOR_PREDICT = (
     "lstmkit.train._callbacks",
     "lstmkit.viz",
     "lstmkit.tasks.anomaly",
-    "lstmkit.tasks.classifier",
+    "lstmkit.tasks.classify",
     "lstmkit.tasks.language_model",
     "lstmkit.tasks.seq2seq",
     "lstmkit.tasks.tagger",

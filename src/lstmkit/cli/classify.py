@@ -296,8 +296,8 @@ def _held_out(clf: Any, data: str, split_col: str | None) -> tuple[str | None, A
 
 def cmd_train(args: argparse.Namespace) -> int:
     from lstmkit.data.text_table import column_labels, column_texts, read_frame, split_rows
-    from lstmkit.tasks.classification_metrics import format_report
-    from lstmkit.tasks.classifier import SequenceClassifier
+    from lstmkit.tasks.classify import SequenceClassifier
+    from lstmkit.tasks.classify.metrics import format_report
     from lstmkit.viz.confusion import plot_confusion_matrix
 
     apply_threads(args)
@@ -377,7 +377,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from lstmkit.tasks.classifier import SequenceClassifier
+    from lstmkit.tasks.classify import SequenceClassifier
 
     apply_threads(args)
     clf = SequenceClassifier.load(args.model)
@@ -393,8 +393,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from lstmkit.data.text_table import column_labels, column_texts, read_frame, split_rows
-    from lstmkit.tasks.classification_metrics import bow_logistic_baseline, format_report
-    from lstmkit.tasks.classifier import SequenceClassifier
+    from lstmkit.tasks.classify import SequenceClassifier
+    from lstmkit.tasks.classify.metrics import bow_logistic_baseline, format_report
     from lstmkit.viz.confusion import plot_confusion_matrix
 
     apply_threads(args)

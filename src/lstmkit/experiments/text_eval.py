@@ -58,7 +58,7 @@ _QUIET = {"enable_progress_bar": False}
 def eval_classifier(*, seed: int, quick: bool) -> dict[str, Any]:
     from lstmkit.data import load_sentiment
     from lstmkit.tasks import SequenceClassifier
-    from lstmkit.tasks.classification_metrics import bow_logistic_baseline
+    from lstmkit.tasks.classify.metrics import bow_logistic_baseline
 
     frame = load_sentiment()
     if quick:

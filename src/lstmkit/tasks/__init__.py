@@ -25,7 +25,7 @@ __getattr__, __dir__ = lazy_attributes(
         "Forecaster": "lstmkit.tasks.forecast",
         "LanguageModel": "lstmkit.tasks.language_model",
         "Seq2Seq": "lstmkit.tasks.seq2seq",
-        "SequenceClassifier": "lstmkit.tasks.classifier",
+        "SequenceClassifier": "lstmkit.tasks.classify",
         "Tagger": "lstmkit.tasks.tagger",
     },
 )

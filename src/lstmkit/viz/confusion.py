@@ -29,7 +29,7 @@ def plot_confusion_matrix(
     max_label_chars: int = 18,
 ) -> Path:
     """Plot a confusion matrix (rows true label, columns predicted, as
-    :func:`lstmkit.tasks.classification_metrics.confusion_matrix` returns it) to a PNG.
+    :func:`lstmkit.tasks.classify.metrics.confusion_matrix` returns it) to a PNG.
 
     Each cell shows its count and, below it, its share of the row; the colour is that share, so a
     rare class's row reads as clearly as a frequent one's. Returns the path written (atomically).

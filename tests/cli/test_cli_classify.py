@@ -100,10 +100,10 @@ def test_unknown_bundled_dataset(tmp_path, capsys):
 
 
 def test_baseline_needs_training_rows(tmp_path, capsys):
-    from lstmkit.tasks import classifier
+    from lstmkit.tasks import classify
 
     data = write_table(tmp_path / "reviews.csv", n=90)
-    clf = classifier.SequenceClassifier(hidden_size=4, embed_size=4)
+    clf = classify.SequenceClassifier(hidden_size=4, embed_size=4)
     clf.fit_frame(data, "review", "stars", "part", max_epochs=1, enable_progress_bar=False)
     model = clf.save(tmp_path / "model")
     code = main(["classify", "evaluate", "--model", str(model), "--data", str(data),

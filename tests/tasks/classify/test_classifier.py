@@ -10,8 +10,8 @@ import torch
 
 from lstmkit.errors import ConfigError, DataError, ModelFileError
 from lstmkit.nn import LSTM
-from lstmkit.tasks.classifier import SequenceClassifier
-from lstmkit.tasks.classifier_net import POOLINGS, ClassifierNet
+from lstmkit.tasks.classify import SequenceClassifier
+from lstmkit.tasks.classify.net import POOLINGS, ClassifierNet
 
 FAST = {"max_epochs": 12, "enable_progress_bar": False, "batch_size": 32, "lr": 1e-2}
 SMALL = {"hidden_size": 12, "embed_size": 12}

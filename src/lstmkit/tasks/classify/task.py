@@ -38,14 +38,14 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from lstmkit.data import BucketBatchSampler, StandardScaler, collate_padded, pad_sequences
-from lstmkit.data._checks import positive_int
+from lstmkit._checks import positive_int
 from lstmkit.data.text_batches import TokenDataset, collate_tokens, pad_ids
 from lstmkit.data.text_table import column_labels, column_texts, read_frame, split_rows
 from lstmkit.data.tokenizers import TOKENIZER_KINDS, Tokenizer, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import ConfigError, DataError
 from lstmkit.tasks import persistence
-from lstmkit.tasks.classification_metrics import classification_report, sorted_labels
-from lstmkit.tasks.classifier_net import POOLINGS, ClassifierNet
+from lstmkit.tasks.classify.metrics import classification_report, sorted_labels
+from lstmkit.tasks.classify.net import POOLINGS, ClassifierNet
 from lstmkit.tasks.lstm_options import check_lstm_options
 from lstmkit.train import FitResult, History, TrainConfig, fit, seed_everything
 
@@ -544,7 +544,7 @@ class SequenceClassifier:
     def evaluate(self, inputs: Any, labels: Any) -> dict[str, Any]:
         """Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix
         (rows true, columns predicted) of the model on ``inputs``; see
-        :func:`lstmkit.tasks.classification_metrics.classification_report`. Labels never seen in
+        :func:`lstmkit.tasks.classify.metrics.classification_report`. Labels never seen in
         training are kept (as classes the model cannot predict) and logged."""
         self._require_fitted("evaluate")
         items = self._check_inputs(inputs, "evaluate")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lstmkit.errors import ConfigError, DataError, ShapeError
-from lstmkit.tasks.classification_metrics import (
+from lstmkit.tasks.classify.metrics import (
     accuracy,
     bow_logistic_baseline,
     classification_report,

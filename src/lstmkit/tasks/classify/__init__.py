@@ -1,0 +1,40 @@
+"""Sequence classification: :class:`SequenceClassifier` and what it is measured with.
+
+* :mod:`~lstmkit.tasks.classify.task` — :class:`SequenceClassifier` (fit, predict, evaluate,
+  report, tables, save, load).
+* :mod:`~lstmkit.tasks.classify.net` — the network: embedding or numeric features, a (bi)LSTM,
+  masked pooling, a linear head.
+* :mod:`~lstmkit.tasks.classify.metrics` — accuracy, macro-F1, per-class scores, the confusion
+  matrix, and the bag-of-words logistic-regression baseline.
+"""
+
+from lstmkit._lazy import lazy_attributes
+
+__getattr__, __dir__ = lazy_attributes(
+    __name__,
+    {
+        "ClassifierNet": "lstmkit.tasks.classify.net",
+        "POOLINGS": "lstmkit.tasks.classify.net",
+        "SequenceClassifier": "lstmkit.tasks.classify.task",
+        "accuracy": "lstmkit.tasks.classify.metrics",
+        "bow_logistic_baseline": "lstmkit.tasks.classify.metrics",
+        "classification_report": "lstmkit.tasks.classify.metrics",
+        "confusion_matrix": "lstmkit.tasks.classify.metrics",
+        "format_report": "lstmkit.tasks.classify.metrics",
+        "macro_f1": "lstmkit.tasks.classify.metrics",
+        "sorted_labels": "lstmkit.tasks.classify.metrics",
+    },
+)
+
+__all__ = [
+    "POOLINGS",
+    "ClassifierNet",
+    "SequenceClassifier",
+    "accuracy",
+    "bow_logistic_baseline",
+    "classification_report",
+    "confusion_matrix",
+    "format_report",
+    "macro_f1",
+    "sorted_labels",
+]
