@@ -106,7 +106,7 @@ def test_bucket_sampler_with_dataloader_and_errors():
     sampler = BucketBatchSampler([len(x) for x, _ in items], 2, shuffle=False)
     loader = DataLoader(items, batch_sampler=sampler, collate_fn=collate_padded)
     assert [p.shape[1] for p, _, _ in loader] == [2, 7, 9]
-    with pytest.raises(ConfigError, match="batch_size must be an int >= 1"):
+    with pytest.raises(ConfigError, match="batch_size must be a positive int"):
         BucketBatchSampler([1, 2], 0)
     with pytest.raises(ShapeError, match="lengths must be >= 0"):
         BucketBatchSampler([1, -2], 1)

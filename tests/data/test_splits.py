@@ -108,7 +108,7 @@ def test_bad_sizes_and_shapes():
         temporal_split(100, lookback=4, horizon=5, test_size=1.5)
     with pytest.raises(ConfigError, match=r"val_size must be >= 0"):
         temporal_split(100, lookback=4, horizon=5, val_size=-1)
-    with pytest.raises(ConfigError, match="lookback must be an int >= 1"):
+    with pytest.raises(ConfigError, match="lookback must be a positive int"):
         temporal_split(100, lookback=0, horizon=5)
     with pytest.raises(ShapeError, match="split was made for 100 rows"):
         split_windows(torch.zeros(90, 1), temporal_split(100, lookback=4, horizon=5))

@@ -85,7 +85,7 @@ def test_too_short_series_names_minimum_and_length():
 )
 def test_bad_window_options_are_config_errors(kwargs, name):
     args = {"lookback": 3, "horizon": 2, "stride": 1, **kwargs}
-    with pytest.raises(ConfigError, match=rf"{name} must be an int >= 1"):
+    with pytest.raises(ConfigError, match=rf"{name} must be a positive int"):
         sliding_windows(series(10), **args)
-    with pytest.raises(ConfigError, match=rf"{name} must be an int >= 1"):
+    with pytest.raises(ConfigError, match=rf"{name} must be a positive int"):
         window_starts(10, **args)

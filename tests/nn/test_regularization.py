@@ -155,7 +155,7 @@ def test_activation_regularisers():
     )
     assert temporal_activation_regularization(h[:, :1], 1.0).item() == 0.0
     assert activation_regularization(h, 0.0).item() == 0.0
-    with pytest.raises(ConfigError, match=r"alpha \(AR\) must be a number >= 0, got -1"):
+    with pytest.raises(ConfigError, match=r"alpha \(AR\) must be >= 0, got -1"):
         activation_regularization(h, -1)
     with pytest.raises(ShapeError, match="TAR expects a 3-D sequence tensor"):
         temporal_activation_regularization(h[0], 1.0)

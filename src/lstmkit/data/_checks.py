@@ -1,19 +1,10 @@
-"""Small argument checks shared by the data modules."""
+"""How the data modules show values and rows in messages; argument checks: lstmkit._checks."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-
-from lstmkit.errors import ConfigError
-
-
-def positive_int(name: str, value: Any) -> int:
-    """``value`` as an int >= 1, or a ConfigError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{name} must be an int >= 1, got {value!r}")
-    return int(value)
 
 
 def show(value: Any) -> str:

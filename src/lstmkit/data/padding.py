@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch.nn.utils.rnn import pad_sequence
 
-from lstmkit.data._checks import positive_int
+from lstmkit._checks import positive_int
 from lstmkit.errors import ShapeError
 
 

@@ -66,6 +66,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lstmkit._checks import positive_int
 from lstmkit._files import atomic_write
 from lstmkit.errors import ConfigError, DataError
 
@@ -277,8 +278,7 @@ def build_speech_corpus(
     for name, rate in (("narration_rate", narration_rate), ("train_rate", train_rate)):
         if not 0.0 <= rate <= 1.0:
             raise ConfigError(f"{name} must be in [0, 1], got {rate!r}")
-    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
-        raise ConfigError(f"max_tokens must be a positive int, got {max_tokens!r}")
+    positive_int("max_tokens", max_tokens)
     splits = dict(SPLIT_CHAPTERS if splits is None else splits)
     stats = SpeechStats() if stats is None else stats
     rng = np.random.default_rng(seed)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from lstmkit.data._checks import positive_int
+from lstmkit._checks import positive_int
 from lstmkit.data.windows import n_windows, sliding_windows
 from lstmkit.errors import ConfigError, DataError, ShapeError
 

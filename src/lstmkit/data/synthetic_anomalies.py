@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lstmkit.data._checks import positive_int
+from lstmkit._checks import positive_int
 from lstmkit.errors import ConfigError
 
 KINDS = ("spike", "level_shift", "frequency_change", "flat_line", "noise_burst")

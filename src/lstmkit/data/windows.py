@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from lstmkit.data._checks import positive_int
+from lstmkit._checks import positive_int
 from lstmkit.errors import DataError, ShapeError
 
 

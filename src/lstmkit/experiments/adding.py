@@ -46,6 +46,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from lstmkit._checks import positive_int
 from lstmkit.errors import ConfigError
 
 #: A sequence is solved when the absolute error of the prediction at its end is below this.
@@ -88,8 +89,7 @@ def adding_problem(
     fresh batches); with neither, a generator seeded with 0 is used. The same seed gives the same
     sequences. See the module docstring for the exact definition.
     """
-    if isinstance(num_sequences, bool) or not isinstance(num_sequences, int) or num_sequences < 1:
-        raise ConfigError(f"num_sequences must be a positive int, got {num_sequences!r}")
+    positive_int("num_sequences", num_sequences)
     if isinstance(T, bool) or not isinstance(T, int) or T < MIN_T:
         raise ConfigError(f"T must be an int >= {MIN_T}, got {T!r}")
     if seed is not None and generator is not None:

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import Tensor, nn
 
+from lstmkit._checks import positive_int
 from lstmkit.errors import ConfigError
 from lstmkit.experiments.adding import SOLVED_ERROR, adding_problem, solved_share
 from lstmkit.nn import LSTM, RNN
@@ -181,8 +182,7 @@ def run_demo(
     """
     if seconds <= 0:
         raise ConfigError(f"seconds must be > 0, got {seconds!r}")
-    if isinstance(hidden_size, bool) or not isinstance(hidden_size, int) or hidden_size < 1:
-        raise ConfigError(f"hidden_size must be a positive int, got {hidden_size!r}")
+    positive_int("hidden_size", hidden_size)
     test_batch = adding_problem(
         test_size, seq_len, seed=seed + TEST_SEED_OFFSET, variable_length=False
     )

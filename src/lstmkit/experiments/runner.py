@@ -37,6 +37,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from lstmkit._checks import positive_int
 from lstmkit._files import atomic_write
 from lstmkit._version import __version__
 from lstmkit.errors import ConfigError
@@ -104,9 +105,7 @@ class RunConfig:
             "test_size",
             "confirm_checks",
         ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{name} must be a positive int, got {value!r}")
+            positive_int(name, getattr(self, name))
         if self.budget_sequences is None and self.budget_seconds is None:
             raise ConfigError("give a budget: budget_sequences and/or budget_seconds")
         if self.budget_sequences is not None and self.budget_sequences < 1:
@@ -402,8 +401,7 @@ def run_experiment(
 ) -> ExperimentResult:
     """Train every model of ``config`` with every seed; ``jobs`` > 1 runs that many at once."""
     config.check()
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ConfigError(f"jobs must be a positive int, got {jobs!r}")
+    positive_int("jobs", jobs)
     task = config.task()
     baseline_batch = task.sample(config.test_size, torch.Generator().manual_seed(TEST_SEED_OFFSET))
     save_dir = None if save_models is None else str(Path(save_models) / config.result_id)

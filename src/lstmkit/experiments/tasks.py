@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from lstmkit._checks import int_at_least, positive_int
 from lstmkit.errors import ConfigError, ShapeError
 from lstmkit.experiments.adding import SOLVED_ERROR, adding_problem
 
@@ -54,12 +55,6 @@ class Batch:
 
     def __len__(self) -> int:
         return int(self.inputs.shape[0])
-
-
-def _check_count(n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ConfigError(f"num_sequences must be a positive int, got {n!r}")
-    return n
 
 
 def _one_hot(symbols: Tensor, size: int) -> Tensor:
@@ -111,12 +106,6 @@ class Task:
         return f"<Task {self.describe()}>"
 
 
-def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ConfigError(f"{name} must be an int >= {low}, got {value!r}")
-    return value
-
-
 # --- adding (Section 5.4) ------------------------------------------------------------------------
 
 
@@ -141,13 +130,15 @@ class AddingTask(Task):
     output_size = 1
 
     def __init__(self, T: int = 100) -> None:
-        self.T = _check_int("T", T, 11)
+        self.T = int_at_least("T", T, 11)
 
     def params(self) -> dict[str, Any]:
         return {"T": self.T}
 
     def sample(self, num_sequences: int, generator: torch.Generator) -> Batch:
-        b = adding_problem(_check_count(num_sequences), self.T, generator=generator)
+        b = adding_problem(
+            positive_int("num_sequences", num_sequences), self.T, generator=generator
+        )
         return Batch(b.inputs, b.targets, b.lengths, None, {"marked": b.marked})
 
     def loss(self, outputs: Tensor, batch: Batch) -> Tensor:
@@ -184,7 +175,9 @@ class MultiplicationTask(AddingTask):
     deviations = "X1 on the first pair set to 1.0 (our reading; unverified)"
 
     def sample(self, num_sequences: int, generator: torch.Generator) -> Batch:
-        b = adding_problem(_check_count(num_sequences), self.T, generator=generator)
+        b = adding_problem(
+            positive_int("num_sequences", num_sequences), self.T, generator=generator
+        )
         n, steps = b.inputs.shape[:2]
         rows = torch.arange(n)
         inside = torch.arange(steps) < b.lengths[:, None]
@@ -287,7 +280,7 @@ class ReberTask(Task):
         All strings advance together, one automaton step per loop iteration; each branching state
         takes either edge with probability 1/2 (the paper's transition probabilities).
         """
-        n = _check_count(num_sequences)
+        n = positive_int("num_sequences", num_sequences)
         state = torch.zeros(n, dtype=torch.int64)
         columns = []
         while True:
@@ -378,7 +371,7 @@ class LongLagTask(Task):
     deviations = "cross-entropy loss on softmax outputs (paper: squared error, sigmoid outputs)"
 
     def __init__(self, p: int = 100) -> None:
-        self.p = _check_int("p", p, 2)
+        self.p = int_at_least("p", p, 2)
         self.input_size = self.output_size = self.p + 1
 
     def params(self) -> dict[str, Any]:
@@ -394,7 +387,7 @@ class LongLagTask(Task):
 
     def sequences(self, num_sequences: int, generator: torch.Generator) -> Tensor:
         """``(N, p + 1)`` symbol indices (0-based: ``a_i`` is ``i - 1``)."""
-        n = _check_count(num_sequences)
+        n = positive_int("num_sequences", num_sequences)
         first = torch.where(torch.rand(n, generator=generator) < 0.5, self.y, self.x)
         middle = torch.arange(self.p - 1).expand(n, -1)
         return torch.cat([first[:, None], middle, first[:, None]], dim=1)
@@ -453,7 +446,7 @@ class TemporalOrderTask(Task):
     T1, T2 = (10, 20), (50, 60)
 
     def sample(self, num_sequences: int, generator: torch.Generator) -> Batch:
-        n = _check_count(num_sequences)
+        n = positive_int("num_sequences", num_sequences)
         rows = torch.arange(n)
         lengths = torch.randint(self.MIN_LEN, self.MAX_LEN + 1, (n,), generator=generator)
         t1 = torch.randint(self.T1[0], self.T1[1] + 1, (n,), generator=generator)
@@ -508,14 +501,14 @@ class CopyTask(Task):
     output_size = 10
 
     def __init__(self, T: int = 50, K: int = 10) -> None:
-        self.T = _check_int("T", T, 1)
-        self.K = _check_int("K", K, 1)
+        self.T = int_at_least("T", T, 1)
+        self.K = int_at_least("K", K, 1)
 
     def params(self) -> dict[str, Any]:
         return {"T": self.T, "K": self.K}
 
     def sample(self, num_sequences: int, generator: torch.Generator) -> Batch:
-        n = _check_count(num_sequences)
+        n = positive_int("num_sequences", num_sequences)
         T, K = self.T, self.K
         data = torch.randint(1, 9, (n, K), generator=generator)
         length = T + 2 * K

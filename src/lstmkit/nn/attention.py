@@ -21,15 +21,10 @@ import math
 import torch
 from torch import Tensor, nn
 
+from lstmkit._checks import positive_int
 from lstmkit.errors import ConfigError, ShapeError
 
 MULTIPLICATIVE_KINDS = ("general", "dot")
-
-
-def _check_size(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{name} must be a positive int, got {value!r}")
-    return value
 
 
 class _Attention(nn.Module):
@@ -101,9 +96,9 @@ class AdditiveAttention(_Attention):
 
     def __init__(self, query_size: int, key_size: int, attn_size: int) -> None:
         super().__init__()
-        self.query_size = _check_size("query_size", query_size)
-        self.key_size = _check_size("key_size", key_size)
-        self.attn_size = _check_size("attn_size", attn_size)
+        self.query_size = positive_int("query_size", query_size)
+        self.key_size = positive_int("key_size", key_size)
+        self.attn_size = positive_int("attn_size", attn_size)
         self.query_proj = nn.Linear(query_size, attn_size, bias=False)
         self.key_proj = nn.Linear(key_size, attn_size, bias=True)
         self.v = nn.Linear(attn_size, 1, bias=False)
@@ -134,8 +129,8 @@ class MultiplicativeAttention(_Attention):
         self, query_size: int, key_size: int, kind: str = "general", *, scaled: bool = False
     ) -> None:
         super().__init__()
-        self.query_size = _check_size("query_size", query_size)
-        self.key_size = _check_size("key_size", key_size)
+        self.query_size = positive_int("query_size", query_size)
+        self.key_size = positive_int("key_size", key_size)
         if kind not in MULTIPLICATIVE_KINDS:
             raise ConfigError(
                 f"kind must be one of {', '.join(map(repr, MULTIPLICATIVE_KINDS))}, got {kind!r}"

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lstmkit._checks import int_at_least, positive_int
 from lstmkit.errors import ConfigError, ShapeError
 from lstmkit.nn import init as init_schemes
 
@@ -448,11 +449,9 @@ def check_nonlinearity(nonlinearity: str) -> str:
 
 
 def _check_sizes(input_size: int, hidden_size: int, proj_size: int) -> None:
-    for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{name} must be a positive int, got {value!r}")
-    if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
-        raise ConfigError(f"proj_size must be an int >= 0, got {proj_size!r}")
+    positive_int("input_size", input_size)
+    positive_int("hidden_size", hidden_size)
+    int_at_least("proj_size", proj_size, 0)
     if proj_size >= hidden_size:
         raise ConfigError(
             f"proj_size must be smaller than hidden_size={hidden_size}, got {proj_size}"

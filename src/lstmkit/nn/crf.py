@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from lstmkit._checks import positive_int
 from lstmkit.errors import ConfigError, ShapeError
 
 FORBIDDEN = -1.0e4
@@ -112,8 +113,7 @@ class CRF(nn.Module):
         constraints: tuple[Tensor, Tensor, Tensor] | None = None,
     ) -> None:
         super().__init__()
-        if isinstance(num_tags, bool) or not isinstance(num_tags, int) or num_tags < 1:
-            raise ConfigError(f"num_tags must be a positive int, got {num_tags!r}")
+        positive_int("num_tags", num_tags)
         self.num_tags = num_tags
         # Small random start so that tags are not tied at initialisation.
         self.transitions = nn.Parameter(torch.empty(num_tags, num_tags).uniform_(-0.1, 0.1))

@@ -9,7 +9,6 @@ and a choice of engine (``impl``), see :mod:`lstmkit.nn.engine`.
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from typing import Any
 
@@ -17,6 +16,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
+from lstmkit._checks import positive_int, probability
 from lstmkit.errors import ConfigError, ShapeError
 from lstmkit.nn import engine
 from lstmkit.nn import init as init_schemes
@@ -38,22 +38,6 @@ from lstmkit.nn.cells import (
 from lstmkit.nn.engine.base import Masks
 
 Trace = dict[str, Tensor]
-
-
-def _check_probability(name: str, value: float) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not 0.0 <= float(value) < 1.0
-    ):
-        raise ConfigError(f"{name} must be a number in [0, 1), got {value!r}")
-    return float(value)
-
-
-def _check_positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{name} must be a positive int, got {value!r}")
-    return value
 
 
 class _RecurrentBase(nn.Module):
@@ -84,15 +68,15 @@ class _RecurrentBase(nn.Module):
         impl: str,
     ) -> None:
         super().__init__()
-        self.input_size = _check_positive_int("input_size", input_size)
-        self.hidden_size = _check_positive_int("hidden_size", hidden_size)
-        self.num_layers = _check_positive_int("num_layers", num_layers)
+        self.input_size = positive_int("input_size", input_size)
+        self.hidden_size = positive_int("hidden_size", hidden_size)
+        self.num_layers = positive_int("num_layers", num_layers)
         self.bias = bool(bias)
         self.batch_first = bool(batch_first)
-        self.dropout = _check_probability("dropout", dropout)
+        self.dropout = probability("dropout", dropout)
         self.bidirectional = bool(bidirectional)
-        self.recurrent_dropout = _check_probability("recurrent_dropout", recurrent_dropout)
-        self.zoneout = _check_probability("zoneout", zoneout)
+        self.recurrent_dropout = probability("recurrent_dropout", recurrent_dropout)
+        self.zoneout = probability("zoneout", zoneout)
         self.init = init_schemes.check_scheme(init)
         self.return_trace = bool(return_trace)
         self.impl = engine.check_impl(impl)

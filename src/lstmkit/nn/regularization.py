@@ -24,19 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lstmkit._checks import number, probability
 from lstmkit.errors import ConfigError, ShapeError
-
-
-def _check_p(name: str, p: Any) -> float:
-    if isinstance(p, bool) or not isinstance(p, int | float) or not 0.0 <= float(p) < 1.0:
-        raise ConfigError(f"{name} must be a number in [0, 1), got {p!r}")
-    return float(p)
-
-
-def _check_coef(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not float(value) >= 0.0:
-        raise ConfigError(f"{name} must be a number >= 0, got {value!r}")
-    return float(value)
 
 
 def embedding_dropout(
@@ -54,7 +43,7 @@ def embedding_dropout(
     expectation is unchanged. In eval mode (``training=False``) or with ``p == 0`` this is the
     plain lookup.
     """
-    p = _check_p("embedding dropout p", p)
+    p = probability("embedding dropout p", p)
     weight = embedding.weight
     if training and p > 0:
         keep = 1.0 - p
@@ -81,7 +70,7 @@ class LockedDropout(nn.Module):
 
     def __init__(self, p: float = 0.5, *, batch_first: bool = True) -> None:
         super().__init__()
-        self.p = _check_p("LockedDropout p", p)
+        self.p = probability("LockedDropout p", p)
         self.batch_first = bool(batch_first)
 
     def forward(self, x: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
@@ -126,7 +115,7 @@ class WeightDrop(nn.Module):
     def __init__(self, module: nn.Module, p: float, names: Sequence[str] | None = None) -> None:
         super().__init__()
         self.module = module
-        self.p = _check_p("weight_drop p", p)
+        self.p = probability("weight_drop p", p)
         names = list(recurrent_weight_names(module) if names is None else names)
         params = dict(module.named_parameters(recurse=False))
         missing = [n for n in names if n not in params]
@@ -167,7 +156,7 @@ class WeightDrop(nn.Module):
 
 def activation_regularization(output: Tensor, alpha: float) -> Tensor:
     """AR: ``alpha * mean(output ** 2)`` over the (dropped) outputs of the last layer."""
-    alpha = _check_coef("alpha (AR)", alpha)
+    alpha = number("alpha (AR)", alpha)
     if alpha == 0:
         return output.new_zeros(())
     return alpha * output.pow(2).mean()
@@ -180,7 +169,7 @@ def temporal_activation_regularization(
 
     Zero for a single time step.
     """
-    beta = _check_coef("beta (TAR)", beta)
+    beta = number("beta (TAR)", beta)
     if output.dim() != 3:
         raise ShapeError(f"TAR expects a 3-D sequence tensor, got shape {tuple(output.shape)}")
     dim = 1 if batch_first else 0

@@ -7,26 +7,12 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from lstmkit._checks import number, positive_int
 from lstmkit.errors import ConfigError
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 SCHEDULES = ("none", "cosine", "step", "plateau")
 PRECISIONS = ("32", "mixed", "16-mixed", "bf16-mixed")
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ConfigError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
-def _non_negative_float(name: str, value: Any, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConfigError(f"{name} must be a number, got {value!r}")
-    value = float(value)
-    if value != value or value < 0 or (positive and value == 0):
-        raise ConfigError(f"{name} must be {'> 0' if positive else '>= 0'}, got {value!r}")
-    return value
 
 
 def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
@@ -106,23 +92,21 @@ class TrainConfig:
         self.optimizer = _choice("optimizer", self.optimizer, OPTIMIZERS)
         self.schedule = _choice("schedule", self.schedule, SCHEDULES)
         self.precision = _choice("precision", str(self.precision), PRECISIONS)
-        self.lr = _non_negative_float("lr", self.lr, positive=True)
-        self.weight_decay = _non_negative_float("weight_decay", self.weight_decay)
-        self.momentum = _non_negative_float("momentum", self.momentum)
-        self.gamma = _non_negative_float("gamma", self.gamma, positive=True)
-        self.min_delta = _non_negative_float("min_delta", self.min_delta)
-        self.step_size = _positive_int("step_size", self.step_size)
-        self.plateau_patience = _positive_int("plateau_patience", self.plateau_patience)
-        self.batch_size = _positive_int("batch_size", self.batch_size)
-        self.max_epochs = _positive_int("max_epochs", self.max_epochs)
-        self.num_nodes = _positive_int("num_nodes", self.num_nodes)
-        self.log_every_n_steps = _positive_int("log_every_n_steps", self.log_every_n_steps)
+        self.lr = number("lr", self.lr, positive=True)
+        self.weight_decay = number("weight_decay", self.weight_decay)
+        self.momentum = number("momentum", self.momentum)
+        self.gamma = number("gamma", self.gamma, positive=True)
+        self.min_delta = number("min_delta", self.min_delta)
+        self.step_size = positive_int("step_size", self.step_size)
+        self.plateau_patience = positive_int("plateau_patience", self.plateau_patience)
+        self.batch_size = positive_int("batch_size", self.batch_size)
+        self.max_epochs = positive_int("max_epochs", self.max_epochs)
+        self.num_nodes = positive_int("num_nodes", self.num_nodes)
+        self.log_every_n_steps = positive_int("log_every_n_steps", self.log_every_n_steps)
         if self.gradient_clip is not None:
-            self.gradient_clip = _non_negative_float(
-                "gradient_clip", self.gradient_clip, positive=True
-            )
+            self.gradient_clip = number("gradient_clip", self.gradient_clip, positive=True)
         if self.patience is not None:
-            self.patience = _positive_int("patience (or None)", self.patience)
+            self.patience = positive_int("patience (or None)", self.patience)
         if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral):
             raise ConfigError(f"seed must be an int, got {self.seed!r}")
         if not 0 <= int(self.seed) < 2**32:

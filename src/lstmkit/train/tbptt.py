@@ -30,18 +30,13 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from lstmkit.errors import ConfigError, DataError, ShapeError
+from lstmkit._checks import positive_int
+from lstmkit.errors import DataError, ShapeError
 
 # AWD-LSTM's variable window: bptt steps with probability 0.95, else bptt / 2, then N(len, 5).
 _AWD_FULL_PROB = 0.95
 _AWD_STD = 5.0
 _AWD_MIN_LEN = 5
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ConfigError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
 
 
 def batchify(ids: Tensor | Sequence[int], batch_size: int) -> Tensor:
@@ -50,7 +45,7 @@ def batchify(ids: Tensor | Sequence[int], batch_size: int) -> Tensor:
     Row ``b`` is ``ids[b * L:(b + 1) * L]`` with ``L = N // B``; the last ``N % B`` ids are dropped.
     Raises DataError when the stream is too short for two ids per stream (one input, one target).
     """
-    batch_size = _positive_int("batch_size", batch_size)
+    batch_size = positive_int("batch_size", batch_size)
     stream = torch.as_tensor(ids, dtype=torch.long)
     if stream.dim() != 1:
         raise ShapeError(f"ids must be a 1-D stream, got shape {tuple(stream.shape)}")
@@ -76,8 +71,8 @@ def window_bounds(
     many windows as with fixed ones: the training loop sizes an epoch once, from the loader's
     length.
     """
-    length = _positive_int("length", length)
-    bptt = _positive_int("bptt", bptt)
+    length = positive_int("length", length)
+    bptt = positive_int("bptt", bptt)
     steps = length - 1  # input positions
     if steps < 1:
         raise DataError(f"a stream of {length} token(s) has no (input, target) pair")
@@ -111,7 +106,7 @@ class StreamWindows(Dataset):
             got = tuple(streams.shape) if isinstance(streams, Tensor) else type(streams).__name__
             raise ShapeError(f"streams must be a 2-D (B, L) tensor (see batchify), got {got}")
         self.streams = streams
-        self.bptt = _positive_int("bptt", bptt)
+        self.bptt = positive_int("bptt", bptt)
         self.variable = bool(variable)
         self.seed = int(seed)
         self._fixed = window_bounds(streams.shape[1], self.bptt)

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from lstmkit._checks import positive_int
 from lstmkit.errors import ConfigError, ShapeError
 
 GATE_KEYS = ("i", "f", "o", "r", "z")  # sigmoid gates, in [0, 1]
@@ -120,8 +121,7 @@ def plot_gates(
     """
     from lstmkit.viz._figure import new_figure, save_png
 
-    if isinstance(max_units, bool) or not isinstance(max_units, int) or max_units < 1:
-        raise ConfigError(f"max_units must be a positive int, got {max_units!r}")
+    positive_int("max_units", max_units)
     trace = gate_trace(layer, inputs, layer_index=layer_index, direction=direction, sample=sample)
     x = _batch_in_layout(layer, inputs)
     seq = x[sample] if getattr(layer, "batch_first", False) else x[:, sample]  # (T, D)

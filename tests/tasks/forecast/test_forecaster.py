@@ -252,7 +252,7 @@ def test_duplicated_timestamps(monthly):
 
 @pytest.mark.parametrize("horizon", [0, -2])
 def test_horizon_must_be_positive(horizon):
-    with pytest.raises(ConfigError, match=f"horizon must be an int >= 1, got {horizon}"):
+    with pytest.raises(ConfigError, match=f"horizon must be a positive int, got {horizon}"):
         Forecaster(horizon=horizon)
 
 

@@ -118,7 +118,7 @@ def test_window_norm_and_transform_are_checked():
         Forecaster(horizon=2, transform="sqrt")
     with pytest.raises(ConfigError, match="model must be one of 'lstm', .* got 'prophet'"):
         Forecaster(horizon=2, model="prophet")
-    with pytest.raises(ConfigError, match="ensemble must be an int >= 1, got 0"):
+    with pytest.raises(ConfigError, match="ensemble must be a positive int, got 0"):
         Forecaster(horizon=2, ensemble=0)
     with pytest.raises(ConfigError, match="refit must be True or False, got 'yes'"):
         Forecaster(horizon=2, refit="yes")

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from lstmkit.errors import ConfigError, ShapeError
+from lstmkit._checks import positive_int
+from lstmkit.errors import ShapeError
 
 
 def _prepare(values: Any, origins: Any, horizon: int) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -22,8 +23,7 @@ def _prepare(values: Any, origins: Any, horizon: int) -> tuple[np.ndarray, np.nd
     if arr.ndim != 2:
         raise ShapeError(f"values must have shape (N,) or (N, F), got {arr.shape}")
     org = np.asarray(origins, dtype=np.int64).reshape(-1)
-    if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
-        raise ConfigError(f"horizon must be a positive int, got {horizon!r}")
+    positive_int("horizon", horizon)
     if org.size and (org.min() < 1 or org.max() > arr.shape[0]):
         raise ShapeError(
             f"origins must lie in [1, {arr.shape[0]}] (there must be a value before each origin), "
@@ -45,8 +45,7 @@ def seasonal_naive_forecast(values: Any, origins: Any, horizon: int, season: int
     phase of the season. Where a window has fewer than ``season`` values before its origin, it
     gets the naive forecast instead.
     """
-    if isinstance(season, bool) or not isinstance(season, int | np.integer) or season < 1:
-        raise ConfigError(f"season must be a positive int, got {season!r}")
+    positive_int("season", season)
     arr, org, flat = _prepare(values, origins, horizon)
     steps = np.arange(horizon)
     lag = season * ((steps + 1 + season - 1) // season)  # season * ceil((h+1)/season)

@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstmkit._checks import positive_int
 from lstmkit.data import (
     SeriesTable,
     split_window_starts,
 )
-from lstmkit.data._checks import positive_int
 from lstmkit.errors import ConfigError, DataError
 from lstmkit.tasks.forecast import statistical as forecast_stats
 from lstmkit.tasks.forecast.baselines import naive_forecast, seasonal_naive_forecast

@@ -36,13 +36,13 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
+from lstmkit._checks import positive_int
 from lstmkit.data import (
     SeriesTable,
     make_scaler,
     scaler_from_dict,
     split_window_starts,
 )
-from lstmkit.data._checks import positive_int
 from lstmkit.data.window_norm import (
     check_window_norm,
     wants_log,
