@@ -13,7 +13,6 @@ from lstmkit.viz.gradient_flow import (
     model_gradient_flow,
     plot_gradient_flow,
     state_gradients,
-    vanishing_gradient_plot,
 )
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -77,12 +76,6 @@ def test_model_flow_uses_its_head_and_plot(tmp_path):
     assert flow.h.shape == flow.c.shape == (12,)
     path = plot_gradient_flow({"a": flow, "b": GradientFlow(flow.h * 0)}, tmp_path / "f.png")
     assert path.read_bytes()[:8] == PNG
-
-
-def test_vanishing_gradient_plot(tmp_path):
-    flows = vanishing_gradient_plot(tmp_path / "v.png", T=30, hidden_size=8)
-    assert set(flows) == {"LSTM", "LSTM (no forget gate)", "vanilla RNN"}
-    assert (tmp_path / "v.png").read_bytes()[:8] == PNG
 
 
 def test_errors():

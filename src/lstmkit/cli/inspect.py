@@ -53,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _inspect(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if args.fresh:
-        from lstmkit.viz.gradient_flow import vanishing_gradient_plot
+        from lstmkit.experiments.vanishing import vanishing_gradient_plot
 
         path = out / "gradient_flow.png"
         flows = vanishing_gradient_plot(

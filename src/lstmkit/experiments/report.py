@@ -180,12 +180,9 @@ def inside_section(results_dir: str | os.PathLike[str], rel_dir: Path, seed: int
     import torch
 
     from lstmkit.experiments.models import load_model
+    from lstmkit.experiments.vanishing import vanishing_gradient_plot
     from lstmkit.viz.gates import plot_gates
-    from lstmkit.viz.gradient_flow import (
-        model_gradient_flow,
-        plot_gradient_flow,
-        vanishing_gradient_plot,
-    )
+    from lstmkit.viz.gradient_flow import model_gradient_flow, plot_gradient_flow
 
     inside = Path(results_dir) / "inside"
     lines = [

@@ -10,8 +10,8 @@ Schmidhuber (1997), Section 3 and Section 4 (the constant error carousel).
 equations every lstmkit engine implements), keeping every per-step state in the autograd graph, and
 returns the norm of the loss gradient with respect to each ``h_t`` and ``c_t``.
 :func:`plot_gradient_flow` draws several such curves on one log-scale plot;
-:func:`vanishing_gradient_plot` does both for a fresh LSTM and a fresh vanilla RNN on the adding
-problem.
+:func:`lstmkit.experiments.vanishing.vanishing_gradient_plot` does both for fresh models on the
+adding problem.
 """
 
 from __future__ import annotations
@@ -172,36 +172,6 @@ def plot_gradient_flow(
     return save_png(fig, path)
 
 
-def vanishing_gradient_plot(
-    path: str | os.PathLike[str],
-    *,
-    T: int = 100,
-    hidden_size: int = 32,
-    seed: int = 0,
-    models: tuple[str, ...] = ("lstm", "lstm-nofg", "rnn"),
-) -> dict[str, GradientFlow]:
-    """Fresh (untrained) models on one adding-problem sequence of length ``T``: draw and return
-    their gradient flows. Weights are seeded with ``seed``; the loss is the squared error at the
-    end.
-    """
-    from lstmkit.experiments.adding import adding_problem
-    from lstmkit.experiments.models import MODEL_LABELS, SequenceModel
-
-    batch = adding_problem(1, T, seed=seed, variable_length=False)
-    flows: dict[str, GradientFlow] = {}
-    for kind in models:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            model = SequenceModel(kind, 2, hidden_size, 1, "last")
-        flows[MODEL_LABELS.get(kind, kind)] = model_gradient_flow(
-            model, batch.inputs, lambda out: ((out.squeeze(-1) - batch.targets) ** 2).mean()
-        )
-    plot_gradient_flow(
-        flows, path, title=f"Fresh models, adding problem T={T}: how far back the gradient reaches"
-    )
-    return flows
-
-
 def model_gradient_flow(
     model: Any, inputs: Tensor, loss_of_outputs: Callable[[Tensor], Tensor], lengths: Any = None
 ) -> GradientFlow:
@@ -218,5 +188,4 @@ __all__ = [
     "model_gradient_flow",
     "plot_gradient_flow",
     "state_gradients",
-    "vanishing_gradient_plot",
 ]
