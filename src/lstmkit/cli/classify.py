@@ -295,7 +295,6 @@ def _held_out(clf: Any, data: str, split_col: str | None) -> tuple[str | None, A
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from lstmkit.data.text_table import column_labels, column_texts, read_frame, split_rows
     from lstmkit.tasks.classify import SequenceClassifier
     from lstmkit.tasks.classify.metrics import format_report
     from lstmkit.viz.confusion import plot_confusion_matrix
@@ -321,31 +320,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         freeze_embeddings=args.freeze_embeddings,
         max_length=args.max_length,
         val_size=args.val_size,
-        seed=args.seed,
         impl=args.impl,
     )
-    train_options = training_kwargs(args, out / "run")
+    train_options = training_kwargs(args, out / "run")  # the seed is a training option
     start = time.perf_counter()
-    if args.val is None:
-        clf.fit_frame(args.data, args.text_col, args.label_col, args.split_col, **train_options)
-    else:
-        frame = read_frame(
-            args.data, {"text": args.text_col, "label": args.label_col, "split": args.split_col}
-        )
-        if args.split_col is not None:  # the separate file replaces any val rows
-            frame = frame.loc[split_rows(frame, args.split_col, ("train",))]
-        val = read_frame(args.val, {"text": args.text_col, "label": args.label_col})
-        clf.fit(
-            column_texts(frame, args.text_col),
-            column_labels(frame, args.label_col),
-            (column_texts(val, args.text_col), column_labels(val, args.label_col)),
-            **train_options,
-        )
-        clf.columns = {
-            "text_col": args.text_col,
-            "label_col": args.label_col,
-            "split_col": args.split_col,
-        }
+    clf.fit_frame(
+        args.data, args.text_col, args.label_col, args.split_col, val=args.val, **train_options
+    )
     seconds = time.perf_counter() - start
     result = clf.fit_result
     print(
@@ -357,11 +338,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     paths: dict[str, Path] = {"model": clf.save(out / "model")}
     part, rows = _held_out(clf, args.data, args.split_col)
     if part is None and args.val is not None:
-        part, rows = "validation file", read_frame(args.val, {"text": args.text_col})
+        part, rows = "validation file", args.val
     if part is not None:
-        report = clf.evaluate(
-            column_texts(rows, args.text_col), column_labels(rows, args.label_col)
-        )
+        report = clf.report_frame(rows)
         print(format_report(report, title=f"{part} rows:"))
         paths["metrics"] = write_json(
             {"part": part, **report}, out / "metrics.json", sort_keys=False
@@ -392,30 +371,29 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from lstmkit.data.text_table import column_labels, column_texts, read_frame, split_rows
     from lstmkit.tasks.classify import SequenceClassifier
     from lstmkit.tasks.classify.metrics import bow_logistic_baseline, format_report
     from lstmkit.viz.confusion import plot_confusion_matrix
 
     apply_threads(args)
     clf = SequenceClassifier.load(args.model)
-    cols = clf.columns or {}
-    text_col = args.text_col or cols.get("text_col")
-    label_col = args.label_col or cols.get("label_col")
-    split_col = args.split_col or cols.get("split_col")
-    if text_col is None or label_col is None:
+    columns = {"text_col": args.text_col, "label_col": args.label_col}
+    saved = clf.columns or {}  # the names the model was fitted with: the defaults
+    if not (args.text_col or saved.get("text_col")) or not (
+        args.label_col or saved.get("label_col")
+    ):
         raise ConfigError("name the columns with --text-col and --label-col")
-    rows = clf.select_rows(
-        args.data, text_col=text_col, label_col=label_col, split=args.split, split_col=split_col
+    split_col = args.split_col or saved.get("split_col")
+    texts, labels = clf.read_examples(
+        args.data, **columns, split=args.split, split_col=args.split_col
     )
-    texts, labels = column_texts(rows, text_col), column_labels(rows, label_col)
-    report = clf.evaluate(texts, labels)
+    report = clf.report(texts, labels)
     where = f"split {args.split!r} of {args.data}" if args.split else str(args.data)
     results: dict[str, Any] = {"data": str(args.data), "split": args.split, "model": report}
     summary = [("lstm", report)]
     if args.baseline:
         if args.baseline_train is not None:
-            base = read_frame(args.baseline_train, {"text": text_col, "label": label_col})
+            train = clf.read_examples(args.baseline_train, **columns)
             source = str(args.baseline_train)
         else:
             if split_col is None:
@@ -428,18 +406,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                     "--baseline trains on the 'train' rows of --data, so score other rows: "
                     "pass --split test (or val), or --baseline-train FILE"
                 )
-            table = read_frame(
-                args.data, {"text": text_col, "label": label_col, "split": split_col}
-            )
-            base = table.loc[split_rows(table, split_col, ("train",))]
+            train = clf.read_examples(args.data, **columns, split="train", split_col=split_col)
             source = f"split 'train' of {args.data}"
-        baseline = bow_logistic_baseline(
-            column_texts(base, text_col),
-            column_labels(base, label_col),
-            texts,
-            labels,
-            seed=args.seed,
-        )
+        baseline = bow_logistic_baseline(*train, texts, labels, seed=args.seed)
         baseline["trained_on"] = source
         results["baseline"] = baseline
         summary.append(("bow-logreg", baseline))

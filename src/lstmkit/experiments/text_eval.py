@@ -92,7 +92,7 @@ def eval_classifier(*, seed: int, quick: bool) -> dict[str, Any]:
             **_QUIET,
         )
     )
-    report = clf.evaluate(list(test["text"]), list(test["label"]))
+    report = clf.evaluate(list(test["text"]), list(test["label"])).loc["model"]
     baseline = bow_logistic_baseline(
         list(train["text"]), list(train["label"]), list(test["text"]), list(test["label"]), seed
     )

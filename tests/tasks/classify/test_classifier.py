@@ -54,7 +54,11 @@ def trained() -> SequenceClassifier:
 
 def test_learns_a_keyword_task(trained):
     texts, labels = keyword_data(80, 1)
-    report = trained.evaluate(texts, labels)
+    scores = trained.evaluate(texts, labels)
+    assert list(scores.index) == ["model"]
+    assert list(scores.columns) == ["accuracy", "macro_f1", "n"]
+    report = trained.report(texts, labels)
+    assert scores.loc["model", "accuracy"] == report["accuracy"]
     assert report["accuracy"] >= 0.95
     assert report["macro_f1"] >= 0.95
     assert report["labels"] == ["neg", "pos"]
@@ -98,8 +102,8 @@ def test_save_load_round_trip(trained, tmp_path):
 def test_same_seed_same_model():
     data = keyword_data(60, 3)
     runs = [
-        SequenceClassifier(pooling="mean", seed=7, **SMALL).fit(
-            *data, max_epochs=2, enable_progress_bar=False
+        SequenceClassifier(pooling="mean", **SMALL).fit(
+            *data, max_epochs=2, enable_progress_bar=False, seed=7
         )
         for _ in range(2)
     ]
@@ -199,7 +203,7 @@ def test_numeric_sequences():
     assert clf.n_features == 2
     # the scaler saw the training examples only (the stratified hold-out is part of "train")
     assert clf.scaler.offset_[1] == pytest.approx(1000.0, abs=15.0)
-    assert clf.evaluate(*test)["accuracy"] >= 0.9
+    assert clf.evaluate(*test).loc["model", "accuracy"] >= 0.9
     assert clf.predict([np.linspace(0, 1, 7)[:, None].repeat(2, 1) * [1, 0] + [0, 1000]]) == [1]
     with pytest.raises(DataError, match="sequence 0 has 3 features, expected 2"):
         clf.predict([np.zeros((4, 3))])
@@ -269,8 +273,11 @@ def test_fit_frame_uses_the_splits(tmp_path):
     clf.fit_frame(frame, "review", "y", "part", max_epochs=1, enable_progress_bar=False)
     assert clf.columns == {"text_col": "review", "label_col": "y", "split_col": "part"}
     assert "onlyintest" not in clf.tokenizer.vocab  # test rows are never read in training
-    report = clf.evaluate_frame(frame, split="test")
-    assert report["n"] == 10
+    assert clf.evaluate_frame(frame, split="test").loc["model", "n"] == 10
+    report = clf.report_frame(frame, split="test")
+    assert report["n"] == 10 and len(report["per_class"]) == 2
+    texts_test, labels_test = clf.read_examples(frame, split="test")
+    assert texts_test == texts[-10:] and labels_test == labels[-10:]
     out = clf.predict_frame(frame.drop(columns=["y"]))
     assert list(out.columns) == ["review", "part", "prediction", "p_neg", "p_pos"]
     # CSV: every column read as text, "NA" stays a text
@@ -368,3 +375,37 @@ def test_the_layer_is_lstmkits():
     clf.fit(*numeric_data(12, 0), max_epochs=1, enable_progress_bar=False)
     assert isinstance(clf.net.lstm, LSTM) and clf.net.lstm.impl == "reference"
     assert clf.net.lstm.batch_first and clf.net.lstm.bidirectional
+
+
+def test_a_separate_validation_table_replaces_the_val_rows():
+    texts, labels = keyword_data(60, 7)
+    frame = pd.DataFrame({"review": texts, "y": labels, "part": ["train"] * 50 + ["val"] * 10})
+    val = pd.DataFrame({"review": texts[:4], "y": labels[:4]})
+    clf = SequenceClassifier(**SMALL, val_size=0)
+    clf.fit_frame(frame, "review", "y", "part", val=val, max_epochs=1, enable_progress_bar=False)
+    assert clf.columns == {"text_col": "review", "label_col": "y", "split_col": "part"}
+    assert clf.history.val_loss[-1] is not None
+
+
+def test_evaluate_scores_the_baseline_beside_the_model(trained):
+    pytest.importorskip("sklearn")
+    train, test = keyword_data(120, 8), keyword_data(40, 9)
+    scores = trained.evaluate(*test, baseline=train)
+    assert list(scores.index) == ["model", "bow-logreg"]
+    assert scores.loc["bow-logreg", "n"] == 40
+    assert scores.loc["bow-logreg", "accuracy"] >= 0.7  # one keyword decides the label
+    frame = pd.DataFrame({"text": test[0], "label": test[1]})
+    base = pd.DataFrame({"text": train[0], "label": train[1]})
+    again = trained.evaluate_frame(frame, text_col="text", label_col="label", baseline_train=base)
+    pd.testing.assert_frame_equal(again, scores)
+
+
+def test_seed_is_a_training_option_and_balanced_weights_are_saved(tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown option\(s\) seed"):
+        SequenceClassifier(seed=1)
+    clf = SequenceClassifier(class_weights="balanced", **SMALL)
+    clf.fit(*keyword_data(30, 10), max_epochs=1, enable_progress_bar=False, seed=3)
+    assert "seed" not in clf.get_config()
+    loaded = SequenceClassifier.load(clf.save(tmp_path / "m"))
+    assert loaded.class_weights == "balanced"
+    assert loaded.get_config() == clf.get_config()

@@ -22,6 +22,7 @@ __getattr__, __dir__ = lazy_attributes(
         "confusion_matrix": "lstmkit.tasks.classify.metrics",
         "format_report": "lstmkit.tasks.classify.metrics",
         "macro_f1": "lstmkit.tasks.classify.metrics",
+        "scores_frame": "lstmkit.tasks.classify.metrics",
         "sorted_labels": "lstmkit.tasks.classify.metrics",
     },
 )
@@ -36,5 +37,6 @@ __all__ = [
     "confusion_matrix",
     "format_report",
     "macro_f1",
+    "scores_frame",
     "sorted_labels",
 ]

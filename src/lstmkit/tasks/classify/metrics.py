@@ -13,11 +13,14 @@ Labels may be any hashable values (strings, ints). Conventions, stated once:
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lstmkit.errors import ConfigError, DataError, ShapeError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def sorted_labels(values: Any) -> list[Any]:
@@ -213,6 +216,18 @@ def bow_logistic_baseline(
     return report
 
 
+# The scalar scores of a report that evaluate() puts in its frame, one column each.
+SCORES = ("accuracy", "macro_f1", "n")
+
+
+def scores_frame(reports: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """``SequenceClassifier.evaluate``'s frame from :func:`classification_report` dicts, one
+    row per scored model in the given order: its scalar scores (``SCORES``) as columns."""
+    from lstmkit.tasks.base import metrics_frame  # pandas and torch, only when a frame is made
+
+    return metrics_frame({name: {k: report[k] for k in SCORES} for name, report in reports.items()})
+
+
 __all__ = [
     "accuracy",
     "bow_logistic_baseline",
@@ -220,5 +235,6 @@ __all__ = [
     "confusion_matrix",
     "format_report",
     "macro_f1",
+    "scores_frame",
     "sorted_labels",
 ]

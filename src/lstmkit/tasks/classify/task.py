@@ -5,7 +5,8 @@ saved model::
 
     clf = SequenceClassifier(tokenizer="word", pooling="attention", class_weights="balanced")
     clf.fit_frame("reviews.csv", text_col="text", label_col="label", split_col="split")
-    clf.evaluate_frame("reviews.csv", split="test")   # accuracy, macro-F1, per class, confusion
+    clf.evaluate_frame("reviews.csv", split="test")   # a DataFrame: accuracy, macro-F1, n
+    clf.report_frame("reviews.csv", split="test")     # ... plus per class and the confusion matrix
     clf.predict(["a fine film", "dull"])              # ["pos", "neg"]
     clf.save("sentiment-model")
     clf = SequenceClassifier.load("sentiment-model")
@@ -29,7 +30,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -37,14 +38,28 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from lstmkit.data import BucketBatchSampler, StandardScaler, collate_padded, pad_sequences
 from lstmkit._checks import positive_int
+from lstmkit.data import BucketBatchSampler, StandardScaler, collate_padded, pad_sequences
 from lstmkit.data.text_batches import TokenDataset, collate_tokens, pad_ids
 from lstmkit.data.text_table import column_labels, column_texts, read_frame, split_rows
 from lstmkit.data.tokenizers import TOKENIZER_KINDS, Tokenizer, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import ConfigError, DataError
-from lstmkit.tasks import persistence
-from lstmkit.tasks.classify.metrics import classification_report, sorted_labels
+from lstmkit.tasks.base import Task
+from lstmkit.tasks.classify.inputs import (
+    check_array,
+    check_class_weights,
+    check_inputs,
+    check_labels,
+    class_weights_from_json,
+    class_weights_to_json,
+    stratified_holdout,
+)
+from lstmkit.tasks.classify.metrics import (
+    bow_logistic_baseline,
+    classification_report,
+    scores_frame,
+    sorted_labels,
+)
 from lstmkit.tasks.classify.net import POOLINGS, ClassifierNet
 from lstmkit.tasks.lstm_options import check_lstm_options
 from lstmkit.train import FitResult, History, TrainConfig, fit, seed_everything
@@ -55,57 +70,7 @@ TASK = "SequenceClassifier"
 VAL_SPLITS = ("val", "valid", "validation", "dev")
 
 
-def _check_labels(labels: Any, n: int, what: str) -> list[Any]:
-    if labels is None:
-        raise DataError(f"{what}: labels are missing (None)")
-    values = labels.tolist() if hasattr(labels, "tolist") else list(labels)
-    if len(values) != n:
-        raise DataError(f"{what}: {n} examples but {len(values)} labels; expected one label each")
-    for i, v in enumerate(values):
-        if v is None or (isinstance(v, float) and v != v):
-            raise DataError(f"{what}: label {i} is missing ({v!r})")
-        try:
-            hash(v)
-        except TypeError:
-            raise DataError(
-                f"{what}: label {i} is a {type(v).__name__}; labels must be strings or numbers"
-            ) from None
-    return values
-
-
-def _check_class_weights(value: Any) -> Any:
-    if value is None or value == "balanced":
-        return value
-    if isinstance(value, dict):
-        for k, w in value.items():
-            if isinstance(w, bool) or not isinstance(w, int | float) or not w > 0:
-                raise ConfigError(f"class weight of {k!r} must be a number > 0, got {w!r}")
-        return dict(value)
-    raise ConfigError(
-        f"class_weights must be None, 'balanced' or a dict label -> weight, got {value!r}"
-    )
-
-
-def _stratified_holdout(
-    labels: list[Any], fraction: float, seed: int
-) -> tuple[list[int], list[int]]:
-    """Indices ``(train, val)``: about ``fraction`` of each class's examples to val (never all of
-    a class), drawn with a generator seeded by ``seed``; sorted."""
-    rng = np.random.default_rng(seed)
-    by_class: dict[Any, list[int]] = {}
-    for i, v in enumerate(labels):
-        by_class.setdefault(v, []).append(i)
-    val: list[int] = []
-    for label in sorted_labels(by_class):
-        idx = np.array(by_class[label])
-        k = min(int(round(fraction * len(idx))), len(idx) - 1)
-        if k > 0:
-            val.extend(rng.permutation(idx)[:k].tolist())
-    chosen = set(val)
-    return [i for i in range(len(labels)) if i not in chosen], sorted(val)
-
-
-class SequenceClassifier:
+class SequenceClassifier(Task):
     """Sequence classification: (bi)LSTM over token embeddings or numeric features, pooled, and a
     linear head trained with (optionally class-weighted) cross-entropy.
 
@@ -128,10 +93,28 @@ class SequenceClassifier:
         max_length: keep at most this many tokens (or steps) per example; None keeps all.
         val_size: fraction of the training examples held out for early stopping when no
             validation data is given (stratified; 0 = none).
-        seed: the default seed of :meth:`fit` (a ``seed=`` training option overrides it).
         **lstm_options: passed to :class:`lstmkit.nn.LSTM` (``impl``, ``layer_norm``,
             ``peephole``, ``recurrent_dropout``, ``zoneout``, ``init``, ...).
+
+    The random seed is a training option: ``fit(..., seed=0)``.
     """
+
+    TASK: ClassVar[str] = TASK
+    INIT_KEYS: ClassVar[tuple[str, ...]] = (
+        "tokenizer",
+        "tokenizer_options",
+        "embed_size",
+        "hidden_size",
+        "num_layers",
+        "bidirectional",
+        "pooling",
+        "dropout",
+        "class_weights",
+        "vectors",
+        "freeze_embeddings",
+        "max_length",
+        "val_size",
+    )
 
     def __init__(
         self,
@@ -149,7 +132,6 @@ class SequenceClassifier:
         freeze_embeddings: bool = False,
         max_length: int | None = None,
         val_size: float = 0.1,
-        seed: int = 0,
         **lstm_options: Any,
     ) -> None:
         if tokenizer is not None and tokenizer not in TOKENIZER_KINDS:
@@ -179,7 +161,7 @@ class SequenceClassifier:
         ):
             raise ConfigError(f"dropout must be a number in [0, 1), got {dropout!r}")
         self.dropout = float(dropout)
-        self.class_weights = _check_class_weights(class_weights)
+        self.class_weights = check_class_weights(class_weights)
         if vectors is not None:
             if tokenizer not in ("word", "char"):
                 raise ConfigError(
@@ -200,9 +182,6 @@ class SequenceClassifier:
         if not 0 <= val_size < 1:
             raise ConfigError(f"val_size must be a fraction in [0, 1), got {val_size!r}")
         self.val_size = float(val_size)
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ConfigError(f"seed must be an int, got {seed!r}")
-        self.seed = seed
         self.lstm_options = check_lstm_options(lstm_options, hidden_size=self.hidden_size)
         # Set by fit (or load):
         self.net: ClassifierNet | None = None
@@ -218,26 +197,13 @@ class SequenceClassifier:
     # --- configuration ----------------------------------------------------------------------
 
     def get_config(self) -> dict[str, Any]:
-        """Everything the constructor needs (``embed_size`` as fitted)."""
-        return {
-            "tokenizer": self.tokenizer_kind,
-            "tokenizer_options": dict(self.tokenizer_options),
-            "embed_size": self.embed_size,
-            "hidden_size": self.hidden_size,
-            "num_layers": self.num_layers,
-            "bidirectional": self.bidirectional,
-            "pooling": self.pooling,
-            "dropout": self.dropout,
-            "class_weights": None
-            if self.class_weights is None or self.class_weights == "balanced"
-            else [[k, v] for k, v in self.class_weights.items()],  # keys may be non-strings
-            "vectors": self.vectors,
-            "freeze_embeddings": self.freeze_embeddings,
-            "max_length": self.max_length,
-            "val_size": self.val_size,
-            "seed": self.seed,
-            "lstm_options": dict(self.lstm_options),
-        }
+        """The constructor's arguments (``embed_size`` as fitted)."""
+        config = super().get_config()
+        config["tokenizer"] = self.tokenizer_kind  # self.tokenizer is the fitted tokenizer
+        config["tokenizer_options"] = dict(self.tokenizer_options)
+        if isinstance(self.class_weights, dict):
+            config["class_weights"] = dict(self.class_weights)
+        return config
 
     def __repr__(self) -> str:
         state = f"{len(self.classes)} classes" if self.classes else "not fitted"
@@ -250,55 +216,13 @@ class SequenceClassifier:
     def numeric(self) -> bool:
         return self.tokenizer_kind is None
 
-    def _require_fitted(self, what: str) -> None:
-        if self.net is None or self.classes is None:
-            raise ConfigError(
-                f"SequenceClassifier.{what} needs a trained model: call fit() or load() first"
-            )
+    def _is_fitted(self) -> bool:
+        return self.net is not None and self.classes is not None
 
     # --- inputs -----------------------------------------------------------------------------
 
     def _check_inputs(self, inputs: Any, what: str) -> list[Any]:
-        if isinstance(inputs, str | bytes):
-            raise DataError(f"{what}: expected a list of texts, got a single string")
-        if isinstance(inputs, pd.Series):
-            inputs = inputs.tolist()
-        try:
-            items = list(inputs)
-        except TypeError:
-            raise DataError(
-                f"{what}: expected a list of {'arrays' if self.numeric else 'texts'}, got a "
-                f"{type(inputs).__name__}"
-            ) from None
-        if not items:
-            raise DataError(f"{what}: there are no examples (empty input)")
-        if self.numeric:
-            return [self._check_array(x, i, what) for i, x in enumerate(items)]
-        for i, text in enumerate(items):
-            if not isinstance(text, str):
-                raise DataError(
-                    f"{what}: example {i} is a {type(text).__name__}, expected a string"
-                )
-        return items
-
-    def _check_array(self, x: Any, i: int, what: str) -> np.ndarray:
-        try:
-            arr = np.asarray(x.detach().cpu() if isinstance(x, Tensor) else x, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise DataError(f"{what}: sequence {i} is not numeric") from None
-        if arr.ndim == 1:
-            arr = arr[:, None]
-        if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
-            raise DataError(
-                f"{what}: sequence {i} must have shape (T, F) with T, F >= 1, got {arr.shape}"
-            )
-        if not np.isfinite(arr).all():
-            raise DataError(f"{what}: sequence {i} holds NaN or infinite values")
-        if self.n_features is not None and arr.shape[1] != self.n_features:
-            raise DataError(
-                f"{what}: sequence {i} has {arr.shape[1]} features, expected {self.n_features}"
-            )
-        return arr
+        return check_inputs(inputs, what, numeric=self.numeric, n_features=self.n_features)
 
     def _encode(self, items: list[Any]) -> list[Any]:
         """Token id lists (texts) or scaled float32 tensors ``(T, F)`` (numeric), truncated."""
@@ -344,22 +268,23 @@ class SequenceClassifier:
         ``val``: ``(inputs, labels)`` for early stopping; by default ``val_size`` of the training
         examples are held out. Training options are a :class:`~lstmkit.train.TrainConfig` and/or
         its fields as keywords (``max_epochs``, ``lr``, ``batch_size``, ``patience``, ``seed``,
-        ``run_dir``, ...). Returns ``self``.
+        ``run_dir``, ...); ``seed`` (default 0) fixes the hold-out, the initial weights and the
+        batch order. Returns ``self``.
         """
-        base = config or TrainConfig(seed=self.seed)
+        base = config or TrainConfig()
         train_config = base.replace(**train_options) if train_options else base
         seed = train_config.seed
         self.n_features = None  # a refit may change the inputs
         self.columns = None  # fit_frame sets them after fitting
         items = self._check_inputs(inputs, "training data")
-        targets = _check_labels(labels, len(items), "training data")
+        targets = check_labels(labels, len(items), "training data")
         if val is not None:
             if not isinstance(val, tuple | list) or len(val) != 2:
                 raise ConfigError("val must be a pair (inputs, labels)")
             val_items = self._check_inputs(val[0], "validation data")
-            val_targets = _check_labels(val[1], len(val_items), "validation data")
+            val_targets = check_labels(val[1], len(val_items), "validation data")
         elif self.val_size > 0 and len(items) >= 10:
-            train_idx, val_idx = _stratified_holdout(targets, self.val_size, seed)
+            train_idx, val_idx = stratified_holdout(targets, self.val_size, seed)
             val_items = [items[i] for i in val_idx]
             val_targets = [targets[i] for i in val_idx]
             items = [items[i] for i in train_idx]
@@ -389,7 +314,7 @@ class SequenceClassifier:
                 )
             self.n_features = int(items[0].shape[1])
             for i, x in enumerate(val_items):
-                self._check_array(x, i, "validation data")
+                check_array(x, i, "validation data", self.n_features)
             self.scaler = StandardScaler().fit(np.concatenate(items))
         else:
             self.tokenizer = make_tokenizer(self.tokenizer_kind, **self.tokenizer_options)  # type: ignore[arg-type]
@@ -541,14 +466,15 @@ class SequenceClassifier:
 
     # --- evaluation -------------------------------------------------------------------------
 
-    def evaluate(self, inputs: Any, labels: Any) -> dict[str, Any]:
-        """Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix
-        (rows true, columns predicted) of the model on ``inputs``; see
+    def report(self, inputs: Any, labels: Any) -> dict[str, Any]:
+        """Everything measured on ``inputs``, as JSON-safe values: ``n``, ``accuracy``,
+        ``macro_f1``, ``labels``, ``per_class`` precision/recall/F1/support and the
+        ``confusion_matrix`` (rows true, columns predicted); see
         :func:`lstmkit.tasks.classify.metrics.classification_report`. Labels never seen in
         training are kept (as classes the model cannot predict) and logged."""
-        self._require_fitted("evaluate")
+        self._require_fitted("report")
         items = self._check_inputs(inputs, "evaluate")
-        truth = _check_labels(labels, len(items), "evaluate")
+        truth = check_labels(labels, len(items), "evaluate")
         unseen = sorted_labels(set(truth) - set(self.classes))  # type: ignore[arg-type]
         if unseen:
             log.warning(
@@ -556,6 +482,29 @@ class SequenceClassifier:
             )
         predicted = self.predict(items)
         return classification_report(truth, predicted, [*self.classes, *unseen])  # type: ignore[misc]
+
+    def evaluate(
+        self,
+        inputs: Any,
+        labels: Any,
+        *,
+        baseline: tuple[Any, Any] | None = None,
+        baseline_seed: int = 0,
+    ) -> pd.DataFrame:
+        """The scores on ``inputs``: a DataFrame with row "model" and columns ``accuracy``,
+        ``macro_f1`` and ``n`` (:meth:`report` has the per-class scores and the confusion
+        matrix). ``baseline=(texts, labels)`` adds the row "bow-logreg": the bag-of-words
+        logistic regression (:func:`~lstmkit.tasks.classify.metrics.bow_logistic_baseline`)
+        fitted on those training texts and scored on the same ``inputs``."""
+        self._require_fitted("evaluate")
+        reports = {"model": self.report(inputs, labels)}
+        if baseline is not None:
+            if self.numeric:
+                raise ConfigError("the bag-of-words baseline reads texts, not numeric sequences")
+            reports["bow-logreg"] = bow_logistic_baseline(
+                *baseline, list(inputs), list(labels), seed=baseline_seed
+            )
+        return scores_frame(reports)
 
     # --- tables -----------------------------------------------------------------------------
 
@@ -566,6 +515,7 @@ class SequenceClassifier:
         label_col: str,
         split_col: str | None = None,
         *,
+        val: Any = None,
         config: TrainConfig | None = None,
         **train_options: Any,
     ) -> SequenceClassifier:
@@ -573,25 +523,31 @@ class SequenceClassifier:
 
         With ``split_col``, rows whose split is "train" train the model, rows with "val" (or
         "valid", "validation", "dev") are the validation data and all other rows (e.g. "test")
-        are left out; without it every row trains (``val_size`` are held out).
+        are left out; without it every row trains (``val_size`` are held out). ``val``: a
+        separate validation table with the same text and label columns (it replaces any val
+        rows). The model keeps the column names (:attr:`columns`) as the defaults of the other
+        table methods.
         """
         if self.numeric:
             raise ConfigError("fit_frame reads texts; numeric sequences go to fit() as arrays")
         frame = read_frame(data, {"text": text_col, "label": label_col, "split": split_col})
-        val = None
+        validation = None
+        if val is not None:
+            part = read_frame(val, {"text": text_col, "label": label_col})
+            validation = (column_texts(part, text_col), column_labels(part, label_col))
         if split_col is not None:
             train_rows = split_rows(frame, split_col, ("train",))
             val_rows = frame.index[
                 frame[split_col].astype(str).str.strip().str.lower().isin(VAL_SPLITS)
             ]
-            if len(val_rows):
+            if val is None and len(val_rows):
                 part = frame.loc[val_rows]
-                val = (column_texts(part, text_col), column_labels(part, label_col))
+                validation = (column_texts(part, text_col), column_labels(part, label_col))
             frame = frame.loc[train_rows]
         self.fit(
             column_texts(frame, text_col),
             column_labels(frame, label_col),
-            val,
+            validation,
             config=config,
             **train_options,
         )
@@ -606,24 +562,6 @@ class SequenceClassifier:
                 "name the text column (text_col): this model was not fitted on a table"
             )
         return text_col, label_col or cols.get("label_col")
-
-    def evaluate_frame(
-        self,
-        data: Any,
-        *,
-        text_col: str | None = None,
-        label_col: str | None = None,
-        split: str | None = None,
-        split_col: str | None = None,
-    ) -> dict[str, Any]:
-        """:meth:`evaluate` on a table's rows (those whose ``split_col`` is ``split`` if given).
-        Column names default to those the model was fitted with."""
-        self._require_fitted("evaluate_frame")
-        frame = self.select_rows(
-            data, text_col=text_col, label_col=label_col, split=split, split_col=split_col
-        )
-        text_col, label_col = self._frame_columns(text_col, label_col)
-        return self.evaluate(column_texts(frame, text_col), column_labels(frame, label_col))  # type: ignore[arg-type]
 
     def select_rows(
         self,
@@ -656,6 +594,44 @@ class SequenceClassifier:
             frame = frame.loc[split_rows(frame, split_col, (split.lower(),))]  # type: ignore[arg-type]
         return frame
 
+    def read_examples(
+        self,
+        data: Any,
+        *,
+        text_col: str | None = None,
+        label_col: str | None = None,
+        split: str | None = None,
+        split_col: str | None = None,
+    ) -> tuple[list[str], list[Any]]:
+        """``(texts, labels)`` of a table's rows (those of :meth:`select_rows`), ready for
+        :meth:`evaluate`, :meth:`report` or a baseline. Column names default to the model's."""
+        frame = self.select_rows(
+            data, text_col=text_col, label_col=label_col, split=split, split_col=split_col
+        )
+        text_col, label_col = self._frame_columns(text_col, label_col)
+        return column_texts(frame, text_col), column_labels(frame, label_col)  # type: ignore[arg-type]
+
+    def report_frame(self, data: Any, **columns: Any) -> dict[str, Any]:
+        """:meth:`report` on a table's rows; ``columns`` (``text_col``, ``label_col``,
+        ``split``, ``split_col``) as :meth:`read_examples` takes them."""
+        self._require_fitted("report_frame")
+        return self.report(*self.read_examples(data, **columns))
+
+    def evaluate_frame(
+        self, data: Any, *, baseline_train: Any = None, baseline_seed: int = 0, **columns: Any
+    ) -> pd.DataFrame:
+        """:meth:`evaluate` on a table's rows; ``columns`` (``text_col``, ``label_col``,
+        ``split``, ``split_col``) as :meth:`read_examples` takes them. ``baseline_train``: a table
+        whose rows (all of them, with the same column names) train the "bow-logreg" baseline."""
+        self._require_fitted("evaluate_frame")
+        baseline = None
+        if baseline_train is not None:
+            names = {k: v for k, v in columns.items() if k in ("text_col", "label_col")}
+            baseline = self.read_examples(baseline_train, **names)
+        return self.evaluate(
+            *self.read_examples(data, **columns), baseline=baseline, baseline_seed=baseline_seed
+        )
+
     def predict_frame(
         self, data: Any, *, text_col: str | None = None, proba: bool = True
     ) -> pd.DataFrame:
@@ -671,69 +647,52 @@ class SequenceClassifier:
                 out[f"p_{label}"] = probabilities[:, k]
         return out
 
-    # --- saving -----------------------------------------------------------------------------
+    # --- saving (Task hooks): state.json holds the labels, tokenizer or scaler, columns, history
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save to directory ``path`` (config.json, weights.safetensors, state.json), atomically.
-        The tokenizer, the label list and the numeric scaler are JSON in state.json."""
-        self._require_fitted("save")
-        assert self.net is not None
-        state = {
+    def _saved_config(self) -> dict[str, Any]:
+        config = self.get_config()
+        config["class_weights"] = class_weights_to_json(self.class_weights)
+        return {**config, "n_features": self.n_features}
+
+    def _state(self) -> dict[str, Any]:
+        return {
             "classes": list(self.classes),  # type: ignore[arg-type]
             "tokenizer": self.tokenizer.to_dict() if self.tokenizer is not None else None,
             "scaler": self.scaler.to_dict() if self.scaler is not None else None,
             "columns": self.columns,
             "history": self.history.to_dict() if self.history else None,
         }
-        config = {**self.get_config(), "n_features": self.n_features}
-        return persistence.save_model_dir(
-            path,
-            task=TASK,
-            config=config,
-            tensors=self.net.state_dict(),
-            state=state,
-        )
+
+    def _weights(self) -> ClassifierNet:
+        assert self.net is not None
+        return self.net
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> SequenceClassifier:
-        """Load a model saved by :meth:`save` (on the CPU; no pickles are read)."""
+    def _from_config(cls, config: dict[str, Any]) -> SequenceClassifier:
+        # The vectors file is not read again (the weights hold the embeddings; it may be gone).
+        # Configs written before the Task base also hold "seed" (now a training option): ignored.
+        init = {k: config[k] for k in cls.INIT_KEYS if k not in ("vectors", "freeze_embeddings")}
+        init["class_weights"] = class_weights_from_json(init["class_weights"])
+        model = cls(**init, **dict(config.get("lstm_options") or {}))
+        model.vectors = config.get("vectors")  # for the record
+        model.freeze_embeddings = bool(config.get("freeze_embeddings"))
+        return model
+
+    def _restore(self, state: dict[str, Any], config: dict[str, Any]) -> None:
         from lstmkit.data import scaler_from_dict
 
-        config, tensors, state = persistence.load_model_dir(path, task=TASK)
-        with persistence.config_errors(path):
-            weights = config["class_weights"]
-            model = cls(
-                config["tokenizer"],
-                tokenizer_options=config["tokenizer_options"],
-                embed_size=config["embed_size"],
-                hidden_size=config["hidden_size"],
-                num_layers=config["num_layers"],
-                bidirectional=config["bidirectional"],
-                pooling=config["pooling"],
-                dropout=config["dropout"],
-                class_weights=None if weights is None else {k: v for k, v in weights},
-                max_length=config["max_length"],
-                val_size=config["val_size"],
-                seed=config["seed"],
-                **dict(config.get("lstm_options") or {}),
-            )
-            model.vectors = config.get("vectors")  # for the record; the weights hold them
-            model.freeze_embeddings = bool(config.get("freeze_embeddings"))
-            model.n_features = config["n_features"]
-            classes = list(state["classes"])
-            if len(classes) < 2:
-                raise ValueError(f"the saved label list {classes!r} has fewer than 2 classes")
-            model.classes = classes
-            if model.numeric:
-                model.scaler = scaler_from_dict(state["scaler"])  # type: ignore[assignment]
-            else:
-                model.tokenizer = tokenizer_from_dict(state["tokenizer"])
-            model.columns = state.get("columns")
-            model.history = History.from_dict(state["history"]) if state.get("history") else None
-            model.net = model._build_net()
-        persistence.load_weights(model.net, tensors, path)
-        model.net.eval()
-        return model
+        self.n_features = config["n_features"]
+        classes = list(state["classes"])
+        if len(classes) < 2:
+            raise ValueError(f"the saved label list {classes!r} has fewer than 2 classes")
+        self.classes = classes
+        if self.numeric:
+            self.scaler = scaler_from_dict(state["scaler"])  # type: ignore[assignment]
+        else:
+            self.tokenizer = tokenizer_from_dict(state["tokenizer"])
+        self.columns = state.get("columns")
+        self.history = History.from_dict(state["history"]) if state.get("history") else None
+        self.net = self._build_net()
 
 
 __all__ = ["SequenceClassifier"]

@@ -1,0 +1,120 @@
+"""What the classifier checks before it trains or predicts: the examples, the labels, the class
+weights; and the stratified hold-out it draws for early stopping. Each error says what is wrong
+and where (``what`` names the data: "training data", "validation data", "predict", ...)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from torch import Tensor
+
+from lstmkit.errors import ConfigError, DataError
+from lstmkit.tasks.classify.metrics import sorted_labels
+
+
+def check_inputs(inputs: Any, what: str, *, numeric: bool, n_features: int | None) -> list[Any]:
+    """The examples as a list: strings (texts), or float64 arrays ``(T, F)`` (numeric)."""
+    if isinstance(inputs, str | bytes):
+        raise DataError(f"{what}: expected a list of texts, got a single string")
+    if isinstance(inputs, pd.Series):
+        inputs = inputs.tolist()
+    try:
+        items = list(inputs)
+    except TypeError:
+        raise DataError(
+            f"{what}: expected a list of {'arrays' if numeric else 'texts'}, got a "
+            f"{type(inputs).__name__}"
+        ) from None
+    if not items:
+        raise DataError(f"{what}: there are no examples (empty input)")
+    if numeric:
+        return [check_array(x, i, what, n_features) for i, x in enumerate(items)]
+    for i, text in enumerate(items):
+        if not isinstance(text, str):
+            raise DataError(f"{what}: example {i} is a {type(text).__name__}, expected a string")
+    return items
+
+
+def check_array(x: Any, i: int, what: str, n_features: int | None) -> np.ndarray:
+    """Numeric sequence ``i`` as float64 ``(T, F)`` (a 1-D sequence is one feature)."""
+    try:
+        arr = np.asarray(x.detach().cpu() if isinstance(x, Tensor) else x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError(f"{what}: sequence {i} is not numeric") from None
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise DataError(
+            f"{what}: sequence {i} must have shape (T, F) with T, F >= 1, got {arr.shape}"
+        )
+    if not np.isfinite(arr).all():
+        raise DataError(f"{what}: sequence {i} holds NaN or infinite values")
+    if n_features is not None and arr.shape[1] != n_features:
+        raise DataError(f"{what}: sequence {i} has {arr.shape[1]} features, expected {n_features}")
+    return arr
+
+
+def check_labels(labels: Any, n: int, what: str) -> list[Any]:
+    """One hashable, non-missing label per example, as a list."""
+    if labels is None:
+        raise DataError(f"{what}: labels are missing (None)")
+    values = labels.tolist() if hasattr(labels, "tolist") else list(labels)
+    if len(values) != n:
+        raise DataError(f"{what}: {n} examples but {len(values)} labels; expected one label each")
+    for i, v in enumerate(values):
+        if v is None or (isinstance(v, float) and v != v):
+            raise DataError(f"{what}: label {i} is missing ({v!r})")
+        try:
+            hash(v)
+        except TypeError:
+            raise DataError(
+                f"{what}: label {i} is a {type(v).__name__}; labels must be strings or numbers"
+            ) from None
+    return values
+
+
+def check_class_weights(value: Any) -> Any:
+    if value is None or value == "balanced":
+        return value
+    if isinstance(value, dict):
+        for k, w in value.items():
+            if isinstance(w, bool) or not isinstance(w, int | float) or not w > 0:
+                raise ConfigError(f"class weight of {k!r} must be a number > 0, got {w!r}")
+        return dict(value)
+    raise ConfigError(
+        f"class_weights must be None, 'balanced' or a dict label -> weight, got {value!r}"
+    )
+
+
+def class_weights_to_json(value: Any) -> Any:
+    """A dict as ``[[label, weight], ...]`` (its labels may be numbers, which JSON keys are not);
+    None and "balanced" as they are."""
+    return [[k, v] for k, v in value.items()] if isinstance(value, dict) else value
+
+
+def class_weights_from_json(value: Any) -> Any:
+    """The inverse of :func:`class_weights_to_json`. (Models saved before lstmkit wrote
+    "balanced" into config.json hold None there: they load without class weights, which only
+    matters to a refit.)"""
+    return {k: v for k, v in value} if isinstance(value, list) else value
+
+
+def stratified_holdout(
+    labels: list[Any], fraction: float, seed: int
+) -> tuple[list[int], list[int]]:
+    """Indices ``(train, val)``: about ``fraction`` of each class's examples to val (never all of
+    a class), drawn with a generator seeded by ``seed``; sorted."""
+    rng = np.random.default_rng(seed)
+    by_class: dict[Any, list[int]] = {}
+    for i, v in enumerate(labels):
+        by_class.setdefault(v, []).append(i)
+    val: list[int] = []
+    for label in sorted_labels(by_class):
+        idx = np.array(by_class[label])
+        k = min(int(round(fraction * len(idx))), len(idx) - 1)
+        if k > 0:
+            val.extend(rng.permutation(idx)[:k].tolist())
+    chosen = set(val)
+    return [i for i in range(len(labels)) if i not in chosen], sorted(val)
