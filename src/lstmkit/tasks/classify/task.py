@@ -38,7 +38,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from lstmkit._checks import positive_int
+from lstmkit._checks import positive_int, probability
 from lstmkit.data import BucketBatchSampler, StandardScaler, collate_padded, pad_sequences
 from lstmkit.data.text_batches import TokenDataset, collate_tokens, pad_ids
 from lstmkit.data.text_table import column_labels, column_texts, read_frame, split_rows
@@ -154,13 +154,7 @@ class SequenceClassifier(Task):
                 f"pooling must be one of {', '.join(map(repr, POOLINGS))}, got {pooling!r}"
             )
         self.pooling = pooling
-        if (
-            isinstance(dropout, bool)
-            or not isinstance(dropout, int | float)
-            or not 0 <= dropout < 1
-        ):
-            raise ConfigError(f"dropout must be a number in [0, 1), got {dropout!r}")
-        self.dropout = float(dropout)
+        self.dropout = probability("dropout", dropout)
         self.class_weights = check_class_weights(class_weights)
         if vectors is not None:
             if tokenizer not in ("word", "char"):
