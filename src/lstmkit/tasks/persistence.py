@@ -8,14 +8,21 @@ A saved model is a directory::
     state.json          fitted preprocessing state (scalers, ...), plain JSON
 
 It is written into a temporary directory beside the target and renamed into place, so a crash never
-leaves half a model under the target name. Overwriting replaces an existing *model* directory (it is
-renamed aside first and deleted after the new one is in place); lstmkit refuses to overwrite a
-directory that is not an lstmkit model. Loading reads JSON and safetensors only: it never unpickles.
+leaves half a model under the target name. Overwriting replaces an existing *model* directory: it
+is renamed aside, any other files the user kept in it move into the new one, the new one is renamed
+into place, and the old one is deleted. A process killed between those renames leaves the previous
+model in a hidden ``.NAME.old-*`` sibling; the next save or load of that path puts it back (with the
+user's files), so the path always holds the previous or the new model. Saves to one directory are
+serialised by a lock on its parent (POSIX), so concurrent savers end with the last one's model.
+lstmkit refuses to overwrite a directory that is not an lstmkit model. ``config.json`` records the
+SHA-256 of the weights file, and loading refuses weights that do not match it. Loading reads JSON
+and safetensors only: it never unpickles.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -35,6 +42,7 @@ FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.safetensors"
 STATE_FILE = "state.json"
+MODEL_FILES = (CONFIG_FILE, WEIGHTS_FILE, STATE_FILE)
 
 
 def _json_dump(data: Any, path: Path) -> None:
@@ -56,6 +64,78 @@ def is_model_dir(path: str | os.PathLike[str]) -> bool:
     return isinstance(data, dict) and data.get("format") == FORMAT
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _siblings(target: Path, kind: str) -> list[Path]:
+    """The hidden ``.NAME.<kind>-*`` directories a save of ``target`` works in."""
+    return sorted(target.parent.glob(f".{target.name}.{kind}-*"))
+
+
+@contextlib.contextmanager
+def _locked(target: Path, *, wait: bool = True) -> Iterator[bool]:
+    """Hold an exclusive lock on ``target``'s parent directory while saving or recovering; yields
+    whether it is held (always, with ``wait``). POSIX flock; without fcntl, as on Windows, saves
+    are not serialised."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield True
+        return
+    fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _move_user_files(source: Path, dest: Path) -> None:
+    """Move every entry of ``source`` that is not a model file into ``dest``."""
+    for entry in sorted(source.iterdir()):
+        if entry.name not in MODEL_FILES:
+            os.replace(entry, dest / entry.name)
+
+
+def recover(path: str | os.PathLike[str]) -> None:
+    """Finish a save of ``path`` that was killed midway (call with the lock held).
+
+    Killed after the previous model was renamed aside but before the new one was renamed into
+    place, the path is empty: the previous model goes back, with the user's files wherever the
+    save had moved them. Leftover temporary and old directories are deleted.
+    """
+    target = Path(path)
+    olds = _siblings(target, "old")
+    if not target.exists() and olds:
+        previous = max(olds, key=lambda p: p.stat().st_mtime)
+        for tmp in _siblings(target, "tmp"):
+            _move_user_files(tmp, previous)
+        os.replace(previous, target)
+    for leftover in [*_siblings(target, "tmp"), *_siblings(target, "old")]:
+        if target.exists():
+            _move_user_files_back(leftover, target)
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _move_user_files_back(leftover: Path, target: Path) -> None:
+    """User files still in a leftover directory (none, unless a kill came mid-move) return to
+    the model directory, unless it already has one of that name."""
+    if not leftover.is_dir():
+        return
+    for entry in sorted(leftover.iterdir()):
+        if entry.name not in MODEL_FILES and not (target / entry.name).exists():
+            os.replace(entry, target / entry.name)
+
+
 def save_model_dir(
     path: str | os.PathLike[str],
     *,
@@ -75,54 +155,67 @@ def save_model_dir(
         state: fitted preprocessing state.
         Both dicts go through :func:`json_safe` (numpy/torch values, tuples and paths become
         plain JSON types).
-        overwrite: replace an existing lstmkit model directory at ``path``.
+        overwrite: replace an existing lstmkit model directory at ``path``; files other than
+            the model's own in that directory are kept.
     """
     from safetensors.torch import save_file
 
-    target = Path(path)
-    if target.exists():
-        if not target.is_dir():
-            raise ModelFileError(
-                f"cannot save a model to {target}: it exists and is not a directory"
-            )
-        if any(target.iterdir()) and not is_model_dir(target):
-            raise ModelFileError(
-                f"refusing to overwrite {target}: it is a non-empty directory that is not an "
-                "lstmkit model; choose a new or empty directory"
-            )
-        if not overwrite:
-            raise ModelFileError(f"{target} already exists (pass overwrite=True to replace it)")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    given = Path(path)
+    target = given.resolve()
+    if target.parent == target:
+        raise ModelFileError(f"cannot save a model to {given}: choose a directory to create")
+    if target.exists() and not target.is_dir():
+        raise ModelFileError(f"cannot save a model to {given}: it exists and is not a directory")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ModelFileError(f"cannot save a model to {given}: {err.strerror}") from None
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "lstmkit_version": __version__,
         "task": task,
     }
-    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
-        _json_dump({**header, "config": json_safe(dict(config))}, tmp / CONFIG_FILE)
-        weights = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
-        save_file(weights, str(tmp / WEIGHTS_FILE), metadata={"format": FORMAT, "task": task})
-        # safetensors writes owner-only (0600); give the weights the same mode as the JSON files.
-        shutil.copymode(tmp / CONFIG_FILE, tmp / WEIGHTS_FILE)
-        _json_dump(json_safe(dict(state or {})), tmp / STATE_FILE)
+    with _locked(target):
+        recover(target)
         if target.exists():
-            old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-            os.replace(target, old)
-            try:
+            if any(target.iterdir()) and not is_model_dir(target):
+                raise ModelFileError(
+                    f"refusing to overwrite {given}: it is a non-empty directory that is not an "
+                    "lstmkit model; choose a new or empty directory"
+                )
+            if not overwrite:
+                raise ModelFileError(f"{given} already exists (pass overwrite=True to replace it)")
+        tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
+        try:
+            tmp.mkdir()
+        except OSError as err:
+            raise ModelFileError(f"cannot save a model to {given}: {err.strerror}") from None
+        try:
+            weights = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+            save_file(weights, str(tmp / WEIGHTS_FILE), metadata={"format": FORMAT, "task": task})
+            header["weights_sha256"] = _sha256(tmp / WEIGHTS_FILE)
+            _json_dump({**header, "config": json_safe(dict(config))}, tmp / CONFIG_FILE)
+            # safetensors writes owner-only (0600); give the weights the JSON files' mode.
+            shutil.copymode(tmp / CONFIG_FILE, tmp / WEIGHTS_FILE)
+            _json_dump(json_safe(dict(state or {})), tmp / STATE_FILE)
+            if target.exists():
+                old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+                os.replace(target, old)
+                try:
+                    _move_user_files(old, tmp)
+                    os.replace(tmp, target)
+                except BaseException:
+                    _move_user_files(tmp, old)
+                    os.replace(old, target)
+                    raise
+                shutil.rmtree(old, ignore_errors=True)
+            else:
                 os.replace(tmp, target)
-            except BaseException:
-                os.replace(old, target)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return given
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -152,6 +245,13 @@ def load_model_dir(
     from safetensors.torch import load_file
 
     root = Path(path)
+    resolved = root.resolve()
+    if resolved.parent.is_dir() and (_siblings(resolved, "old") or _siblings(resolved, "tmp")):
+        # A save was killed midway, or one is running: wait for it when the model is missing,
+        # else tidy up only if no save holds the lock.
+        with _locked(resolved, wait=not resolved.exists()) as held:
+            if held:
+                recover(resolved)
     if not root.exists():
         raise ModelFileError(f"no model at {root}: the directory does not exist")
     if not root.is_dir():
@@ -178,6 +278,12 @@ def load_model_dir(
     weights = root / WEIGHTS_FILE
     if not weights.is_file():
         raise ModelFileError(f"{root} is not a complete lstmkit model: {WEIGHTS_FILE} is missing")
+    expected = header.get("weights_sha256")  # absent from models saved before it was recorded
+    if expected is not None and _sha256(weights) != expected:
+        raise ModelFileError(
+            f"{weights} is corrupt: its SHA-256 does not match the one {CONFIG_FILE} recorded "
+            "when it was saved (the file was changed or damaged since)"
+        )
     try:
         tensors = load_file(str(weights), device="cpu")
     except (SafetensorError, OSError, ValueError, RuntimeError) as err:
