@@ -1,7 +1,7 @@
 """``lstmkit tag train|predict|evaluate``: BiLSTM-CRF sequence tagging of CoNLL files.
 
 ``train`` reads a CoNLL file (token column first, tag column last by default), trains a
-:class:`~lstmkit.tasks.tagging.Tagger`, prints span scores on the validation (and test) file and
+:class:`~lstmkit.tasks.tagger.Tagger`, prints span scores on the validation (and test) file and
 writes, under ``--out DIR``::
 
     DIR/model/         the saved tagger (config.json, weights.safetensors, state.json)
@@ -211,7 +211,8 @@ def _apply_columns(tagger: Any, args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from lstmkit.tasks.tagging import Tagger, format_span_scores
+    from lstmkit.tasks.span_metrics import format_span_scores
+    from lstmkit.tasks.tagger import Tagger
 
     apply_threads(args)
     out = Path(args.out)
@@ -248,7 +249,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     for name, data in (("validation", args.val), ("test", args.test)):
         if data is None:
             continue
-        metrics[name] = tagger.span_report(data)
+        metrics[name] = tagger.evaluate(data)
         print(f"\n{name} ({data}):")
         print(format_span_scores(metrics[name]))
     paths = {"model": tagger.save(out / "model")}
@@ -261,7 +262,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from lstmkit.data.conll import write_conll
-    from lstmkit.tasks.tagging import Tagger
+    from lstmkit.tasks.tagger import Tagger
 
     apply_threads(args)
     tagger = Tagger.load(args.model)
@@ -276,14 +277,20 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from lstmkit.data.conll import write_conll
-    from lstmkit.tasks.tagging import Tagger, format_span_scores, span_scores
+    from lstmkit.data.conll import read_conll, write_conll
+    from lstmkit.tasks.span_metrics import format_span_scores, span_scores
+    from lstmkit.tasks.tagger import Tagger
 
     apply_threads(args)
     tagger = Tagger.load(args.model)
     _apply_columns(tagger, args)
-    rows = tagger.compare(args.data)  # (tokens, gold, predicted) per sentence
-    scores = span_scores([gold for _, gold, _ in rows], [pred for _, _, pred in rows])
+    from lstmkit.tasks.tagger import resolve_path
+
+    sentences = read_conll(
+        resolve_path(args.data), token_col=tagger.token_col, tag_col=tagger.tag_col
+    )
+    predicted = tagger.predict([s.tokens for s in sentences])
+    scores = span_scores([s.tags or [] for s in sentences], predicted)
     paths: dict[str, Path] = {}
     if args.json == "-":
         print(json.dumps(scores, indent=2, sort_keys=True))
@@ -293,7 +300,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if args.json:
             paths["scores"] = write_json(scores, args.json)
     if args.predictions:
-        paths["predictions"] = write_conll(args.predictions, rows)
+        paths["predictions"] = write_conll(
+            args.predictions,
+            [(s.tokens, s.tags, p) for s, p in zip(sentences, predicted, strict=True)],
+        )
     if paths and args.json != "-":
         print_paths(paths)
     return 0

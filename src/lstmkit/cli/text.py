@@ -38,8 +38,8 @@ from lstmkit.cli._options import (
 
 
 def _corpus(arg: str, what: str) -> str:
+    from lstmkit.data.corpus import read_text
     from lstmkit.data.datasets import resolve_data_path
-    from lstmkit.tasks.language_model import read_text
 
     return read_text(resolve_data_path(arg), what)
 
@@ -280,13 +280,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         input_dropout=args.input_dropout,
         hidden_dropout=args.hidden_dropout,
         output_dropout=args.output_dropout,
-        recurrent_dropout=args.recurrent_dropout,
         weight_drop=args.weight_drop,
         ar=args.ar,
         tar=args.tar,
         bptt=args.bptt,
         variable_bptt=not args.fixed_bptt,
-        seed=args.seed,
+        recurrent_dropout=args.recurrent_dropout,  # an LSTM option, like impl
         impl=args.impl,
     )
     out = Path(args.out)
@@ -298,15 +297,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         **training_kwargs(args, out / "run"),
     )
     seconds = time.perf_counter() - start
-    if val is None:
-        from lstmkit.tasks.language_model import split_tail
-
-        train_text, val = split_tail(text, args.val_fraction)
-    else:
-        train_text = text
+    train_characters = lm.train_characters or 0
+    val = lm.held_out  # the text fit held out (or --val-corpus)
     result = lm.fit_result
     epochs = len(lm.history) if lm.history is not None else 0
-    chars_per_s = len(train_text) * epochs / seconds if seconds > 0 else float("nan")
+    chars_per_s = train_characters * epochs / seconds if seconds > 0 else float("nan")
     print(
         f"trained in {seconds:.1f} s: {epochs} epochs, best epoch {result.best_epoch}, "
         f"about {chars_per_s:,.0f} training characters/s (validation included)"
@@ -315,10 +310,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         "train_seconds": seconds,
         "epochs": epochs,
         "best_epoch": result.best_epoch,
-        "train_characters": len(train_text),
+        "train_characters": train_characters,
         "train_chars_per_second": chars_per_s,
     }
-    if val and val.strip():
+    if val is not None:
         scores = lm.perplexity(val)
         print(f"\nheld-out text ({len(val):,} characters):")
         print(format_scores(scores))

@@ -10,9 +10,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from lstmkit.data.corpus import read_text, split_tail
 from lstmkit.errors import ConfigError, DataError, ModelFileError
 from lstmkit.nn.regularization import WeightDrop
-from lstmkit.tasks.language_model import LanguageModel, read_text, split_tail
+from lstmkit.tasks.language_model import LanguageModel
 
 CORPUS = "".join(f"{w} sat on the mat.\n" for w in ["the cat", "a dog", "the cow", "my hen"] * 60)
 QUIET = {"enable_progress_bar": False}
@@ -22,8 +23,8 @@ NO_DROP = {"input_dropout": 0.0, "hidden_dropout": 0.0, "output_dropout": 0.0}
 @pytest.fixture(scope="module")
 def char_lm() -> LanguageModel:
     torch.set_num_threads(1)
-    lm = LanguageModel(embed_size=16, hidden_size=16, num_layers=1, bptt=25, seed=0, **NO_DROP)
-    return lm.fit(CORPUS, max_epochs=6, batch_size=8, lr=0.01, **QUIET)
+    lm = LanguageModel(embed_size=16, hidden_size=16, num_layers=1, bptt=25, **NO_DROP)
+    return lm.fit(CORPUS, max_epochs=6, batch_size=8, lr=0.01, seed=0, **QUIET)
 
 
 def test_tiny_corpus_is_learnt(char_lm):
@@ -38,9 +39,37 @@ def test_tiny_corpus_is_learnt(char_lm):
     assert "on the mat" in text
 
 
+def test_evaluate_is_the_metrics_frame_of_perplexity(char_lm):
+    text = CORPUS[-400:]
+    scores = char_lm.perplexity(text)
+    metrics = char_lm.evaluate(text)
+    assert list(metrics.index) == ["model", "unigram"]
+    assert list(metrics.columns) == [
+        "cross_entropy",
+        "perplexity",
+        "bits_per_token",
+        "bits_per_char",
+    ]
+    model, unigram = metrics.loc["model"], metrics.loc["unigram"]
+    assert model["cross_entropy"] == scores["loss"]
+    assert model["bits_per_char"] == scores["bits_per_char"]
+    assert unigram["perplexity"] == pytest.approx(scores["unigram_perplexity"])
+    assert unigram["bits_per_char"] == scores["unigram_bits_per_char"]
+    assert unigram["perplexity"] == pytest.approx(math.exp(unigram["cross_entropy"]))
+    assert model["bits_per_char"] < unigram["bits_per_char"]
+
+
+def test_fit_keeps_the_split_it_made(char_lm):
+    from lstmkit.data.corpus import split_tail
+
+    train, held_out = split_tail(CORPUS, 0.1)
+    assert char_lm.held_out == held_out
+    assert char_lm.train_characters == len(train)
+
+
 def test_perplexity_is_the_mean_nll_of_every_character(char_lm):
     text = "a dog sat on the mat.\nmy hen sat"
-    tok, net = char_lm.tokenizer, char_lm.net
+    tok, net = char_lm.tokenizer_, char_lm.net
     ids = torch.tensor([[tok.bos_id, *tok.encode(text)]])
     with torch.no_grad():
         logits = net(ids[:, :-1])[0][0].double()
@@ -109,6 +138,10 @@ def test_errors_and_inputs(tmp_path):
         lm.generate("a", 3)
     with pytest.raises(ConfigError, match=r"LanguageModel.perplexity needs a trained model"):
         lm.perplexity("abc")
+    with pytest.raises(ConfigError, match=r"LanguageModel.evaluate needs a trained model"):
+        lm.evaluate("abc")
+    with pytest.raises(ConfigError, match=r"unknown option\(s\) proj_size"):
+        LanguageModel(proj_size=4)
     with pytest.raises(
         ConfigError, match="tokenizer must be one of 'char', 'word', 'bpe', got 'byte'"
     ):
@@ -149,9 +182,10 @@ def test_word_model_with_every_regulariser(tmp_path):
         ar=1.0,
         tar=1.0,
         bptt=10,
-        seed=1,
     )
-    lm.fit(Path(_write(tmp_path / "c.txt", CORPUS)), max_epochs=2, batch_size=4, lr=0.01, **QUIET)
+    corpus = Path(_write(tmp_path / "c.txt", CORPUS))
+    lm.fit(corpus, max_epochs=2, batch_size=4, lr=0.01, seed=1, **QUIET)
+    assert lm.get_config()["lstm_options"] == {"recurrent_dropout": 0.1}
     assert isinstance(lm.net.layers[0], WeightDrop)
     assert lm.net.layers[1].module.hidden_size == 12  # tied: last layer has embed_size units
     scores = lm.perplexity("the cat sat on the mat.\na dog sat on the mat.\n")
@@ -183,10 +217,10 @@ def test_bpe_model_round_trip(tmp_path):
         bptt=10,
     )
     lm.fit(CORPUS, max_epochs=1, batch_size=4, **QUIET)
-    assert lm.tokenizer.kind == "bpe" and lm.tokenizer.vocab_size == 40
+    assert lm.tokenizer_.kind == "bpe" and lm.tokenizer_.vocab_size == 40
     scores = lm.perplexity("the cat sat on the mat.\n")
     assert scores["characters"] == 24
-    assert scores["tokens"] == len(lm.tokenizer.encode("the cat sat on the mat.")) + 1
+    assert scores["tokens"] == len(lm.tokenizer_.encode("the cat sat on the mat.")) + 1
     loaded = LanguageModel.load(lm.save(tmp_path / "bpe"))
     assert loaded.perplexity(CORPUS[:100]) == lm.perplexity(CORPUS[:100])
     assert loaded.generate("the", 6, seed=2) == lm.generate("the", 6, seed=2)

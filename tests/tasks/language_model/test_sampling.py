@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lstmkit.errors import ConfigError, ShapeError
-from lstmkit.tasks.sampling import filter_logits, sample_next
+from lstmkit.tasks.language_model.sampling import filter_logits, sample_next
 
 PROBS = torch.tensor([0.05, 0.4, 0.1, 0.3, 0.15], dtype=torch.float64)
 LOGITS = PROBS.log()

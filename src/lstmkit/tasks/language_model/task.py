@@ -3,25 +3,26 @@
 From a text to a trained, evaluated, saved model that writes text::
 
     lm = LanguageModel(tokenizer="char", embed_size=64, hidden_size=256, num_layers=2)
-    lm.fit(text, max_epochs=10)               # the last 10% of the text is held out
-    lm.perplexity(held_out)                   # {"loss", "perplexity", "bits_per_char", ...}
+    lm.fit(text, max_epochs=10, seed=0)       # the last 10% of the text is held out
+    lm.evaluate(held_out)                     # DataFrame: rows model, unigram; cross_entropy,
+                                              #   perplexity, bits_per_token, bits_per_char
+    lm.perplexity(held_out)                   # the same as a dict, with token/character counts
     lm.generate("The ", 200, temperature=0.8, top_p=0.9, seed=0)
     lm.save("char-lm")
     lm = LanguageModel.load("char-lm")
 
-The network is the AWD-LSTM recipe (Merity, Keskar & Socher, 2018) on lstmkit's LSTM: an
-embedding, stacked single-layer LSTMs (so each layer can have its own size), a linear decoder whose
-weight is the embedding matrix when ``tie_weights`` (the last layer's hidden size is then the
-embedding size), and the regularisers as options, all off unless asked for except light
-locked dropout:
+The network (:mod:`lstmkit.tasks.language_model.net`) is the AWD-LSTM recipe (Merity, Keskar &
+Socher, 2018) on lstmkit's LSTM, with the regularisers as options, all off unless asked for except
+light locked dropout:
 
 * ``embed_dropout`` — drops whole word types from the embedding matrix;
 * ``input_dropout``, ``hidden_dropout``, ``output_dropout`` — locked (variational) dropout on the
   embeddings, between layers, and on the last layer's output;
-* ``recurrent_dropout`` — the layer's variational dropout on ``h_{t-1}``;
 * ``weight_drop`` — DropConnect on the recurrent matrices ``weight_hh`` (one mask per batch);
 * ``ar``, ``tar`` — activation regularisation on the dropped last-layer outputs and temporal
-  activation regularisation on the step-to-step change of the undropped ones.
+  activation regularisation on the step-to-step change of the undropped ones;
+* the LSTM's own options (``recurrent_dropout``, ``zoneout``, ``layer_norm``, ...) as
+  ``**lstm_options``, passed to every layer.
 
 Training reads the corpus as one stream (a ``<bos>`` first; for word and BPE models an ``<eos>``
 ends every line), cut into ``batch_size`` parallel streams and read in windows of ``bptt`` tokens
@@ -30,42 +31,36 @@ varies the window length per epoch as AWD-LSTM does.
 
 Evaluation reads the text as one stream (``batch_size=1`` by default: every token is predicted with
 the full history before it), so the loss is exactly the mean negative log-likelihood of every token
-of the text. Bits per character divide the total by the number of characters of the text, so they
-compare across tokenisers (``<unk>`` pieces make a word model look better than it is).
+of the text (:mod:`lstmkit.tasks.language_model.metrics`).
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import os
 import warnings
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lstmkit.data.corpus import read_text, split_tail
 from lstmkit.data.tokenizers import TOKENIZER_KINDS, Tokenizer, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import ConfigError, DataError
-from lstmkit.nn import LSTM
-from lstmkit.nn.regularization import (
-    LockedDropout,
-    WeightDrop,
-    activation_regularization,
-    embedding_dropout,
-    temporal_activation_regularization,
-)
-from lstmkit.tasks import persistence
-from lstmkit.tasks.sampling import check_sampling, sample_next
+from lstmkit.nn.regularization import activation_regularization, temporal_activation_regularization
+from lstmkit.tasks.base import Task, metrics_frame
+from lstmkit.tasks.language_model.metrics import metric_rows, text_scores, unigram_nll
+from lstmkit.tasks.language_model.net import LMNet
+from lstmkit.tasks.language_model.sampling import check_sampling, sample_next
+from lstmkit.tasks.lstm_options import LSTM_OPTIONS, check_lstm_options
 from lstmkit.train import FitResult, History, TrainConfig, fit, seed_everything
 from lstmkit.train.tbptt import CarriedState, batchify, stream_loader
 
 log = logging.getLogger(__name__)
 
 TASK = "LanguageModel"
-LN2 = math.log(2.0)
 # Training defaults that suit a language model better than TrainConfig's generic ones.
 TRAIN_DEFAULTS: dict[str, Any] = {
     "batch_size": 32,
@@ -74,16 +69,23 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "patience": 5,
     "gradient_clip": 1.0,
 }
-_PROBS = (
-    "embed_dropout",
-    "input_dropout",
-    "hidden_dropout",
-    "output_dropout",
-    "recurrent_dropout",
-    "weight_drop",
+_PROBS = ("embed_dropout", "input_dropout", "hidden_dropout", "output_dropout", "weight_drop")
+# The constructor's arguments that config.json keeps (besides lstm_options).
+_INIT_KEYS = (
+    "tokenizer",
+    "tokenizer_options",
+    "embed_size",
+    "hidden_size",
+    "num_layers",
+    "tie_weights",
+    *_PROBS,
+    "ar",
+    "tar",
+    "bptt",
+    "variable_bptt",
 )
-
-State = list[tuple[Tensor, Tensor]]
+# The network sets proj_size itself (a tied single layer projects down to the embedding).
+_LSTM_OPTIONS = tuple(o for o in LSTM_OPTIONS if o != "proj_size")
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -104,105 +106,26 @@ def _non_negative(name: str, value: Any) -> float:
     return float(value)
 
 
-class LMNet(nn.Module):
-    """Embedding -> stacked LSTM layers -> linear decoder (tied to the embedding if asked).
-
-    ``forward(ids (B, T), state)`` returns ``(logits (B, T, V), state, raw, dropped)``: the new
-    state (one ``(h, c)`` per layer, each ``(1, B, size)``) and the last layer's output before and
-    after the output dropout (for TAR and AR).
-    """
-
-    def __init__(
-        self,
-        vocab_size: int,
-        *,
-        embed_size: int,
-        hidden_size: int,
-        num_layers: int,
-        tie_weights: bool,
-        embed_dropout: float,
-        input_dropout: float,
-        hidden_dropout: float,
-        output_dropout: float,
-        recurrent_dropout: float,
-        weight_drop: float,
-        impl: str,
-    ) -> None:
-        super().__init__()
-        self.tie_weights = tie_weights
-        self.embed_dropout = embed_dropout
-        self.embedding = nn.Embedding(vocab_size, embed_size)
-        layers = []
-        for k in range(num_layers):
-            last = k == num_layers - 1
-            in_size = embed_size if k == 0 else hidden_size
-            size, proj = hidden_size, 0
-            if last and tie_weights:
-                # The decoder reads the last layer's output with the embedding matrix: as in
-                # AWD-LSTM that layer has embed_size units, or one layer projects down to it.
-                if num_layers == 1 and hidden_size > embed_size:
-                    proj = embed_size
-                else:
-                    size = embed_size
-            lstm: nn.Module = LSTM(
-                in_size,
-                size,
-                batch_first=True,
-                proj_size=proj,
-                recurrent_dropout=recurrent_dropout,
-                impl=impl,
-            )
-            if weight_drop > 0:
-                lstm = WeightDrop(lstm, weight_drop)
-            layers.append(lstm)
-        self.layers = nn.ModuleList(layers)
-        self.input_drop = LockedDropout(input_dropout)
-        self.hidden_drop = LockedDropout(hidden_dropout)
-        self.output_drop = LockedDropout(output_dropout)
-        out_size = embed_size if tie_weights else hidden_size
-        self.decoder = nn.Linear(out_size, vocab_size)
-        # AWD-LSTM's initialisation: a small uniform embedding (it is also the tied decoder,
-        # where N(0, 1) rows would give huge initial logits) and a zero decoder bias.
-        nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
-        nn.init.zeros_(self.decoder.bias)
-        if tie_weights:
-            self.decoder.weight = self.embedding.weight
-        else:
-            nn.init.uniform_(self.decoder.weight, -0.1, 0.1)
-
-    def forward(
-        self, ids: Tensor, state: State | None = None
-    ) -> tuple[Tensor, State, Tensor, Tensor]:
-        x = embedding_dropout(self.embedding, ids, self.embed_dropout, self.training)
-        x = self.input_drop(x)  # (B, T, E)
-        new_state: State = []
-        for k, layer in enumerate(self.layers):
-            x, (h, c) = layer(x, None if state is None else state[k])
-            new_state.append((h, c))
-            if k < len(self.layers) - 1:
-                x = self.hidden_drop(x)
-        raw = x
-        dropped = self.output_drop(x)
-        return self.decoder(dropped), new_state, raw, dropped
-
-
-class LanguageModel:
+class LanguageModel(Task):
     """An LSTM language model (AWD-LSTM style) with truncated BPTT, evaluation and sampling.
 
     Args:
         tokenizer: ``"char"``, ``"word"`` or ``"bpe"``; ``tokenizer_options`` go to its class
             (e.g. ``{"lowercase": True}``, ``{"vocab_size": 4000}``), see
-            :mod:`lstmkit.data.tokenizers`.
+            :mod:`lstmkit.data.tokenizers`. The fitted tokenizer is ``tokenizer_``.
         embed_size, hidden_size, num_layers: the network. With ``tie_weights`` the decoder shares
             the embedding matrix and the last layer has ``embed_size`` units (a single layer
             wider than the embedding projects down to it instead).
-        embed_dropout, input_dropout, hidden_dropout, output_dropout, recurrent_dropout,
-        weight_drop, ar, tar: the regularisers (see the module docstring).
+        embed_dropout, input_dropout, hidden_dropout, output_dropout, weight_drop, ar, tar: the
+            regularisers (see the module docstring).
         bptt: tokens per TBPTT window; ``variable_bptt`` draws window lengths around it per epoch.
-        seed: seeds weight initialisation, window layout and the training loop (``fit(seed=...)``
-            overrides it).
-        impl: the LSTM engine (``"auto"``, ``"reference"``, ``"fused"``, ``"native"``).
+        **lstm_options: passed to every :class:`lstmkit.nn.LSTM` layer (``recurrent_dropout``,
+            ``zoneout``, ``layer_norm``, ``peephole``, ``impl``, ...; not ``proj_size``, which
+            weight tying sets), checked here.
     """
+
+    TASK: ClassVar[str] = TASK
+    INIT_KEYS: ClassVar[tuple[str, ...]] = _INIT_KEYS
 
     def __init__(
         self,
@@ -217,21 +140,19 @@ class LanguageModel:
         input_dropout: float = 0.1,
         hidden_dropout: float = 0.1,
         output_dropout: float = 0.1,
-        recurrent_dropout: float = 0.0,
         weight_drop: float = 0.0,
         ar: float = 0.0,
         tar: float = 0.0,
         bptt: int = 100,
         variable_bptt: bool = True,
-        seed: int = 0,
-        impl: str = "auto",
+        **lstm_options: Any,
     ) -> None:
         if tokenizer not in TOKENIZER_KINDS:
             raise ConfigError(
                 f"tokenizer must be one of {', '.join(map(repr, TOKENIZER_KINDS))}, "
                 f"got {tokenizer!r}"
             )
-        self.tokenizer_kind = tokenizer
+        self.tokenizer = tokenizer
         self.tokenizer_options = dict(tokenizer_options or {})
         make_tokenizer(tokenizer, **self.tokenizer_options)  # check the options now
         self.embed_size = _positive_int("embed_size", embed_size)
@@ -244,63 +165,42 @@ class LanguageModel:
                 f"is projected to embed_size={self.embed_size}), got hidden_size="
                 f"{self.hidden_size}; use tie_weights=False or a larger hidden_size"
             )
-        values = {
-            "embed_dropout": embed_dropout,
-            "input_dropout": input_dropout,
-            "hidden_dropout": hidden_dropout,
-            "output_dropout": output_dropout,
-            "recurrent_dropout": recurrent_dropout,
-            "weight_drop": weight_drop,
-        }
-        self.dropouts = {name: _probability(name, values[name]) for name in _PROBS}
+        self.embed_dropout = _probability("embed_dropout", embed_dropout)
+        self.input_dropout = _probability("input_dropout", input_dropout)
+        self.hidden_dropout = _probability("hidden_dropout", hidden_dropout)
+        self.output_dropout = _probability("output_dropout", output_dropout)
+        self.weight_drop = _probability("weight_drop", weight_drop)
         self.ar = _non_negative("ar", ar)
         self.tar = _non_negative("tar", tar)
         self.bptt = _positive_int("bptt", bptt)
         self.variable_bptt = bool(variable_bptt)
-        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-            raise ConfigError(f"seed must be an int in [0, 2**32), got {seed!r}")
-        self.seed = seed
-        LSTM(1, 1, impl=impl)  # checks impl
-        self.impl = impl
+        self.lstm_options = check_lstm_options(
+            lstm_options, _LSTM_OPTIONS, hidden_size=self.hidden_size
+        )
         # Set by fit (or load):
-        self.tokenizer: Tokenizer | None = None
+        self.tokenizer_: Tokenizer | None = None
         self.net: LMNet | None = None
         self.history: History | None = None
         self.fit_result: FitResult | None = None
         self.unigram_counts: list[int] | None = None
-
-    # --- configuration ----------------------------------------------------------------------
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "tokenizer": self.tokenizer_kind,
-            "tokenizer_options": dict(self.tokenizer_options),
-            "embed_size": self.embed_size,
-            "hidden_size": self.hidden_size,
-            "num_layers": self.num_layers,
-            "tie_weights": self.tie_weights,
-            **self.dropouts,
-            "ar": self.ar,
-            "tar": self.tar,
-            "bptt": self.bptt,
-            "variable_bptt": self.variable_bptt,
-            "seed": self.seed,
-            "impl": self.impl,
-        }
+        # Set by fit only (not saved): how the text was split.
+        self.train_characters: int | None = None
+        self.held_out: str | None = None
 
     def __repr__(self) -> str:
-        state = "fitted" if self.net is not None else "not fitted"
+        state = "fitted" if self._is_fitted() else "not fitted"
         return (
-            f"LanguageModel(tokenizer={self.tokenizer_kind!r}, embed_size={self.embed_size}, "
+            f"LanguageModel(tokenizer={self.tokenizer!r}, embed_size={self.embed_size}, "
             f"hidden_size={self.hidden_size}, num_layers={self.num_layers}, {state})"
         )
 
-    def _require_fitted(self, what: str) -> tuple[Tokenizer, LMNet]:
-        if self.net is None or self.tokenizer is None:
-            raise ConfigError(
-                f"LanguageModel.{what} needs a trained model: call fit() or load() first"
-            )
-        return self.tokenizer, self.net
+    def _is_fitted(self) -> bool:
+        return self.net is not None and self.tokenizer_ is not None
+
+    def _fitted(self, what: str) -> tuple[Tokenizer, LMNet]:
+        self._require_fitted(what)
+        assert self.tokenizer_ is not None and self.net is not None
+        return self.tokenizer_, self.net
 
     # --- text to ids --------------------------------------------------------------------------
 
@@ -333,15 +233,19 @@ class LanguageModel:
         val_text: str | os.PathLike[str] | None = None,
         *,
         val_fraction: float = 0.1,
+        seed: int | None = None,
         config: TrainConfig | None = None,
         **train_options: Any,
     ) -> LanguageModel:
         """Train on ``text`` (a string, or a ``Path`` to a UTF-8 file); returns ``self``.
 
         Without ``val_text`` the last ``val_fraction`` of the text (cut at a line break where
-        there is one near) is held out for validation and early stopping. Training options are a
-        :class:`~lstmkit.train.TrainConfig` and/or its fields as keywords; ``batch_size`` is the
-        number of parallel streams. Defaults: :data:`TRAIN_DEFAULTS`.
+        there is one near, :func:`lstmkit.data.corpus.split_tail`) is held out for validation and
+        early stopping; the held-out text is then ``self.held_out`` and the training part's length
+        ``self.train_characters``. ``seed`` (default 0) seeds weight initialisation, window layout
+        and the training loop. Training options are a :class:`~lstmkit.train.TrainConfig` and/or
+        its fields as keywords; ``batch_size`` is the number of parallel streams. Defaults:
+        :data:`TRAIN_DEFAULTS`.
         """
         text = read_text(text, "the training corpus")
         if val_text is not None:
@@ -353,10 +257,14 @@ class LanguageModel:
             if not 0 <= val_fraction < 1:
                 raise ConfigError(f"val_fraction must be a number in [0, 1), got {val_fraction!r}")
             train, val = split_tail(text, val_fraction)
-        base = config or TrainConfig(**TRAIN_DEFAULTS, seed=self.seed)
+        if seed is not None:
+            if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+                raise ConfigError(f"seed must be an int in [0, 2**32), got {seed!r}")
+            train_options["seed"] = seed
+        base = config or TrainConfig(**TRAIN_DEFAULTS, seed=0)
         train_config = base.replace(**train_options) if train_options else base
 
-        tokenizer = make_tokenizer(self.tokenizer_kind, **self.tokenizer_options).fit([train])
+        tokenizer = make_tokenizer(self.tokenizer, **self.tokenizer_options).fit([train])
         train_ids = self._encode_stream(train, tokenizer)
         streams = train_config.batch_size
         if len(train_ids) // streams < 2:
@@ -397,9 +305,11 @@ class LanguageModel:
             return loss
 
         self.fit_result = fit(net, loss_fn, train_loader, val_loader, train_config)
-        self.tokenizer, self.net = tokenizer, net
+        self.tokenizer_, self.net = tokenizer, net
         self.history = self.fit_result.history
         self.unigram_counts = [int(c) for c in counts.tolist()]
+        self.train_characters = len(train)
+        self.held_out = val if val and val.strip() else None
         net.eval()
         return self
 
@@ -410,8 +320,12 @@ class LanguageModel:
             hidden_size=self.hidden_size,
             num_layers=self.num_layers,
             tie_weights=self.tie_weights,
-            impl=self.impl,
-            **self.dropouts,
+            embed_dropout=self.embed_dropout,
+            input_dropout=self.input_dropout,
+            hidden_dropout=self.hidden_dropout,
+            output_dropout=self.output_dropout,
+            weight_drop=self.weight_drop,
+            lstm_options=self.lstm_options,
         )
 
     # --- evaluation ---------------------------------------------------------------------------
@@ -429,7 +343,7 @@ class LanguageModel:
         as that many parallel streams (faster; each starts from a zero state, and the first token
         of each stream and up to ``batch_size - 1`` final tokens are not scored).
         """
-        tokenizer, net = self._require_fitted("perplexity")
+        tokenizer, net = self._fitted("perplexity")
         text = read_text(text, "the text to score")
         batch_size = _positive_int("batch_size", batch_size)
         window = _positive_int("bptt", bptt if bptt is not None else max(self.bptt, 256))
@@ -452,30 +366,18 @@ class LanguageModel:
                 )
             )
             count += targets.numel()
-        scored = streams[:, 1:].reshape(-1)
-        uni_total = self._unigram_nll(scored)
-        characters = max(1, len(text))
-        loss = total / count
-        return {
-            "loss": loss,
-            "perplexity": math.exp(loss),
-            "bits_per_token": loss / LN2,
-            "bits_per_char": total / characters / LN2,
-            "tokens": float(count),
-            "characters": float(len(text)),
-            "unigram_perplexity": math.exp(uni_total / count),
-            "unigram_bits_per_char": uni_total / characters / LN2,
-        }
+        uni_total = unigram_nll(self.unigram_counts, streams[:, 1:].reshape(-1))
+        return text_scores(total, count, len(text), uni_total)
 
-    evaluate = perplexity
-
-    def _unigram_nll(self, targets: Tensor) -> float:
-        """Total NLL (nats) of ``targets`` under the training unigram frequencies, add-one."""
-        counts = torch.tensor(self.unigram_counts or [], dtype=torch.float64)
-        if counts.numel() == 0:
-            return float("nan")
-        probs = (counts + 1.0) / (counts.sum() + counts.numel())
-        return float(-torch.log(probs[targets]).sum())
+    def evaluate(
+        self, text: str | os.PathLike[str], *, batch_size: int = 1, bptt: int | None = None
+    ) -> pd.DataFrame:
+        """Score ``text`` beside the unigram baseline: a DataFrame with rows ``model`` and
+        ``unigram`` and columns ``cross_entropy`` (nats per token), ``perplexity``,
+        ``bits_per_token`` and ``bits_per_char`` (see :meth:`perplexity` for the options, and
+        for the same scores with the token and character counts)."""
+        self._require_fitted("evaluate")
+        return metrics_frame(metric_rows(self.perplexity(text, batch_size=batch_size, bptt=bptt)))
 
     # --- generation ---------------------------------------------------------------------------
 
@@ -493,13 +395,14 @@ class LanguageModel:
         """Continue ``prompt`` by ``length`` tokens (characters for a char model); returns the
         continuation only (for word models it starts with the space that separates it).
 
-        Sampling: see :func:`lstmkit.tasks.sampling.sample_next` (``temperature=0`` is greedy).
-        The same ``seed`` gives the same text. Pieces of the prompt that are not in the
-        vocabulary become ``<unk>``, with a warning naming them; an empty prompt starts from
-        ``<bos>`` (the start of a text). ``<pad>``, ``<bos>`` and ``<unk>`` are never generated
-        (nor ``<eos>`` by a char model); a word/BPE model's ``<eos>`` is a line break.
+        Sampling: see :func:`lstmkit.tasks.language_model.sampling.sample_next`
+        (``temperature=0`` is greedy). The same ``seed`` gives the same text. Pieces of the
+        prompt that are not in the vocabulary become ``<unk>``, with a warning naming them; an
+        empty prompt starts from ``<bos>`` (the start of a text). ``<pad>``, ``<bos>`` and
+        ``<unk>`` are never generated (nor ``<eos>`` by a char model); a word/BPE model's
+        ``<eos>`` is a line break.
         """
-        tokenizer, net = self._require_fitted("generate")
+        tokenizer, net = self._fitted("generate")
         if isinstance(length, bool) or not isinstance(length, int) or length <= 0:
             raise ConfigError(f"length must be a positive number of tokens, got {length!r}")
         temperature, top_k, top_p = check_sampling(temperature, top_k, top_p)
@@ -546,81 +449,41 @@ class LanguageModel:
 
     # --- saving -------------------------------------------------------------------------------
 
-    def _tensors(self) -> dict[str, Tensor]:
-        assert self.net is not None
-        tensors = dict(self.net.state_dict())
-        if self.tie_weights:
-            # one copy of the shared matrix (safetensors refuses tensors that share memory)
-            tensors.pop("decoder.weight", None)
-        return tensors
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save to directory ``path`` (config.json, weights.safetensors, state.json), atomically."""
-        tokenizer, _ = self._require_fitted("save")
-        state = {
+    def _state(self) -> dict[str, Any]:
+        tokenizer, _ = self._fitted("save")
+        return {
             "tokenizer": tokenizer.to_dict(),
             "vocab_size": tokenizer.vocab_size,
             "unigram_counts": self.unigram_counts,
             "history": self.history.to_dict() if self.history else None,
         }
-        return persistence.save_model_dir(
-            path,
-            task=TASK,
-            config=self.get_config(),
-            tensors=self._tensors(),
-            state=state,
-        )
+
+    def _weights(self) -> nn.Module:
+        # a tied network's state_dict holds the shared matrix once (see LMNet)
+        _, net = self._fitted("save")
+        return net
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> LanguageModel:
-        """Load a model saved by :meth:`save` (on the CPU; no pickles are read)."""
-        config, tensors, state = persistence.load_model_dir(path, task=TASK)
-        with persistence.config_errors(path):
-            model = cls(**config)
-            tokenizer = tokenizer_from_dict(state["tokenizer"])
-            vocab_size = int(tokenizer.vocab_size)
-            counts = state.get("unigram_counts")
-            model.unigram_counts = None if counts is None else [int(c) for c in counts]
-            model.history = History.from_dict(state["history"]) if state.get("history") else None
-            net = model._build_net(vocab_size)
-        if model.tie_weights and "embedding.weight" in tensors:
-            tensors = {**tensors, "decoder.weight": tensors["embedding.weight"]}
-        persistence.load_weights(net, tensors, path)
-        net.eval()
-        model.tokenizer, model.net = tokenizer, net
-        return model
+    def _from_config(cls, config: dict[str, Any]) -> LanguageModel:
+        if "lstm_options" in config:
+            options = dict(config["lstm_options"] or {})
+        else:
+            # Saved before lstm_options (lstmkit 0.1): seed, impl and recurrent_dropout were
+            # constructor arguments; the seed only mattered for training.
+            options = {}
+            if config.get("recurrent_dropout"):
+                options["recurrent_dropout"] = config["recurrent_dropout"]
+            if config.get("impl", "auto") != "auto":
+                options["impl"] = config["impl"]
+        return cls(**{k: config[k] for k in _INIT_KEYS}, **options)
+
+    def _restore(self, state: dict[str, Any], config: dict[str, Any]) -> None:
+        tokenizer = tokenizer_from_dict(state["tokenizer"])
+        counts = state.get("unigram_counts")
+        self.unigram_counts = None if counts is None else [int(c) for c in counts]
+        self.history = History.from_dict(state["history"]) if state.get("history") else None
+        self.net = self._build_net(int(tokenizer.vocab_size))
+        self.tokenizer_ = tokenizer
 
 
-def read_text(source: str | os.PathLike[str], what: str = "the corpus") -> str:
-    """A string is the text itself; a ``Path`` (os.PathLike) is read as UTF-8. DataError if the
-    file cannot be read or the text is empty (whitespace only)."""
-    if isinstance(source, os.PathLike):
-        path = Path(source)
-        if not path.is_file():
-            raise DataError(f"{what}: no file at {path}")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as err:
-            raise DataError(f"{what}: {path} is not UTF-8 text ({err})") from None
-        except OSError as err:
-            raise DataError(f"{what}: cannot read {path}: {err}") from None
-        where = f" ({path})"
-    elif isinstance(source, str):
-        text, where = source, ""
-    else:
-        raise DataError(f"{what} must be a string or a path, got {type(source).__name__}")
-    if not text.strip():
-        raise DataError(f"{what} is empty{where}: there is no text to read")
-    return text
-
-
-def split_tail(text: str, fraction: float) -> tuple[str, str]:
-    """``(head, tail)`` with about ``fraction`` of the characters in the tail; the cut moves back
-    to the last line break if one lies in the final fifth of the head."""
-    if fraction <= 0:
-        return text, ""
-    cut = int(round(len(text) * (1.0 - fraction)))
-    newline = text.rfind("\n", 0, cut)
-    if newline >= 0 and newline + 1 >= cut * 0.8:
-        cut = newline + 1
-    return text[:cut], text[cut:]
+__all__ = ["TRAIN_DEFAULTS", "LanguageModel"]
