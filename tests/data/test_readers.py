@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from lstmkit.data import SeriesTable, dataset_path, read_table
-from lstmkit.errors import DataError
+from lstmkit.errors import ConfigError, DataError
 
 
 def write(tmp_path, text, name="data.csv"):
@@ -461,3 +461,12 @@ def test_integer_dates_get_a_hint():
     frame = pd.DataFrame({"day": [20200130, 20200131, 20200201], "y": [1.0, 2.0, 3.0]})
     with pytest.raises(DataError, match="if they are dates such as 20200131, convert them"):
         read_table(frame, time_col="day", targets="y")
+
+
+def test_bundled_names_are_read_wherever_a_table_path_is():
+    from lstmkit.data.fileio import read_file
+
+    frame = read_file("bundled:air_passengers")
+    assert list(frame.columns) == ["date", "passengers"] and len(frame) == 144
+    with pytest.raises(ConfigError, match="unknown bundled dataset 'nope' in 'bundled:nope'"):
+        read_file("bundled:nope")

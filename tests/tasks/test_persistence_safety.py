@@ -189,3 +189,8 @@ def test_saving_onto_the_working_or_root_directory_is_refused(where, tmp_path, m
     with pytest.raises(ModelFileError, match="refusing to overwrite|choose a directory"):
         _save(where, 1)
     assert (tmp_path / "data.csv").is_file()
+
+
+def test_the_train_output_directory_loads_as_its_model(tmp_path):
+    _save(tmp_path / "out" / "model", 3)
+    assert _loaded_version(tmp_path / "out") == 3

@@ -70,7 +70,7 @@ def add_model_option(parser: argparse.ArgumentParser, command: str) -> None:
         "--model",
         required=True,
         metavar="DIR",
-        help=f"model directory written by '{command} train'",
+        help=f"the directory '{command} train --out' wrote, or the model directory inside it",
     )
 
 

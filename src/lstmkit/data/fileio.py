@@ -56,8 +56,11 @@ def read_parquet(path: pathlib.Path) -> pd.DataFrame:
 
 
 def read_file(source: str | pathlib.Path, delimiter: str | None = None) -> pd.DataFrame:
-    """A CSV (``.csv``, ``.txt``, ``.tsv``) or Parquet (``.parquet``, ``.pq``) file, read."""
-    path = pathlib.Path(source).expanduser()
+    """A CSV (``.csv``, ``.txt``, ``.tsv``) or Parquet (``.parquet``, ``.pq``) file, read;
+    ``bundled:NAME`` names a dataset shipped with lstmkit."""
+    from lstmkit.data.datasets import resolve_data_path
+
+    path = resolve_data_path(source).expanduser()
     if not path.exists():
         raise DataError(f"file not found: {path}")
     if not path.is_file():

@@ -235,7 +235,8 @@ def _read_json(path: Path, what: str) -> Any:
 def load_model_dir(
     path: str | os.PathLike[str], *, task: str | None = None
 ) -> tuple[dict[str, Any], dict[str, Tensor], dict[str, Any]]:
-    """Read a model directory; returns ``(config, tensors on CPU, state)``.
+    """Read a model directory; returns ``(config, tensors on CPU, state)``. ``path`` may also be
+    the output directory of a CLI ``train --out`` (the model in its ``model/`` folder).
 
     Raises :class:`~lstmkit.errors.ModelFileError`, naming the path and the problem, if the
     directory is missing, is not an lstmkit model, is from another format version or task, or is
@@ -256,6 +257,8 @@ def load_model_dir(
         raise ModelFileError(f"no model at {root}: the directory does not exist")
     if not root.is_dir():
         raise ModelFileError(f"{root} is not a model directory (it is a file)")
+    if not (root / CONFIG_FILE).is_file() and is_model_dir(root / "model"):
+        root = root / "model"  # the directory a CLI ``train --out`` wrote the model into
     if not (root / CONFIG_FILE).is_file():
         raise ModelFileError(f"{root} is not an lstmkit model directory: it has no {CONFIG_FILE}")
     header = _read_json(root / CONFIG_FILE, "its config")
