@@ -23,7 +23,7 @@ NOT_FOR_PREDICT = (
     "lstmkit.tasks.classify",
     "lstmkit.tasks.language_model",
     "lstmkit.tasks.seq2seq",
-    "lstmkit.tasks.tagger",
+    "lstmkit.tasks.tagging",
 )
 
 

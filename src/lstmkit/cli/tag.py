@@ -1,7 +1,7 @@
 """``lstmkit tag train|predict|evaluate``: BiLSTM-CRF sequence tagging of CoNLL files.
 
 ``train`` reads a CoNLL file (token column first, tag column last by default), trains a
-:class:`~lstmkit.tasks.tagger.Tagger`, prints span scores on the validation (and test) file and
+:class:`~lstmkit.tasks.tagging.Tagger`, prints span scores on the validation (and test) file and
 writes, under ``--out DIR``::
 
     DIR/model/         the saved tagger (config.json, weights.safetensors, state.json)
@@ -211,8 +211,7 @@ def _apply_columns(tagger: Any, args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from lstmkit.tasks.span_metrics import format_span_scores
-    from lstmkit.tasks.tagger import Tagger
+    from lstmkit.tasks.tagging import Tagger, format_span_scores
 
     apply_threads(args)
     out = Path(args.out)
@@ -249,7 +248,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     for name, data in (("validation", args.val), ("test", args.test)):
         if data is None:
             continue
-        metrics[name] = tagger.evaluate(data)
+        metrics[name] = tagger.span_report(data)
         print(f"\n{name} ({data}):")
         print(format_span_scores(metrics[name]))
     paths = {"model": tagger.save(out / "model")}
@@ -262,7 +261,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from lstmkit.data.conll import write_conll
-    from lstmkit.tasks.tagger import Tagger
+    from lstmkit.tasks.tagging import Tagger
 
     apply_threads(args)
     tagger = Tagger.load(args.model)
@@ -277,20 +276,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from lstmkit.data.conll import read_conll, write_conll
-    from lstmkit.tasks.span_metrics import format_span_scores, span_scores
-    from lstmkit.tasks.tagger import Tagger
+    from lstmkit.data.conll import write_conll
+    from lstmkit.tasks.tagging import Tagger, format_span_scores, span_scores
 
     apply_threads(args)
     tagger = Tagger.load(args.model)
     _apply_columns(tagger, args)
-    from lstmkit.tasks.tagger import resolve_path
-
-    sentences = read_conll(
-        resolve_path(args.data), token_col=tagger.token_col, tag_col=tagger.tag_col
-    )
-    predicted = tagger.predict([s.tokens for s in sentences])
-    scores = span_scores([s.tags or [] for s in sentences], predicted)
+    rows = tagger.compare(args.data)  # (tokens, gold, predicted) per sentence
+    scores = span_scores([gold for _, gold, _ in rows], [pred for _, _, pred in rows])
     paths: dict[str, Path] = {}
     if args.json == "-":
         print(json.dumps(scores, indent=2, sort_keys=True))
@@ -300,10 +293,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if args.json:
             paths["scores"] = write_json(scores, args.json)
     if args.predictions:
-        paths["predictions"] = write_conll(
-            args.predictions,
-            [(s.tokens, s.tags, p) for s, p in zip(sentences, predicted, strict=True)],
-        )
+        paths["predictions"] = write_conll(args.predictions, rows)
     if paths and args.json != "-":
         print_paths(paths)
     return 0

@@ -189,6 +189,81 @@ def read_text_sentences(
     return sentences
 
 
+def tagged_sentences(
+    data: object, what: str = "data", *, token_col: int = 0, tag_col: int = -1
+) -> list[Sentence]:
+    """Tagged sentences from a CoNLL path (or ``bundled:NAME``) or a sequence of
+    ``(tokens, tags)`` pairs; DataError, naming ``what`` and the sentence, for anything else.
+    Empty pairs are skipped; there must be at least one non-empty sentence."""
+    if isinstance(data, str | os.PathLike):
+        return read_conll(_resolve(data), token_col=token_col, tag_col=tag_col)
+    try:
+        items = list(data)  # type: ignore[call-overload]
+    except TypeError:
+        raise DataError(
+            f"{what} must be a CoNLL file path or a list of (tokens, tags) pairs, got "
+            f"{type(data).__name__}"
+        ) from None
+    out = []
+    for i, item in enumerate(items):
+        try:
+            tokens, tags = item
+            tokens, tags = list(tokens), list(tags)
+        except (TypeError, ValueError):
+            raise DataError(
+                f"{what}: item {i} is not a (tokens, tags) pair of lists: {item!r:.80}"
+            ) from None
+        check_tokens(tokens, f"{what}: sentence {i}")
+        if len(tokens) != len(tags) or not all(isinstance(t, str) and t for t in tags):
+            raise DataError(
+                f"{what}: sentence {i} has {len(tokens)} tokens and {len(tags)} tags; every token "
+                "needs one non-empty string tag"
+            )
+        if tokens:
+            out.append(Sentence(tokens, tags))
+    if not out:
+        raise DataError(f"{what} holds no (non-empty) sentences")
+    return out
+
+
+def token_lists(sentences: object, *, token_col: int = 0) -> list[list[str]]:
+    """Sentences to tag, as token lists: from a list of token lists (checked), a ``.txt`` file
+    (one sentence per line, whitespace tokens) or a CoNLL file (column ``token_col`` only); a
+    path may be ``bundled:NAME``."""
+    if isinstance(sentences, str | os.PathLike):
+        path = _resolve(sentences)
+        if path.suffix.lower() == ".txt":
+            return read_text_sentences(path)
+        return [s.tokens for s in read_conll(path, token_col=token_col, tag_col=None)]
+    if isinstance(sentences, Sentence):
+        raise DataError("predict takes a list of sentences; wrap a single one in a list")
+    lists = []
+    for i, s in enumerate(sentences):  # type: ignore[attr-defined]
+        if isinstance(s, str):
+            raise DataError(
+                f"sentence {i} is a string {s[:40]!r}; pass a list of tokens per sentence "
+                "(e.g. text.split())"
+            )
+        tokens = list(s)
+        check_tokens(tokens, f"sentence {i}")
+        lists.append(tokens)
+    return lists
+
+
+def check_tokens(tokens: list[object], where: str) -> None:
+    """DataError naming ``where`` unless every token is a non-empty string."""
+    bad = [t for t in tokens if not isinstance(t, str) or not t]
+    if bad:
+        raise DataError(f"{where}: tokens must be non-empty strings, got {bad[0]!r}")
+
+
+def _resolve(path: str | os.PathLike[str]) -> Path:
+    """A file path, or the bundled dataset a ``bundled:NAME`` argument names."""
+    from lstmkit.data.datasets import resolve_data_path
+
+    return Path(resolve_data_path(path))
+
+
 def write_conll(
     path: str | os.PathLike[str],
     sentences: Iterable[Sequence[Sequence[str]]],
@@ -319,9 +394,12 @@ __all__ = [
     "DOCSTART",
     "Sentence",
     "Span",
+    "check_tokens",
     "detect_scheme",
     "read_conll",
     "read_text_sentences",
     "spans",
+    "tagged_sentences",
+    "token_lists",
     "write_conll",
 ]

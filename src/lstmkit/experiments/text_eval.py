@@ -215,7 +215,7 @@ def eval_tagger(*, seed: int, quick: bool) -> dict[str, Any]:
                 **_QUIET,
             )
         )
-        scores = tagger.evaluate(parts["test"])
+        scores = tagger.evaluate(parts["test"]).loc["model"]
         out[name] = {
             "train_seconds": seconds,
             "epochs": tagger.fit_result.epochs if tagger.fit_result else None,

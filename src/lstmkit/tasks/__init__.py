@@ -26,7 +26,7 @@ __getattr__, __dir__ = lazy_attributes(
         "LanguageModel": "lstmkit.tasks.language_model",
         "Seq2Seq": "lstmkit.tasks.seq2seq",
         "SequenceClassifier": "lstmkit.tasks.classify",
-        "Tagger": "lstmkit.tasks.tagger",
+        "Tagger": "lstmkit.tasks.tagging",
     },
 )
 

@@ -14,6 +14,9 @@ from typing import Any
 from lstmkit.data.conll import spans
 from lstmkit.errors import DataError
 
+#: The scalar scores of :func:`span_scores` that ``Tagger.evaluate`` reports, one column each.
+SCALAR_METRICS = ("precision", "recall", "f1", "accuracy")
+
 
 def _prf(correct: int, n_pred: int, n_gold: int) -> tuple[float, float, float]:
     precision = correct / n_pred if n_pred else 0.0
@@ -112,4 +115,4 @@ def format_span_scores(scores: dict[str, Any]) -> str:
     return f"{table}\ntoken accuracy {scores['accuracy']:.4f} over {scores['n_tokens']} tokens"
 
 
-__all__ = ["format_span_scores", "span_scores"]
+__all__ = ["SCALAR_METRICS", "format_span_scores", "span_scores"]

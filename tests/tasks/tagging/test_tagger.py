@@ -10,7 +10,7 @@ import torch
 
 from lstmkit.data.conll import spans, write_conll
 from lstmkit.errors import ConfigError, DataError, ModelFileError
-from lstmkit.tasks.tagger import Tagger
+from lstmkit.tasks.tagging import Tagger
 
 FAST = {"enable_progress_bar": False, "batch_size": 16, "lr": 0.02}
 SMALL = {"hidden_size": 16, "embedding_dim": 16, "char_filters": 8, "char_dim": 8, "dropout": 0.0}
@@ -54,10 +54,15 @@ def trained():
 
 def test_fit_learns_the_tiny_set(trained):
     test = make_sentences(40, 1)
-    scores = trained.evaluate(test)
-    assert scores["f1"] >= 0.95, scores
-    assert scores["accuracy"] >= 0.97
-    assert set(scores["per_type"]) == {"LOC", "PER"}
+    metrics = trained.evaluate(test)
+    assert list(metrics.index) == ["model"]
+    assert list(metrics.columns) == ["precision", "recall", "f1", "accuracy"]
+    assert metrics.loc["model", "f1"] >= 0.95, metrics
+    assert metrics.loc["model", "accuracy"] >= 0.97
+    report = trained.span_report(test)
+    assert set(report["per_type"]) == {"LOC", "PER"}
+    assert report["f1"] == metrics.loc["model", "f1"]
+    assert report["n_sentences"] == 40
     assert trained.scheme == "BIO"
     assert trained.tags == ["B-LOC", "B-PER", "I-PER", "O"]
     assert len(trained.history) == 8
@@ -106,7 +111,8 @@ def test_predict_from_files(trained, tmp_path):
     assert trained.predict(text) == [["B-PER", "I-PER", "O", "O", "B-LOC"], ["O"]]
     conll = write_conll(tmp_path / "in.conll", [(["Anna", "smith"], ["B-PER", "I-PER"])])
     assert trained.predict(conll) == [["B-PER", "I-PER"]]
-    assert trained.evaluate(conll)["f1"] == 1.0
+    assert trained.evaluate(conll).loc["model", "f1"] == 1.0
+    assert trained.compare(conll) == [(["Anna", "smith"], ["B-PER", "I-PER"], ["B-PER", "I-PER"])]
 
 
 def test_softmax_tagger_and_no_constraints(tmp_path):

@@ -5,17 +5,19 @@ From CoNLL files (or lists of ``(tokens, tags)``) to a trained, evaluated, saved
     tagger = Tagger(hidden_size=100, use_crf=True)
     tagger.fit("train.conll", val="dev.conll", max_epochs=30, seed=0)
     tagger.predict([["Peter", "Blackburn", "visited", "Berlin"]])   # [["B-PER", "I-PER", "O", ...]]
-    tagger.evaluate("test.conll")      # span precision/recall/F1 (micro and per type), accuracy
+    tagger.evaluate("test.conll")      # a DataFrame: span precision/recall/F1 and token accuracy
+    tagger.span_report("test.conll")   # the same scores, per type, and the span counts (a dict)
     tagger.save("ner-model")           # config.json + weights.safetensors + state.json
     tagger = Tagger.load("ner-model")
 
-The network, per token: a word embedding (optionally initialised from pretrained vectors), joined
-with a character CNN over the token's characters (kernel 3, max-pooled; optional), through a
-bidirectional :class:`lstmkit.nn.LSTM` run with the true ``lengths`` (no compute on padding), then
-a linear layer giving one score per tag. With ``use_crf`` (default) a linear-chain
-:class:`lstmkit.nn.crf.CRF` on top scores whole tag sequences: training minimises its negative
-log-likelihood and prediction is Viterbi decoding; without it each token's tag is the argmax of a
-softmax trained with cross-entropy. Both losses are divided by the number of tokens in the batch.
+The network (:mod:`lstmkit.tasks.tagging.net`), per token: a word embedding (optionally
+initialised from pretrained vectors), joined with a character CNN over the token's characters
+(kernel 3, max-pooled; optional), through a bidirectional :class:`lstmkit.nn.LSTM` run with the
+true ``lengths`` (no compute on padding), then a linear layer giving one score per tag. With
+``use_crf`` (default) a linear-chain :class:`lstmkit.nn.crf.CRF` on top scores whole tag
+sequences: training minimises its negative log-likelihood and prediction is Viterbi decoding;
+without it each token's tag is the argmax of a softmax trained with cross-entropy. Both losses are
+divided by the number of tokens in the batch.
 
 Tag schemes: with ``constraints="auto"`` and training tags that are valid BIO (IOB2) or IOBES,
 the CRF forbids the transitions the scheme forbids (e.g. ``O`` -> ``I-PER``), so predictions are
@@ -28,31 +30,30 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import torch
 from torch import Tensor, nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 
-from lstmkit.data.conll import Sentence, detect_scheme, read_conll, read_text_sentences
+from lstmkit.data.conll import Sentence, detect_scheme, tagged_sentences, token_lists
 from lstmkit.data.padding import BucketBatchSampler
 from lstmkit.data.vocab import Vocabulary
 from lstmkit.errors import ConfigError, DataError
-from lstmkit.nn import LSTM
-from lstmkit.nn.crf import CRF, SCHEMES, transition_constraints
-from lstmkit.tasks import persistence
+from lstmkit.nn.crf import SCHEMES, transition_constraints
+from lstmkit.tasks.base import Task, metrics_frame
 from lstmkit.tasks.lstm_options import LSTM_OPTIONS, check_lstm_options
-from lstmkit.tasks.span_metrics import span_scores
+from lstmkit.tasks.tagging.metrics import SCALAR_METRICS, span_scores
+from lstmkit.tasks.tagging.net import Collate, EncodedSentences, TaggerNet, pad_batch
 from lstmkit.train import FitResult, History, TrainConfig, fit, seed_everything
 
 log = logging.getLogger(__name__)
 
-TASK = "Tagger"
 CONSTRAINTS = ("auto", "none", *SCHEMES)
 # The tagging head reads 2 x hidden_size features per token, which a projection would change.
 _LSTM_OPTIONS = tuple(o for o in LSTM_OPTIONS if o != "proj_size")
-_INIT_KEYS = (
+INIT_KEYS = (
     "embedding_dim",
     "hidden_size",
     "num_layers",
@@ -84,164 +85,7 @@ def _probability(name: str, value: Any) -> float:
     return float(value)
 
 
-class TaggerNet(nn.Module):
-    """Word embedding (+ char CNN) -> BiLSTM -> per-tag scores (-> CRF)."""
-
-    def __init__(
-        self,
-        *,
-        n_words: int,
-        n_chars: int,
-        n_tags: int,
-        embedding_dim: int,
-        hidden_size: int,
-        num_layers: int,
-        dropout: float,
-        use_crf: bool,
-        char_dim: int,
-        char_filters: int,
-        constraints: tuple[Tensor, Tensor, Tensor] | None,
-        lstm_options: dict[str, Any],
-    ) -> None:
-        super().__init__()
-        self.embedding = nn.Embedding(n_words, embedding_dim, padding_idx=0)
-        nn.init.normal_(self.embedding.weight, std=0.1)
-        with torch.no_grad():
-            self.embedding.weight[0].zero_()
-        features = embedding_dim
-        self.char_embedding: nn.Embedding | None = None
-        self.char_conv: nn.Conv1d | None = None
-        if n_chars:
-            self.char_embedding = nn.Embedding(n_chars, char_dim, padding_idx=0)
-            self.char_conv = nn.Conv1d(char_dim, char_filters, kernel_size=3, padding=1)
-            features += char_filters
-        self.dropout = nn.Dropout(dropout)
-        self.lstm = LSTM(
-            features,
-            hidden_size,
-            num_layers,
-            batch_first=True,
-            bidirectional=True,
-            dropout=dropout if num_layers > 1 else 0.0,
-            **lstm_options,
-        )
-        self.head = nn.Linear(2 * hidden_size, n_tags)
-        self.crf = CRF(n_tags, constraints) if use_crf else None
-
-    def _char_features(self, chars: Tensor) -> Tensor:
-        assert self.char_embedding is not None and self.char_conv is not None
-        b, t, w = chars.shape
-        flat = chars.reshape(b * t, w)
-        x = self.char_embedding(flat).transpose(1, 2)  # (B*T, C, W)
-        x = self.char_conv(x)  # (B*T, F, W)
-        present = (flat != 0)[:, None, :]  # (B*T, 1, W)
-        # Max over the word's real characters only; an all-padding word (batch padding) gets 0.
-        pooled = x.masked_fill(~present, -1.0e4).max(dim=2).values
-        pooled = torch.where(present.any(dim=2), pooled, torch.zeros_like(pooled))
-        return pooled.reshape(b, t, -1)
-
-    def forward(self, words: Tensor, chars: Tensor, lengths: Tensor) -> Tensor:
-        """``words (B, T)``, ``chars (B, T, W)``, ``lengths (B,)`` -> emissions ``(B, T, K)``."""
-        x = self.embedding(words)
-        if self.char_embedding is not None:
-            x = torch.cat([x, self._char_features(chars)], dim=2)
-        x = self.dropout(x)
-        out, _ = self.lstm(x, lengths=lengths.cpu())
-        return self.head(self.dropout(out))
-
-
-class _Encoded(Dataset):
-    """Sentences as id lists; items are indices, batches are cut by :func:`_collate`."""
-
-    def __init__(self, words: list[list[int]], chars: list[list[list[int]]], tags: list[list[int]]):
-        self.words, self.chars, self.tags = words, chars, tags
-
-    def __len__(self) -> int:
-        return len(self.words)
-
-    def __getitem__(self, index: int) -> int:
-        return index
-
-
-def _pad_batch(
-    words: list[list[int]], chars: list[list[list[int]]], tags: list[list[int]] | None
-) -> tuple[Tensor, ...]:
-    lengths = torch.tensor([len(w) for w in words], dtype=torch.long)
-    b, t = len(words), int(lengths.max())
-    word_ids = torch.zeros(b, t, dtype=torch.long)
-    width = max((len(c) for sent in chars for c in sent), default=1) or 1
-    char_ids = torch.zeros(b, t, width, dtype=torch.long)
-    tag_ids = torch.full((b, t), -100, dtype=torch.long)
-    for i, w in enumerate(words):
-        word_ids[i, : len(w)] = torch.tensor(w, dtype=torch.long)
-        for j, c in enumerate(chars[i]):
-            if c:
-                char_ids[i, j, : len(c)] = torch.tensor(c, dtype=torch.long)
-        if tags is not None:
-            tag_ids[i, : len(w)] = torch.tensor(tags[i], dtype=torch.long)
-    return word_ids, char_ids, lengths, tag_ids
-
-
-class _Collate:
-    def __init__(self, data: _Encoded) -> None:
-        self.data = data
-
-    def __call__(self, indices: list[int]) -> tuple[Tensor, ...]:
-        d = self.data
-        return _pad_batch(
-            [d.words[i] for i in indices],
-            [d.chars[i] for i in indices],
-            [d.tags[i] for i in indices],
-        )
-
-
-def _as_sentences(data: Any, what: str, *, token_col: int, tag_col: int) -> list[Sentence]:
-    """Tagged sentences from a CoNLL path or a sequence of ``(tokens, tags)`` pairs."""
-    if isinstance(data, str | os.PathLike):
-        return read_conll(resolve_path(data), token_col=token_col, tag_col=tag_col)
-    try:
-        items = list(data)
-    except TypeError:
-        raise DataError(
-            f"{what} must be a CoNLL file path or a list of (tokens, tags) pairs, got "
-            f"{type(data).__name__}"
-        ) from None
-    out = []
-    for i, item in enumerate(items):
-        try:
-            tokens, tags = item
-            tokens, tags = list(tokens), list(tags)
-        except (TypeError, ValueError):
-            raise DataError(
-                f"{what}: item {i} is not a (tokens, tags) pair of lists: {item!r:.80}"
-            ) from None
-        _check_tokens(tokens, f"{what}: sentence {i}")
-        if len(tokens) != len(tags) or not all(isinstance(t, str) and t for t in tags):
-            raise DataError(
-                f"{what}: sentence {i} has {len(tokens)} tokens and {len(tags)} tags; every token "
-                "needs one non-empty string tag"
-            )
-        if tokens:
-            out.append(Sentence(tokens, tags))
-    if not out:
-        raise DataError(f"{what} holds no (non-empty) sentences")
-    return out
-
-
-def _check_tokens(tokens: list[Any], where: str) -> None:
-    bad = [t for t in tokens if not isinstance(t, str) or not t]
-    if bad:
-        raise DataError(f"{where}: tokens must be non-empty strings, got {bad[0]!r}")
-
-
-def resolve_path(path: str | os.PathLike[str]) -> Path:
-    """A file path, or the bundled dataset a ``bundled:NAME`` argument names."""
-    from lstmkit.data.datasets import resolve_data_path
-
-    return Path(resolve_data_path(path))
-
-
-class Tagger:
+class Tagger(Task):
     """BiLSTM(-CRF) sequence tagger over whitespace tokens.
 
     Args:
@@ -263,8 +107,11 @@ class Tagger:
         token_col, tag_col: the CoNLL columns read for tokens and tags.
         freeze_embeddings: keep pretrained word vectors fixed during training.
         **lstm_options: passed to :class:`lstmkit.nn.LSTM` (``peephole``, ``layer_norm``,
-            ``recurrent_dropout``, ``zoneout``, ``init``, ``impl``, ...).
+            ``recurrent_dropout``, ``zoneout``, ``init``, ``impl``, ...; not ``proj_size``).
     """
+
+    TASK = "Tagger"
+    INIT_KEYS = INIT_KEYS
 
     def __init__(
         self,
@@ -320,12 +167,6 @@ class Tagger:
         self.history: History | None = None
         self.fit_result: FitResult | None = None
 
-    def get_config(self) -> dict[str, Any]:
-        """The constructor's arguments (with ``embedding_dim`` as fitted)."""
-        config = {k: getattr(self, k) for k in _INIT_KEYS}
-        config["lstm_options"] = dict(self.lstm_options)
-        return config
-
     def __repr__(self) -> str:
         state = f"{len(self.tags)} tags" if self.tags else "not fitted"
         return (
@@ -333,9 +174,8 @@ class Tagger:
             f"use_crf={self.use_crf}, char_features={self.char_features}, {state})"
         )
 
-    def _require_fitted(self, what: str) -> None:
-        if self.net is None or self.words is None or self.tags is None:
-            raise ConfigError(f"Tagger.{what} needs a trained model: call fit() or load() first")
+    def _is_fitted(self) -> bool:
+        return self.net is not None and self.words is not None and self.tags is not None
 
     # --- encoding --------------------------------------------------------------------------------
 
@@ -371,7 +211,7 @@ class Tagger:
         self, sentences: list[Sentence], what: str, batch_size: int, *, shuffle: bool, seed: int
     ) -> DataLoader:
         tokens = [s.tokens for s in sentences]
-        data = _Encoded(
+        data = EncodedSentences(
             self._encode_words(tokens),
             self._encode_chars(tokens),
             self._encode_tags(sentences, what),
@@ -379,7 +219,7 @@ class Tagger:
         sampler = BucketBatchSampler(
             [len(t) for t in tokens], batch_size, shuffle=shuffle, seed=seed
         )
-        return DataLoader(data, batch_sampler=sampler, collate_fn=_Collate(data))
+        return DataLoader(data, batch_sampler=sampler, collate_fn=Collate(data))
 
     # --- training --------------------------------------------------------------------------------
 
@@ -403,8 +243,8 @@ class Tagger:
         base = config or TrainConfig()
         train_config = base.replace(**train_options) if train_options else base
         cols = {"token_col": self.token_col, "tag_col": self.tag_col}
-        train_s = _as_sentences(train, "training data", **cols)
-        val_s = _as_sentences(val, "validation data", **cols) if val is not None else None
+        train_s = tagged_sentences(train, "training data", **cols)
+        val_s = tagged_sentences(val, "validation data", **cols) if val is not None else None
 
         self.words = Vocabulary.build(
             ([self._word_form(t) for t in s.tokens] for s in train_s), min_freq=self.min_freq
@@ -534,7 +374,7 @@ class Tagger:
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]
                 batch = [token_lists[i] for i in rows]
-                words, chars, lengths, _ = _pad_batch(
+                words, chars, lengths, _ = pad_batch(
                     self._encode_words(batch), self._encode_chars(batch), None
                 )
                 emissions = self.net(words, chars, lengths).float()
@@ -549,84 +389,72 @@ class Tagger:
 
     def read_tokens(self, sentences: Any) -> list[list[str]]:
         """The token lists :meth:`predict` would tag: from a list of token lists (checked), a
-        ``.txt`` file (one sentence per line) or a CoNLL file (the model's token column)."""
-        if isinstance(sentences, str | os.PathLike):
-            path = resolve_path(sentences)
-            if path.suffix.lower() == ".txt":
-                return read_text_sentences(path)
-            return [s.tokens for s in read_conll(path, token_col=self.token_col, tag_col=None)]
-        if isinstance(sentences, Sentence):
-            raise DataError("predict takes a list of sentences; wrap a single one in a list")
-        lists = []
-        for i, s in enumerate(sentences):
-            if isinstance(s, str):
-                raise DataError(
-                    f"sentence {i} is a string {s[:40]!r}; pass a list of tokens per sentence "
-                    "(e.g. text.split())"
-                )
-            tokens = list(s)
-            _check_tokens(tokens, f"sentence {i}")
-            lists.append(tokens)
-        return lists
+        ``.txt`` file (one sentence per line) or a CoNLL file (the model's token column); see
+        :func:`lstmkit.data.conll.token_lists`."""
+        return token_lists(sentences, token_col=self.token_col)
 
     # --- evaluation ------------------------------------------------------------------------------
 
-    def evaluate(self, data: Any, *, batch_size: int = 256) -> dict[str, Any]:
-        """Span precision, recall and F1 (micro and per type) and token accuracy on ``data`` (a
-        CoNLL path, ``bundled:NAME``, or ``(tokens, tags)`` pairs); see
-        :func:`lstmkit.tasks.span_metrics.span_scores` for the keys."""
-        self._require_fitted("evaluate")
-        sentences = _as_sentences(
+    def compare(
+        self, data: Any, *, batch_size: int = 256
+    ) -> list[tuple[list[str], list[str], list[str]]]:
+        """``(tokens, gold tags, predicted tags)`` for each sentence of tagged ``data`` (a CoNLL
+        path read with the model's ``token_col`` and ``tag_col``, ``bundled:NAME``, or
+        ``(tokens, tags)`` pairs): conlleval's three columns."""
+        self._require_fitted("compare")
+        sentences = tagged_sentences(
             data, "evaluation data", token_col=self.token_col, tag_col=self.tag_col
         )
         predicted = self.predict([s.tokens for s in sentences], batch_size=batch_size)
-        return span_scores([s.tags or [] for s in sentences], predicted)
+        return [(s.tokens, s.tags or [], p) for s, p in zip(sentences, predicted, strict=True)]
 
-    # --- saving ----------------------------------------------------------------------------------
+    def span_report(self, data: Any, *, batch_size: int = 256) -> dict[str, Any]:
+        """Every score of :func:`lstmkit.tasks.tagging.metrics.span_scores` on ``data`` (as
+        :meth:`compare` reads it): the micro-averaged span scores and token accuracy, the span and
+        token counts, and ``"per_type"``, the scores of each span type."""
+        self._require_fitted("span_report")
+        rows = self.compare(data, batch_size=batch_size)
+        return span_scores([gold for _, gold, _ in rows], [pred for _, _, pred in rows])
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save to directory ``path`` (config.json, weights.safetensors, state.json), atomically."""
-        self._require_fitted("save")
-        assert self.net is not None and self.words is not None
-        state = {
+    def evaluate(self, data: Any, *, batch_size: int = 256) -> pd.DataFrame:
+        """Span precision, recall and F1 (micro-averaged) and token accuracy on ``data`` (as
+        :meth:`compare` reads it): a one-row DataFrame (row ``"model"``, one column per metric).
+        The scores per span type and the counts are in :meth:`span_report`."""
+        self._require_fitted("evaluate")
+        scores = self.span_report(data, batch_size=batch_size)
+        return metrics_frame({"model": {k: float(scores[k]) for k in SCALAR_METRICS}})
+
+    # --- saving: the Task hooks ------------------------------------------------------------------
+
+    def _state(self) -> dict[str, Any]:
+        assert self.words is not None
+        return {
             "words": self.words.to_dict(),
             "chars": self.chars.to_dict() if self.chars is not None else None,
             "tags": list(self.tags or []),
             "scheme": self.scheme,
             "history": self.history.to_dict() if self.history else None,
         }
-        return persistence.save_model_dir(
-            path,
-            task=TASK,
-            config=self.get_config(),
-            tensors=self.net.state_dict(),
-            state=state,
-        )
 
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Tagger:
-        """Load a tagger saved by :meth:`save` (on the CPU; no pickles are read)."""
-        config, tensors, state = persistence.load_model_dir(path, task=TASK)
-        with persistence.config_errors(path):
-            init = {k: config[k] for k in _INIT_KEYS}
-            model = cls(**init, **dict(config.get("lstm_options") or {}))
-            model.words = Vocabulary.from_dict(state["words"])
-            model.chars = Vocabulary.from_dict(state["chars"]) if state.get("chars") else None
-            tags = state["tags"]
-            if not isinstance(tags, list) or not tags or not all(isinstance(t, str) for t in tags):
-                raise ValueError(f"'tags' must be a non-empty list of strings, got {tags!r:.80}")
-            model.tags = tags
-            scheme = state.get("scheme")
-            if scheme is not None and scheme not in SCHEMES:
-                raise ValueError(f"unknown tag scheme {scheme!r}")
-            model.scheme = scheme
-            model.history = History.from_dict(state["history"]) if state.get("history") else None
-            if model.char_features != (model.chars is not None):
-                raise ValueError("char_features does not match the saved character vocabulary")
-            model.net = model._build_net()
-        persistence.load_weights(model.net, tensors, path)
-        model.net.eval()
-        return model
+    def _restore(self, state: dict[str, Any], config: dict[str, Any]) -> None:
+        self.words = Vocabulary.from_dict(state["words"])
+        self.chars = Vocabulary.from_dict(state["chars"]) if state.get("chars") else None
+        tags = state["tags"]
+        if not isinstance(tags, list) or not tags or not all(isinstance(t, str) for t in tags):
+            raise ValueError(f"'tags' must be a non-empty list of strings, got {tags!r:.80}")
+        self.tags = tags
+        scheme = state.get("scheme")
+        if scheme is not None and scheme not in SCHEMES:
+            raise ValueError(f"unknown tag scheme {scheme!r}")
+        self.scheme = scheme
+        self.history = History.from_dict(state["history"]) if state.get("history") else None
+        if self.char_features != (self.chars is not None):
+            raise ValueError("char_features does not match the saved character vocabulary")
+        self.net = self._build_net()
+
+    def _weights(self) -> nn.Module:
+        assert self.net is not None
+        return self.net
 
 
-__all__ = ["Tagger", "TaggerNet", "resolve_path"]
+__all__ = ["Tagger"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lstmkit.errors import DataError
-from lstmkit.tasks.span_metrics import format_span_scores, span_scores
+from lstmkit.tasks.tagging.metrics import format_span_scores, span_scores
 
 
 def test_hand_computed_example():
