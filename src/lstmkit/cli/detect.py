@@ -273,8 +273,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from lstmkit.tasks.anomaly import AnomalyDetector, evaluate_detection, format_evaluation
-    from lstmkit.tasks.anomaly.detector import labels_to_rows
+    from lstmkit.tasks.anomaly import AnomalyDetector, format_evaluation
 
     apply_threads(args)
     det = AnomalyDetector.load(args.model)
@@ -294,12 +293,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         f"({det.threshold} threshold): {len(result.intervals)} interval(s) detected"
     )
     if labels is not None:
-        time_col = det.columns["time_col"]
-        truth = labels_to_rows(labels, result.scores[time_col])
-        predicted = list(
-            zip(result.intervals["start_row"], result.intervals["end_row"], strict=True)
-        )
-        metrics = evaluate_detection(predicted, truth, len(result.scores))
+        metrics = det.evaluate_views(result, labels)
         print(format_evaluation(metrics))
         print("point-adjusted counts a whole labelled interval as found when one row is flagged")
         paths["metrics"] = write_csv(

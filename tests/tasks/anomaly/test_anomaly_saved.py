@@ -26,7 +26,10 @@ def test_a_saved_detector_scores_as_before(name):
     np.testing.assert_allclose(result.scores["score"], want, rtol=1e-6, atol=1e-9)
     assert result.scores["is_anomaly"].astype(int).tolist() == expected["is_anomaly"]
     assert result.intervals[["start_row", "end_row"]].values.tolist() == expected["intervals"]
-    views = det.evaluate(frame, pd.read_csv(DATA / "labels.csv"))
-    for view, metrics in expected["views"].items():
-        for key, value in metrics.items():
+    labels = pd.read_csv(DATA / "labels.csv")
+    views = det.evaluate_views(result, labels)
+    metrics = det.evaluate(frame, labels)
+    for view, values in expected["views"].items():
+        for key, value in values.items():
             assert views.loc[view, key] == pytest.approx(value), (view, key)
+            assert metrics.loc["model", f"{view}_{key}"] == pytest.approx(value), (view, key)

@@ -1,24 +1,29 @@
 """Anomaly detection on multivariate series: LSTM prediction errors, LSTM autoencoder
 reconstruction errors, or the rolling z-score baseline; batch and streaming.
 
-* :mod:`~lstmkit.tasks.anomaly.detector` — :class:`AnomalyDetector` (fit, score, detect, evaluate,
+* :mod:`~lstmkit.tasks.anomaly.task` — :class:`AnomalyDetector` (fit, score, detect, evaluate,
   stream, save, load).
-* :mod:`~lstmkit.tasks.anomaly.nets` — the one-step-ahead LSTM and the LSTM autoencoder.
+* :mod:`~lstmkit.tasks.anomaly.net` — the one-step-ahead LSTM and the LSTM autoencoder.
 * :mod:`~lstmkit.tasks.anomaly.scoring` — EWMA smoothing, the dynamic (Hundman et al. 2018) and
   fixed thresholds, pruning, the rolling z-score.
 * :mod:`~lstmkit.tasks.anomaly.streaming` — :class:`AnomalyStream`, O(1) per row.
-* :mod:`~lstmkit.tasks.anomaly.evaluation` — point-wise, event-wise and point-adjusted metrics.
+* :mod:`~lstmkit.tasks.anomaly.metrics` — point-wise, event-wise and point-adjusted metrics.
+* :mod:`~lstmkit.tasks.anomaly.benchmark` — the seeded synthetic benchmark of every method.
+
+Labels files are read by :func:`lstmkit.data.interval_labels.labels_to_rows`.
 """
 
-from lstmkit.tasks.anomaly.detector import AnomalyDetector, Detection, labels_to_rows
-from lstmkit.tasks.anomaly.evaluation import evaluate_detection, format_evaluation
+from lstmkit.data.interval_labels import labels_to_rows
+from lstmkit.tasks.anomaly.metrics import evaluate_detection, flat_metrics, format_evaluation
 from lstmkit.tasks.anomaly.streaming import AnomalyStream
+from lstmkit.tasks.anomaly.task import AnomalyDetector, Detection
 
 __all__ = [
     "AnomalyDetector",
     "AnomalyStream",
     "Detection",
     "evaluate_detection",
+    "flat_metrics",
     "format_evaluation",
     "labels_to_rows",
 ]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.data.synthetic_anomalies import make_anomaly_series
-from lstmkit.tasks.anomaly.detector import AnomalyDetector
+from lstmkit.tasks.anomaly.task import AnomalyDetector
 
 
 @dataclass
@@ -102,7 +102,7 @@ def run_benchmark(
         )
         for threshold in ("quantile", "dynamic"):
             det.threshold = threshold
-            m = det.evaluate(syn.frame, syn.labels).reset_index()
+            m = det.evaluate_views(syn.frame, syn.labels).reset_index()
             m.insert(0, "threshold", threshold)
             m.insert(0, "method", method)
             frames.append(m)

@@ -3,7 +3,10 @@
 For ``method="prediction"`` each :meth:`~AnomalyStream.update` costs one LSTM step (per layer:
 ``torch.lstm_cell`` with the carried ``(h, c)``), one linear head and an EWMA update: O(1) per row,
 no recomputation over a lookback. It follows exactly the recursion batch scoring runs over the
-whole series, so the scores agree to float32 rounding (tested).
+whole series, so the scores agree to float32 rounding (tested). A detector whose LSTM is not the
+plain cell (``layer_norm``, ``peephole``, ... in its ``lstm_options``, or a projection) runs its
+layer on the one row instead, with the state carried: still O(1) per row, with a layer call's
+overhead.
 
 For ``method="zscore"`` each update costs O(window) (the mean and std of the last ``window`` rows).
 ``method="reconstruction"`` has no stream: a reconstruction score needs a whole window, so a
@@ -49,7 +52,8 @@ class AnomalyStream:
         self._alpha = scoring.ewma_alpha(detector.smoothing) if detector.smoothing > 1 else 1.0
         if self.method == "prediction":
             net = detector.net
-            self._weights = net.step_weights()
+            self._cell = net.steps_with_cell
+            self._weights = net.step_weights() if self._cell else []
             self._head_w = net.head.weight.detach()
             self._head_b = net.head.bias.detach()
             self._hidden = net.lstm.hidden_size
@@ -64,6 +68,7 @@ class AnomalyStream:
         if self.method == "prediction":
             self._h = [torch.zeros(1, self._hidden) for _ in range(self._layers)]
             self._c = [torch.zeros(1, self._hidden) for _ in range(self._layers)]
+            self._state: Any = None  # the layer's (h, c) when it is not the plain cell
             self._pred: np.ndarray | None = None
         else:
             self._buffer: deque[np.ndarray] = deque(maxlen=self.detector.window)
@@ -100,9 +105,13 @@ class AnomalyStream:
             # saves a context switch per row.
             err = None if self._pred is None else np.abs(scaled - self._pred)
             x32 = torch.from_numpy(scaled.astype(np.float32)).view(1, -1)
-            pred = type(self.detector.net).step(
-                x32, self._h, self._c, self._weights, self._head_w, self._head_b
-            )
+            if self._cell:
+                pred = type(self.detector.net).step(
+                    x32, self._h, self._c, self._weights, self._head_w, self._head_b
+                )
+            else:
+                with torch.no_grad():
+                    pred, self._state = self.detector.net(x32[None], self._state)
             self._pred = pred.view(-1).double().numpy()
         else:
             err = None

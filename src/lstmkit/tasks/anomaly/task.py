@@ -5,11 +5,12 @@ Three methods behind one interface::
     det = AnomalyDetector("prediction", window=64)
     det.fit("train.csv", time_col="time", columns=["x0", "x1"], max_epochs=30, seed=0)
     result = det.detect("new.csv")          # result.scores (per row), result.intervals
-    det.evaluate("new.csv", "labels.csv")   # point / event / point-adjusted precision, recall, F1
+    det.evaluate("new.csv", "labels.csv")   # one row "model": point_f1, event_f1, ... columns
+    det.evaluate_views(result, "labels.csv")  # the same as a table: one row per view
     stream = det.stream()                   # stream.update(x_t) -> (score, is_anomaly), O(1)
     det.save("detector"); AnomalyDetector.load("detector")
 
-* ``"prediction"`` — a one-step-ahead LSTM (:class:`~lstmkit.tasks.anomaly.nets.NextStepNet`)
+* ``"prediction"`` — a one-step-ahead LSTM (:class:`~lstmkit.tasks.anomaly.net.NextStepNet`)
   run over the whole series with its state carried from row to row; the error of row t is
   ``|x_t - prediction of x_t made at t-1|`` per channel (row 0 has none: NaN). Batch scoring is one
   pass over the series; streaming is the same pass one row at a time, so both give the same scores.
@@ -39,20 +40,23 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
+from lstmkit._checks import positive_int
 from lstmkit.data import SeriesTable, make_scaler, read_table, scaler_from_dict
-from lstmkit.data._checks import positive_int
+from lstmkit.data.interval_labels import labels_to_rows
 from lstmkit.errors import ConfigError, DataError, ModelFileError
 from lstmkit.tasks import persistence
 from lstmkit.tasks.anomaly import scoring
-from lstmkit.tasks.anomaly.evaluation import evaluate_detection
-from lstmkit.tasks.anomaly.nets import NextStepNet, WindowAutoencoder
+from lstmkit.tasks.anomaly.metrics import evaluate_detection, flat_metrics
+from lstmkit.tasks.anomaly.net import NextStepNet, WindowAutoencoder
+from lstmkit.tasks.base import Task, metrics_frame
+from lstmkit.tasks.lstm_options import check_lstm_options
 from lstmkit.train import FitResult, History, TrainConfig, fit, seed_everything
 
 log = logging.getLogger(__name__)
@@ -107,7 +111,7 @@ def _fraction(name: str, value: Any) -> float:
     return float(value)
 
 
-class AnomalyDetector:
+class AnomalyDetector(Task):
     """Anomaly detection on multivariate series with an LSTM (or the rolling z-score baseline).
 
     Args:
@@ -131,7 +135,13 @@ class AnomalyDetector:
         val_size: the trailing share (float) or number of rows (int) of the training data used for
             early stopping and for fitting the fixed threshold.
         scaler: ``"standard"``, ``"minmax"`` or ``"none"``, fitted on the training rows.
+        **lstm_options: passed to every :class:`lstmkit.nn.LSTM` of the networks (``layer_norm``,
+            ``peephole``, ``recurrent_dropout``, ``zoneout``, ``impl``, ...), checked here; a
+            zscore detector has no LSTM and ignores them.
     """
+
+    TASK: ClassVar[str] = TASK
+    INIT_KEYS: ClassVar[tuple[str, ...]] = _INIT_KEYS
 
     def __init__(
         self,
@@ -152,6 +162,7 @@ class AnomalyDetector:
         warmup: int | None = None,
         val_size: float | int = 0.2,
         scaler: str = "standard",
+        **lstm_options: Any,
     ) -> None:
         self.method = _choice("method", method, METHODS)
         self.window = positive_int("window", window)
@@ -182,6 +193,7 @@ class AnomalyDetector:
             _fraction("val_size", val_size)
         self.val_size = val_size
         self.scaler = _choice("scaler", scaler, SCALERS)
+        self.lstm_options = check_lstm_options(lstm_options, hidden_size=self.hidden_size)
         # Set by fit (or load):
         self.net: torch.nn.Module | None = None
         self.columns: dict[str, Any] | None = None
@@ -189,11 +201,6 @@ class AnomalyDetector:
         self.history: History | None = None
         self.fit_result: FitResult | None = None
         self._scaler: Any = None
-
-    # --- configuration ----------------------------------------------------------------------
-
-    def get_config(self) -> dict[str, Any]:
-        return {key: getattr(self, key) for key in _INIT_KEYS} | {"columns": self.columns}
 
     def __repr__(self) -> str:
         state = "fitted" if self.columns is not None else "not fitted"
@@ -218,11 +225,8 @@ class AnomalyDetector:
     def train_stride(self) -> int:
         return self.stride or max(1, self.window // 16)
 
-    def _require_fitted(self, what: str) -> None:
-        if self.columns is None or self.threshold_ is None:
-            raise ConfigError(
-                f"AnomalyDetector.{what} needs a fitted detector: call fit() or load() first"
-            )
+    def _is_fitted(self) -> bool:
+        return self.columns is not None and self.threshold_ is not None
 
     # --- data -------------------------------------------------------------------------------
 
@@ -376,7 +380,7 @@ class AnomalyDetector:
 
     def _build_net(self, n_channels: int) -> torch.nn.Module:
         cls = NextStepNet if self.method == "prediction" else WindowAutoencoder
-        return cls(n_channels, self.hidden_size, self.num_layers, self.dropout)
+        return cls(n_channels, self.hidden_size, self.num_layers, self.dropout, self.lstm_options)
 
     def _training_chunks(self, scaled: np.ndarray, n_train: int) -> tuple[Tensor, Tensor | None]:
         """Train chunks from the train rows; val chunks ending in the val rows."""
@@ -511,16 +515,26 @@ class AnomalyDetector:
         ``end`` columns of timestamps, inclusive) against the time column ``times``."""
         return labels_to_rows(labels, times)
 
-    def evaluate(self, data: Any, labels: Any, *, missing: str | None = None) -> pd.DataFrame:
-        """Point-wise, event-wise and point-adjusted precision/recall/F1 against ``labels``
-        (see :func:`lstmkit.tasks.anomaly.evaluation.evaluate_detection`)."""
-        result = self.detect(data, missing=missing)
+    def evaluate_views(self, data: Any, labels: Any, *, missing: str | None = None) -> pd.DataFrame:
+        """Point-wise, event-wise and point-adjusted precision/recall/F1 against ``labels``, one
+        row per view (see :func:`lstmkit.tasks.anomaly.metrics.evaluate_detection`). ``data`` is
+        what :meth:`detect` takes, or the :class:`Detection` it returned (not scored again)."""
+        self._require_fitted("evaluate_views")
+        result = data if isinstance(data, Detection) else self.detect(data, missing=missing)
         time_col = self.columns["time_col"]  # type: ignore[index]
         truth = labels_to_rows(labels, result.scores[time_col])
         predicted = list(
             zip(result.intervals["start_row"], result.intervals["end_row"], strict=True)
         )
         return evaluate_detection(predicted, truth, len(result.scores))
+
+    def evaluate(self, data: Any, labels: Any, *, missing: str | None = None) -> pd.DataFrame:
+        """:meth:`evaluate_views` as one row, ``model``, with a column per view and metric:
+        ``point_precision``, ``point_recall``, ``point_f1``, ``point_n_predicted``,
+        ``point_n_labelled``, then the same for ``event_`` and ``point_adjusted_``."""
+        self._require_fitted("evaluate")
+        views = self.evaluate_views(data, labels, missing=missing)
+        return metrics_frame({"model": flat_metrics(views)})
 
     # --- streaming --------------------------------------------------------------------------
 
@@ -533,90 +547,35 @@ class AnomalyDetector:
 
     # --- saving -----------------------------------------------------------------------------
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save to directory ``path`` (config.json, weights.safetensors, state.json), atomically."""
-        self._require_fitted("save")
-        state = {
+    def _state(self) -> dict[str, Any]:
+        return {
             "scaler": self._scaler.to_dict() if self._scaler is not None else None,
             "threshold": self.threshold_,
             "history": self.history.to_dict() if self.history else None,
         }
-        config = {**self.get_config(), "n_channels": len(self.channels)}
-        tensors = self.net.state_dict() if self.net is not None else {}
-        return persistence.save_model_dir(
-            path,
-            task=TASK,
-            config=config,
-            tensors=tensors,
-            state=state,
-        )
 
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> AnomalyDetector:
-        """Load a detector saved by :meth:`save` (no pickles are read)."""
-        config, tensors, state = persistence.load_model_dir(path, task=TASK)
-        with persistence.config_errors(path):
-            det = cls(**{k: config[k] for k in _INIT_KEYS})
-            det.columns = dict(config["columns"])
-            det._scaler = None if state.get("scaler") is None else scaler_from_dict(state["scaler"])
-            det.threshold_ = float(state["threshold"])
-            det.history = History.from_dict(state["history"]) if state.get("history") else None
-            n_channels = int(config["n_channels"])
-            if det.method != "zscore":
-                det.net = det._build_net(n_channels)
-        if det.net is not None:
-            persistence.load_weights(det.net, tensors, path)
-            det.net.eval()
-        elif tensors:
+    def _saved_config(self) -> dict[str, Any]:
+        return {**self.get_config(), "columns": self.columns, "n_channels": len(self.channels)}
+
+    def _weights(self) -> nn.Module:
+        # a zscore detector has no network: an empty module, no tensors
+        return self.net if self.net is not None else nn.Module()
+
+    def _restore(self, state: dict[str, Any], config: dict[str, Any]) -> None:
+        self.columns = dict(config["columns"])
+        self._scaler = None if state.get("scaler") is None else scaler_from_dict(state["scaler"])
+        self.threshold_ = float(state["threshold"])
+        self.history = History.from_dict(state["history"]) if state.get("history") else None
+        n_channels = int(config["n_channels"])
+        self.net = self._build_net(n_channels) if self.method != "zscore" else None
+
+    def _load_weights(self, tensors: dict[str, Any], path: str | os.PathLike[str]) -> None:
+        if self.net is None and tensors:
             raise ModelFileError(
                 f"{Path(path) / persistence.WEIGHTS_FILE} holds tensors, but a zscore detector "
                 "has no weights"
             )
-        return det
-
-
-def labels_to_rows(labels: Any, times: Any) -> list[tuple[int, int]]:
-    """Inclusive row ranges of labelled intervals against a sorted time column.
-
-    ``labels``: a CSV path or DataFrame with columns ``start`` and ``end`` (timestamps of the time
-    column, both inclusive; parsed as dates when the time column holds dates). A row is inside an
-    interval when ``start <= time <= end``; intervals that cover no row are dropped.
-    """
-    if isinstance(labels, pd.DataFrame):
-        frame = labels
-    else:
-        try:
-            frame = pd.read_csv(labels)
-        except (OSError, ValueError) as err:
-            raise DataError(f"cannot read the labels file {labels}: {err}") from None
-    absent = [c for c in ("start", "end") if c not in frame.columns]
-    if absent:
-        raise DataError(
-            f"labels need columns 'start' and 'end' (timestamps, inclusive); missing {absent}, "
-            f"found {list(frame.columns)}"
-        )
-    t = pd.Series(np.asarray(times))
-    is_time = pd.api.types.is_datetime64_any_dtype(t)
-    try:
-        if is_time:
-            start = pd.to_datetime(frame["start"]).to_numpy()
-            end = pd.to_datetime(frame["end"]).to_numpy()
-        else:
-            start = pd.to_numeric(frame["start"]).to_numpy(np.float64)
-            end = pd.to_numeric(frame["end"]).to_numpy(np.float64)
-    except (ValueError, TypeError) as err:
-        kind = "timestamps" if is_time else "numbers like the time column"
-        raise DataError(f"labels: 'start'/'end' must be {kind}: {err}") from None
-    tv = t.to_numpy()
-    out = []
-    for s, e in zip(start, end, strict=True):
-        if e < s:
-            raise DataError(f"labels: interval end {e} is before its start {s}")
-        first = int(np.searchsorted(tv, s, side="left"))
-        last = int(np.searchsorted(tv, e, side="right")) - 1
-        if first <= last:
-            out.append((first, last))
-    return out
+        super()._load_weights(tensors, path)
 
 
 __all__ = ["METHODS", "THRESHOLDS", "AnomalyDetector", "Detection", "labels_to_rows"]

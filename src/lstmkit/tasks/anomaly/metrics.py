@@ -77,6 +77,16 @@ def evaluate_detection(
     return frame
 
 
+def flat_metrics(views: pd.DataFrame) -> dict[str, float]:
+    """:func:`evaluate_detection`'s table as one row of scalars, ``<view>_<metric>`` (e.g.
+    ``event_f1``, ``point_adjusted_recall``, ``point_n_predicted``), views in table order."""
+    return {
+        f"{view}_{metric}": float(value)
+        for view, row in views.iterrows()
+        for metric, value in row.items()
+    }
+
+
 def format_evaluation(metrics: pd.DataFrame) -> str:
     """The evaluation table as text, with the point-adjusted row labelled as flattering."""
     from lstmkit._table import format_table
@@ -100,4 +110,4 @@ def format_evaluation(metrics: pd.DataFrame) -> str:
     return format_table(["view", "precision", "recall", "f1", "predicted", "labelled"], rows)
 
 
-__all__ = ["VIEWS", "evaluate_detection", "format_evaluation", "intervals_to_mask"]
+__all__ = ["VIEWS", "evaluate_detection", "flat_metrics", "format_evaluation", "intervals_to_mask"]

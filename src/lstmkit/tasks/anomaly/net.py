@@ -4,14 +4,21 @@
   ``x_t`` with the carried state ``(h_{t-1}, c_{t-1})`` and predicts ``x_{t+1}`` from ``h_t``. Run
   over a whole series in one pass it gives every prediction at once; run one step at a time with
   the state carried (:meth:`NextStepNet.step`) it gives the same predictions, which is what makes
-  streaming O(1) per step and equal to batch scoring.
+  streaming O(1) per step and equal to batch scoring. :meth:`NextStepNet.step` is
+  ``torch.lstm_cell``, so it serves the plain cell (:attr:`NextStepNet.steps_with_cell`); with a
+  cell variant (layer norm, peepholes, ...) or a projection a stream runs the layer itself, one row
+  at a time.
 * :class:`WindowAutoencoder` (``method="reconstruction"``) — an LSTM encoder-decoder over windows:
   the encoder's last hidden state, repeated at every step, is the decoder's input, and a linear
   head maps the decoder's outputs back to the channels (a simplification of Malhotra et al.'s
   EncDec-AD, 2016, which decodes in reverse order from its own previous outputs).
+
+Both pass ``lstm_options`` (the task's ``**lstm_options``) to every LSTM they hold.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -22,7 +29,14 @@ from lstmkit.nn import LSTM
 class NextStepNet(nn.Module):
     """``x (B, T, C) -> predictions of x[:, 1:] (B, T, C)``; output t predicts input t+1."""
 
-    def __init__(self, n_channels: int, hidden_size: int, num_layers: int, dropout: float) -> None:
+    def __init__(
+        self,
+        n_channels: int,
+        hidden_size: int,
+        num_layers: int,
+        dropout: float,
+        lstm_options: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__()
         self.lstm = LSTM(
             n_channels,
@@ -30,8 +44,15 @@ class NextStepNet(nn.Module):
             num_layers,
             batch_first=True,
             dropout=dropout if num_layers > 1 else 0.0,
+            **(lstm_options or {}),
         )
-        self.head = nn.Linear(hidden_size, n_channels)
+        self.head = nn.Linear(self.lstm.output_size, n_channels)
+
+    @property
+    def steps_with_cell(self) -> bool:
+        """Whether :meth:`step` (``torch.lstm_cell``) is this layer's arithmetic: a plain cell
+        without projection (dropout, zoneout and the initialisation do not matter when scoring)."""
+        return self.lstm.is_plain and not self.lstm.proj_size
 
     def forward(
         self, x: Tensor, state: tuple[Tensor, Tensor] | None = None
@@ -74,16 +95,29 @@ class NextStepNet(nn.Module):
 class WindowAutoencoder(nn.Module):
     """``x (B, W, C) -> reconstruction (B, W, C)`` through a ``hidden_size`` bottleneck."""
 
-    def __init__(self, n_channels: int, hidden_size: int, num_layers: int, dropout: float) -> None:
+    def __init__(
+        self,
+        n_channels: int,
+        hidden_size: int,
+        num_layers: int,
+        dropout: float,
+        lstm_options: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__()
         layer_dropout = dropout if num_layers > 1 else 0.0
+        options = lstm_options or {}
         self.encoder = LSTM(
-            n_channels, hidden_size, num_layers, batch_first=True, dropout=layer_dropout
+            n_channels, hidden_size, num_layers, batch_first=True, dropout=layer_dropout, **options
         )
         self.decoder = LSTM(
-            hidden_size, hidden_size, num_layers, batch_first=True, dropout=layer_dropout
+            self.encoder.output_size,
+            hidden_size,
+            num_layers,
+            batch_first=True,
+            dropout=layer_dropout,
+            **options,
         )
-        self.head = nn.Linear(hidden_size, n_channels)
+        self.head = nn.Linear(self.decoder.output_size, n_channels)
 
     def forward(self, x: Tensor) -> Tensor:
         out, _ = self.encoder(x)

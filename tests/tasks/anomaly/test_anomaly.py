@@ -12,7 +12,7 @@ import torch
 from lstmkit.data.synthetic_anomalies import make_anomaly_series
 from lstmkit.errors import ConfigError, DataError
 from lstmkit.tasks.anomaly import AnomalyDetector
-from lstmkit.tasks.anomaly.nets import NextStepNet
+from lstmkit.tasks.anomaly.net import NextStepNet
 
 FAST = {"max_epochs": 2, "enable_progress_bar": False, "seed": 0}
 
@@ -162,8 +162,18 @@ def test_load_wrong_task(tmp_path):
 
 
 def test_evaluate_and_intervals(predictor, series):
-    metrics = predictor.evaluate(series.frame, series.labels)
+    metrics = predictor.evaluate_views(series.frame, series.labels)
     assert list(metrics.index) == ["point", "event", "point_adjusted"]
+    row = predictor.evaluate(series.frame, series.labels)
+    assert list(row.index) == ["model"]
+    assert list(row.columns) == [
+        f"{view}_{metric}"
+        for view in ("point", "event", "point_adjusted")
+        for metric in ("precision", "recall", "f1", "n_predicted", "n_labelled")
+    ]
+    assert row.loc["model", "event_f1"] == metrics.loc["event", "f1"]
+    again = predictor.evaluate_views(predictor.detect(series.frame), series.labels)
+    pd.testing.assert_frame_equal(again, metrics)  # a Detection is not scored again
     assert ((metrics[["precision", "recall", "f1"]] >= 0) & (metrics[["f1"]] <= 1)).all().all()
     # point adjustment never lowers recall
     assert metrics.loc["point_adjusted", "recall"] >= metrics.loc["point", "recall"]
@@ -177,10 +187,26 @@ def test_wrong_columns_and_bad_options(predictor, series):
         AnomalyDetector("forecast")
     with pytest.raises(ConfigError, match=r"quantile must be a number in \(0, 1\], got 1.5"):
         AnomalyDetector(quantile=1.5)
-    with pytest.raises(ConfigError, match="needs a fitted detector"):
+    with pytest.raises(ConfigError, match="AnomalyDetector.detect needs a trained model"):
         AnomalyDetector().detect(series.frame)
     with pytest.raises(DataError, match="not found|x1"):
         predictor.detect(series.frame.drop(columns=["x1"]))
+
+
+def test_a_cell_variant_streams_through_its_layer(series):
+    det = _fit(series, layer_norm=True, peephole=True)
+    assert det.get_config()["lstm_options"] == {"layer_norm": True, "peephole": True}
+    assert not det.net.steps_with_cell
+    result = det.detect(series.frame)
+    scores, _ = _stream_all(det, series.frame[series.columns].to_numpy()[:200])
+    np.testing.assert_allclose(scores, result.scores["score"][:200], rtol=1e-5, atol=1e-6)
+
+
+def test_lstm_options_reach_the_autoencoder(series):
+    det = _fit(series, "reconstruction", layer_norm=True, proj_size=4)
+    assert det.net.encoder.layer_norm and det.net.decoder.layer_norm
+    assert det.net.decoder.input_size == 4 and det.net.head.in_features == 4
+    assert det.detect(series.frame).scores["score"].notna().all()
 
 
 def test_two_layer_stream_equals_batch(series):
