@@ -2,8 +2,15 @@ import datetime as dt
 
 import pytest
 
-from lstmkit.data import make_pairs, write_pairs
-from lstmkit.data.transduction import DATE_FORMATS, ISO_FORMAT, TASKS, WEEKDAYS, format_date
+from lstmkit.data import make_pairs, read_pairs, write_pairs
+from lstmkit.data.transduction import (
+    DATE_FORMATS,
+    ISO_FORMAT,
+    TASKS,
+    WEEKDAYS,
+    as_pairs,
+    format_date,
+)
 from lstmkit.errors import ConfigError, DataError
 
 
@@ -131,11 +138,52 @@ def test_write_pairs_tsv(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["pairs.tsv"]  # no temporary left
 
 
-@pytest.mark.slow  # importing the task pulls in lightning (seconds)
-def test_write_pairs_reads_back_with_seq2seq_reader(tmp_path):
-    seq2seq = pytest.importorskip("lstmkit.tasks.seq2seq")
+def test_write_pairs_reads_back(tmp_path):
     pairs = make_pairs("date", 20, seed=4)
-    assert seq2seq.read_pairs(write_pairs(tmp_path / "p.tsv", pairs)) == pairs
+    assert read_pairs(write_pairs(tmp_path / "p.tsv", pairs)) == pairs
+
+
+def test_read_pairs_skips_blank_lines(tmp_path):
+    pairs = [("a b", "x"), ("ça", "ünï")]
+    path = write_pairs(tmp_path / "p.tsv", pairs)
+    path.write_text(path.read_text(encoding="utf-8") + "\n\n", encoding="utf-8")
+    assert read_pairs(path) == pairs
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a\tb\nno tab here\n", r"line 2: expected source<TAB>target \(one tab\), found no tab"),
+        ("a\tb\nc\td\te\n", r"line 2: expected source<TAB>target \(one tab\), found 2 tabs"),
+        ("a\tb\n\n \tb\n", "line 3: the source side is empty"),
+        ("a\t \n", "line 1: the target side is empty"),
+        ("\n\n", "holds no pairs"),
+    ],
+)
+def test_bad_pairs_files(tmp_path, text, message):
+    path = tmp_path / "bad.tsv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError, match=message):
+        read_pairs(path)
+
+
+def test_missing_pairs_file(tmp_path):
+    with pytest.raises(DataError, match="pairs file .*nope.tsv does not exist"):
+        read_pairs(tmp_path / "nope.tsv")
+
+
+def test_as_pairs_reads_files_and_checks_lists(tmp_path):
+    pairs = [("ab", "ba"), ("c", "c")]
+    assert as_pairs(write_pairs(tmp_path / "p.tsv", pairs)) == pairs
+    assert as_pairs([list(p) for p in pairs]) == pairs
+    with pytest.raises(DataError, match=r"val item 0 must be a \(source, target\) pair"):
+        as_pairs([("abc",)], "val")
+    with pytest.raises(DataError, match="pairs item 1: the target side is empty"):
+        as_pairs([("a", "b"), ("c", " ")])
+    with pytest.raises(DataError, match="pairs holds no pairs"):
+        as_pairs([])
+    with pytest.raises(DataError, match="must be a path to a TSV file or a list"):
+        as_pairs(3)
 
 
 @pytest.mark.parametrize(

@@ -201,15 +201,18 @@ def register(subparsers: Any) -> None:
     data.set_defaults(func=cmd_make_data)
 
 
-def _print_scores(what: str, scores: dict[str, float]) -> None:
+def _print_scores(what: str, metrics: Any, n_pairs: int) -> None:
+    """One line from ``Seq2Seq.evaluate``'s frame (its "model" row)."""
+    scores = metrics.loc["model"]
     print(
-        f"{what}: exact match {scores['exact_match']:.2%} ({int(scores['n'])} pairs), "
+        f"{what}: exact match {scores['exact_match']:.2%} ({n_pairs} pairs), "
         f"BLEU {scores['bleu']:.2f}, chrF {scores['chrf']:.2f}"
     )
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from lstmkit.tasks.seq2seq import Seq2Seq, read_pairs
+    from lstmkit.data.transduction import read_pairs
+    from lstmkit.tasks.seq2seq import Seq2Seq
 
     apply_threads(args)
     out = Path(args.out)
@@ -226,7 +229,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         input_feeding=not args.no_input_feeding,
         teacher_forcing=args.teacher_forcing,
         val_size=args.val_size,
-        seed=args.seed,
     )
     start = time.perf_counter()
     model.fit(
@@ -242,7 +244,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"(attention {args.attention}, {len(pairs)} pairs)"
     )
     if test is not None:
-        _print_scores("test", model.evaluate(test))
+        _print_scores("test", model.evaluate(test), len(test))
     paths: dict[str, Path] = {"model": model.save(out / "model")}
     add_training_outputs(paths, model, out)
     print_paths(paths)
@@ -260,32 +262,32 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.plot:
         from lstmkit.viz.attention import plot_attention
 
-        src, out, weights = model.attention(args.text[0])
+        src, out, weights = model.attention_weights(args.text[0])
         path = plot_attention(weights, src, out, args.plot)
         print_paths({"attention plot": path})
     return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from lstmkit.data.transduction import read_pairs
     from lstmkit.tasks.seq2seq import Seq2Seq
 
     apply_threads(args)
     model = Seq2Seq.load(args.model)
-    scores = model.evaluate(args.pairs, beam_size=args.beam, length_penalty=args.length_penalty)
+    pairs = read_pairs(args.pairs)
+    scores = model.evaluate(pairs, beam_size=args.beam, length_penalty=args.length_penalty)
     decoding = "greedy" if args.beam == 1 else f"beam {args.beam}"
-    _print_scores(f"{args.pairs} ({decoding})", scores)
+    _print_scores(f"{args.pairs} ({decoding})", scores, len(pairs))
     return 0
 
 
 def cmd_make_data(args: argparse.Namespace) -> int:
-    from lstmkit.data.transduction import held_out_pairs, make_pairs, write_pairs
+    from lstmkit.data.transduction import held_out_pairs, make_pairs, read_pairs, write_pairs
 
     task = "date" if args.task == "dates" else args.task
     if args.exclude is None:
         pairs = make_pairs(task, args.n, seed=args.seed)
     else:
-        from lstmkit.tasks.seq2seq import read_pairs
-
         seen = {src for src, _ in read_pairs(args.exclude)}
         try:
             pairs = held_out_pairs(task, args.n, seed=args.seed, exclude=seen)

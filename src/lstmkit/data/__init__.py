@@ -42,7 +42,7 @@ from lstmkit.data.tokenizers import (
     make_tokenizer,
     tokenizer_from_dict,
 )
-from lstmkit.data.transduction import make_pairs, write_pairs
+from lstmkit.data.transduction import make_pairs, read_pairs, write_pairs
 from lstmkit.data.vectors import read_vectors
 from lstmkit.data.vocab import Vocabulary
 from lstmkit.data.windows import n_windows, sliding_windows, window_starts
@@ -81,6 +81,7 @@ __all__ = [
     "make_scaler",
     "n_windows",
     "pad_sequences",
+    "read_pairs",
     "read_table",
     "resolve_data_path",
     "scaler_from_dict",

@@ -13,7 +13,7 @@ Tasks (:data:`TASKS`):
 
 ``make_pairs(task, n, seed=...)`` gives the same pairs for the same arguments on every platform
 (month and day names come from this module, never from the locale). ``write_pairs`` writes the
-TSV that ``lstmkit.tasks.seq2seq.read_pairs`` and the ``translate`` command read.
+TSV that :func:`read_pairs` (and so ``Seq2Seq`` and the ``translate`` command) read.
 """
 
 from __future__ import annotations
@@ -173,6 +173,70 @@ def held_out_pairs(
                 f"(found {len(pairs)} in {draws} draws)"
             )
         draws *= 2
+
+
+def read_pairs(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
+    """Read a pairs file: one ``source<TAB>target`` per line, UTF-8. Blank lines are skipped.
+
+    A line without exactly one tab, or with an empty (all-space) side, is a DataError naming the
+    file and the line number. ``bundled:NAME`` names a dataset shipped with lstmkit.
+    :func:`write_pairs` writes this format.
+    """
+    source = str(path)
+    if source.startswith("bundled:"):
+        from lstmkit.data.datasets import resolve_data_path
+
+        path = resolve_data_path(source)
+    file = Path(path)
+    if not file.is_file():
+        raise DataError(f"pairs file {file} does not exist (expected a TSV: source<TAB>target)")
+    pairs = []
+    try:
+        with open(file, encoding="utf-8") as fh:
+            for number, line in enumerate(fh, start=1):
+                line = line.rstrip("\r\n")
+                if not line.strip():
+                    continue
+                parts = line.split("\t")
+                if len(parts) != 2:
+                    what = "no tab" if len(parts) == 1 else f"{len(parts) - 1} tabs"
+                    raise DataError(
+                        f"{file} line {number}: expected source<TAB>target (one tab), found {what}"
+                    )
+                src, tgt = parts
+                if not src.strip() or not tgt.strip():
+                    side = "source" if not src.strip() else "target"
+                    raise DataError(f"{file} line {number}: the {side} side is empty")
+                pairs.append((src, tgt))
+    except UnicodeDecodeError as err:
+        raise DataError(f"{file} is not UTF-8 text: {err}") from None
+    if not pairs:
+        raise DataError(f"{file} holds no pairs (expected lines source<TAB>target)")
+    return pairs
+
+
+def as_pairs(data: Any, what: str = "pairs") -> list[tuple[str, str]]:
+    """``(source, target)`` pairs from a pairs file (:func:`read_pairs`; ``bundled:NAME`` too) or
+    a sequence of pairs, checked: DataError, naming ``what`` and the item, unless every pair is
+    two strings with a non-blank side each and there is at least one."""
+    if isinstance(data, str | os.PathLike):
+        return read_pairs(data)
+    try:
+        pairs = [tuple(p) for p in data]
+    except TypeError:
+        raise DataError(
+            f"{what} must be a path to a TSV file or a list of (source, target) pairs, "
+            f"got {type(data).__name__}"
+        ) from None
+    if not pairs:
+        raise DataError(f"{what} holds no pairs")
+    for i, pair in enumerate(pairs):
+        if len(pair) != 2 or not all(isinstance(s, str) for s in pair):
+            raise DataError(f"{what} item {i} must be a (source, target) pair of strings")
+        if not pair[0].strip() or not pair[1].strip():
+            side = "source" if not pair[0].strip() else "target"
+            raise DataError(f"{what} item {i}: the {side} side is empty")
+    return pairs  # type: ignore[return-value]
 
 
 def write_pairs(path: str | os.PathLike[str], pairs: Iterable[Sequence[str]]) -> Path:

@@ -9,10 +9,9 @@ import random
 import pytest
 import torch
 
-from lstmkit.data.transduction import write_pairs
 from lstmkit.errors import ConfigError, DataError, ModelFileError
-from lstmkit.tasks.seq2seq import Seq2Seq, read_pairs
-from lstmkit.tasks.seq2seq_net import Seq2SeqNet, beam_search, greedy_search, length_penalty
+from lstmkit.tasks.seq2seq import Seq2Seq
+from lstmkit.tasks.seq2seq.net import Seq2SeqNet, beam_search, greedy_search, length_penalty
 
 QUICK = {"max_epochs": 5, "enable_progress_bar": False, "batch_size": 32, "patience": None}
 
@@ -41,7 +40,10 @@ def trained() -> Seq2Seq:
 
 
 def test_learns_reversal(trained):
-    scores = trained.evaluate(reversal_pairs(200, seed=1))
+    metrics = trained.evaluate(reversal_pairs(200, seed=1))
+    assert list(metrics.index) == ["model"]
+    assert list(metrics.columns) == ["exact_match", "bleu", "chrf"]
+    scores = metrics.loc["model"]
     assert scores["exact_match"] >= 0.9, scores
     assert 0 <= scores["bleu"] <= 100 + 1e-9 and scores["chrf"] > 50
     assert trained.translate("abcde") == ["edcba"]
@@ -67,7 +69,7 @@ def test_translation_does_not_depend_on_batch_padding(trained):
 
 
 def test_attention_matrix(trained):
-    src, out, weights = trained.attention("abcd")
+    src, out, weights = trained.attention_weights("abcd")
     assert src == list("abcd")
     assert out == ["d", "c", "b", "a", "<eos>"]
     assert weights.shape == (5, 4)
@@ -122,7 +124,7 @@ def test_other_attentions_and_teacher_forcing_train(attention):
     assert len(out) == 2 and all(isinstance(s, str) for s in out)
     if attention == "none":
         with pytest.raises(ConfigError, match="this model has no attention"):
-            model.attention("abc")
+            model.attention_weights("abc")
 
 
 def test_teacher_forcing_below_one_feeds_own_predictions():
@@ -242,30 +244,6 @@ def test_length_penalty_formula():
 # --- files and errors -----------------------------------------------------------------------
 
 
-def test_read_write_pairs(tmp_path):
-    pairs = [("a b", "x"), ("ça", "ünï")]
-    path = write_pairs(tmp_path / "p.tsv", pairs)
-    path.write_text(path.read_text(encoding="utf-8") + "\n\n", encoding="utf-8")
-    assert read_pairs(path) == pairs  # blank lines are skipped
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("a\tb\nno tab here\n", r"line 2: expected source<TAB>target \(one tab\), found no tab"),
-        ("a\tb\nc\td\te\n", r"line 2: expected source<TAB>target \(one tab\), found 2 tabs"),
-        ("a\tb\n\n \tb\n", "line 3: the source side is empty"),
-        ("a\t \n", "line 1: the target side is empty"),
-        ("\n\n", "holds no pairs"),
-    ],
-)
-def test_bad_pairs_files(tmp_path, text, message):
-    path = tmp_path / "bad.tsv"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(DataError, match=message):
-        read_pairs(path)
-
-
 def test_missing_pairs_file(tmp_path):
     with pytest.raises(DataError, match="pairs file .*nope.tsv does not exist"):
         Seq2Seq().fit(tmp_path / "nope.tsv")
@@ -280,14 +258,25 @@ def test_constructor_errors():
         Seq2Seq(tokenizer="x")
     with pytest.raises(ConfigError, match=r"teacher_forcing must be a number in \[0, 1\], got 2"):
         Seq2Seq(teacher_forcing=2)
-    with pytest.raises(ConfigError, match="hidden_size must be an int >= 1, got 0"):
+    with pytest.raises(ConfigError, match="hidden_size must be a positive int, got 0"):
         Seq2Seq(hidden_size=0)
+
+
+def test_seed_is_a_fit_option_and_lstm_options_reach_the_decoder_cells():
+    with pytest.raises(ConfigError, match=r"seed is a training option: pass it to fit"):
+        Seq2Seq(seed=0)
+    with pytest.raises(ConfigError, match=r"unknown option\(s\) zoneout"):
+        Seq2Seq(zoneout=0.1)  # the decoder's cells have no zoneout
+    model = Seq2Seq(hidden_size=8, embed_size=4, num_layers=2, layer_norm=True, peephole=True)
+    model.fit(reversal_pairs(20, seed=0), max_epochs=1, enable_progress_bar=False, seed=1)
+    assert model.net.encoder.layer_norm and model.net.encoder.peephole
+    assert all(cell.options.layer_norm and cell.options.peephole for cell in model.net.cells)
 
 
 def test_use_before_fit_and_bad_arguments(trained):
     with pytest.raises(ConfigError, match="Seq2Seq.translate needs a trained model"):
         Seq2Seq().translate("abc")
-    with pytest.raises(ConfigError, match="beam_size must be an int >= 1, got 0"):
+    with pytest.raises(ConfigError, match="beam_size must be a positive int, got 0"):
         trained.translate("abc", beam_size=0)
     with pytest.raises(ConfigError, match="length_penalty must be a number >= 0, got -1"):
         trained.translate("abc", beam_size=2, length_penalty=-1)
@@ -303,5 +292,4 @@ def test_use_before_fit_and_bad_arguments(trained):
 def test_evaluate_counts_unrepresentable_references_as_errors(trained):
     # "x" never occurs in the training targets: the reference keeps an <unk> no output can match
     scores = trained.evaluate([("abc", "cba"), ("abc", "cbx")])
-    assert scores["exact_match"] == pytest.approx(0.5)
-    assert scores["n"] == 2
+    assert scores.loc["model", "exact_match"] == pytest.approx(0.5)

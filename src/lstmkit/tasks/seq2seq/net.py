@@ -12,6 +12,8 @@ additive (Bahdanau: ``v^T tanh(W h_t + U k_s)``) or multiplicative (Luong "gener
 ``h_t^T W k_s``). With ``input_feeding`` ``h~_{t-1}`` is concatenated to the embedded input token,
 so the decoder knows where it attended before. Without attention the logits come from ``h_t``.
 
+``lstm_options`` (:data:`LSTM_OPTIONS`) reach the encoder's LSTM and every decoder cell alike.
+
 The searches (:func:`greedy_search`, :func:`beam_search`) only see a ``step`` function, so they are
 tested on hand-built decoders as well as on this network.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -29,6 +32,10 @@ from lstmkit.nn import LSTM, LSTMCell
 from lstmkit.nn.attention import AdditiveAttention, MultiplicativeAttention
 
 ATTENTIONS = ("additive", "multiplicative", "none")
+#: The :class:`lstmkit.nn.LSTM` options that an :class:`lstmkit.nn.LSTMCell` takes as well, so
+#: encoder and decoder get the same ones; not ``proj_size``, which would change the sizes the
+#: bridge and the attention read.
+LSTM_OPTIONS = ("peephole", "coupled_gates", "layer_norm", "forget_gate", "forget_bias", "init")
 
 # step(tokens (N,), state) -> (log-probabilities (N, V), new state, attention (N, S) or None);
 # state is a tuple of tensors whose first dimension is N (beam search reorders them).
@@ -71,8 +78,15 @@ class Seq2SeqNet(nn.Module):
         input_feeding: bool = True,
         teacher_forcing: float = 1.0,
         pad_id: int = 0,
+        lstm_options: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
+        options = dict(lstm_options or {})
+        unknown = sorted(set(options) - set(LSTM_OPTIONS))
+        if unknown:
+            raise ConfigError(
+                f"Seq2SeqNet takes the LSTM options {', '.join(LSTM_OPTIONS)}; got {unknown}"
+            )
         if attention not in ATTENTIONS:
             raise ConfigError(
                 f"attention must be one of {', '.join(map(repr, ATTENTIONS))}, got {attention!r}"
@@ -94,6 +108,7 @@ class Seq2SeqNet(nn.Module):
             batch_first=True,
             dropout=dropout,
             bidirectional=True,
+            **options,
         )
         self.bridge_h = nn.Linear(key_size, hidden_size)
         self.bridge_c = nn.Linear(key_size, hidden_size)
@@ -101,7 +116,10 @@ class Seq2SeqNet(nn.Module):
         self.tgt_embed = nn.Embedding(tgt_vocab, embed_size, padding_idx=pad_id)
         first_in = embed_size + (hidden_size if self.input_feeding else 0)
         self.cells = nn.ModuleList(
-            [LSTMCell(first_in if k == 0 else hidden_size, hidden_size) for k in range(num_layers)]
+            [
+                LSTMCell(first_in if k == 0 else hidden_size, hidden_size, **options)
+                for k in range(num_layers)
+            ]
         )
         self.attn: AdditiveAttention | MultiplicativeAttention | None
         if attention == "additive":
@@ -366,6 +384,7 @@ def beam_search(
 
 __all__ = [
     "ATTENTIONS",
+    "LSTM_OPTIONS",
     "Hypotheses",
     "Memory",
     "Seq2SeqNet",

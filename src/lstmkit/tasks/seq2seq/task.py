@@ -7,11 +7,11 @@ trained, evaluated, saved model::
     s2s.fit("train.tsv", val="val.tsv", max_epochs=30, seed=0)
     s2s.translate(["March 5, 2021"])                   # greedy: ["2021-03-05"]
     s2s.translate(texts, beam_size=5, length_penalty=0.6)
-    s2s.evaluate("test.tsv")                           # exact match, BLEU, chrF (sacrebleu)
-    src, out, weights = s2s.attention("March 5, 2021")  # weights (len(out), len(src))
+    s2s.evaluate("test.tsv")             # a DataFrame: exact match, BLEU, chrF (sacrebleu)
+    src, out, weights = s2s.attention_weights("March 5, 2021")  # (len(out), len(src))
     s2s.save("dates-model"); s2s = Seq2Seq.load("dates-model")
 
-The network (:mod:`lstmkit.tasks.seq2seq_net`): source embedding, bidirectional
+The network (:mod:`lstmkit.tasks.seq2seq.net`): source embedding, bidirectional
 :class:`lstmkit.nn.LSTM` run with the true lengths, a bridge from each layer's final forward and
 backward states to the decoder's initial state, a stack of :class:`lstmkit.nn.LSTMCell` decoding
 one token at a time with global attention (Luong et al., 2015; score function additive as in
@@ -19,37 +19,46 @@ Bahdanau et al., 2015, or multiplicative "general"), optional input feeding, and
 (a ratio below 1 feeds the model's own previous prediction some of the time).
 
 Source and target each have their own tokeniser (same kind unless ``target_tokenizer`` says
-otherwise), fitted on the training pairs and saved with the model.
+otherwise), fitted on the training pairs and saved with the model. Pairs files are read by
+:func:`lstmkit.data.transduction.read_pairs`.
 """
 
 from __future__ import annotations
 
 import logging
 import numbers
-import os
 import random
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
-from lstmkit.data._checks import positive_int
+from lstmkit._checks import positive_int
 from lstmkit.data.text_batches import pad_ids
 from lstmkit.data.tokenizers import TOKENIZER_KINDS, Tokenizer, make_tokenizer, tokenizer_from_dict
+from lstmkit.data.transduction import as_pairs
 from lstmkit.errors import ConfigError, DataError
-from lstmkit.tasks import persistence
-from lstmkit.tasks.seq2seq_net import ATTENTIONS, Hypotheses, Seq2SeqNet, beam_search, greedy_search
+from lstmkit.tasks.base import Task, metrics_frame
+from lstmkit.tasks.lstm_options import check_lstm_options
+from lstmkit.tasks.seq2seq.metrics import translation_scores
+from lstmkit.tasks.seq2seq.net import (
+    ATTENTIONS,
+    LSTM_OPTIONS,
+    Hypotheses,
+    Seq2SeqNet,
+    beam_search,
+    greedy_search,
+)
 from lstmkit.train import FitResult, History, TrainConfig, fit, seed_everything
 
 log = logging.getLogger(__name__)
 
-TASK = "Seq2Seq"
 # Inputs translated per forward pass in translate/evaluate (beam search multiplies this by k).
 DECODE_BATCH = 256
-_CONSTRUCTOR = (
+INIT_KEYS = (
     "tokenizer",
     "target_tokenizer",
     "tokenizer_options",
@@ -62,71 +71,9 @@ _CONSTRUCTOR = (
     "input_feeding",
     "teacher_forcing",
     "val_size",
-    "seed",
 )
 
 Pairs = Sequence[tuple[str, str]]
-
-
-def read_pairs(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
-    """Read a pairs file: one ``source<TAB>target`` per line, UTF-8. Blank lines are skipped.
-
-    A line without exactly one tab, or with an empty (all-space) side, is a DataError naming the
-    file and the line number. ``bundled:NAME`` names a dataset shipped with lstmkit.
-    :func:`lstmkit.data.transduction.write_pairs` writes this format.
-    """
-    source = str(path)
-    if source.startswith("bundled:"):
-        from lstmkit.data.datasets import resolve_data_path
-
-        path = resolve_data_path(source)
-    file = Path(path)
-    if not file.is_file():
-        raise DataError(f"pairs file {file} does not exist (expected a TSV: source<TAB>target)")
-    pairs = []
-    try:
-        with open(file, encoding="utf-8") as fh:
-            for number, line in enumerate(fh, start=1):
-                line = line.rstrip("\r\n")
-                if not line.strip():
-                    continue
-                parts = line.split("\t")
-                if len(parts) != 2:
-                    what = "no tab" if len(parts) == 1 else f"{len(parts) - 1} tabs"
-                    raise DataError(
-                        f"{file} line {number}: expected source<TAB>target (one tab), found {what}"
-                    )
-                src, tgt = parts
-                if not src.strip() or not tgt.strip():
-                    side = "source" if not src.strip() else "target"
-                    raise DataError(f"{file} line {number}: the {side} side is empty")
-                pairs.append((src, tgt))
-    except UnicodeDecodeError as err:
-        raise DataError(f"{file} is not UTF-8 text: {err}") from None
-    if not pairs:
-        raise DataError(f"{file} holds no pairs (expected lines source<TAB>target)")
-    return pairs
-
-
-def _as_pairs(data: Any, what: str) -> list[tuple[str, str]]:
-    if isinstance(data, str | os.PathLike):
-        return read_pairs(data)
-    try:
-        pairs = [tuple(p) for p in data]
-    except TypeError:
-        raise DataError(
-            f"{what} must be a path to a TSV file or a list of (source, target) pairs, "
-            f"got {type(data).__name__}"
-        ) from None
-    if not pairs:
-        raise DataError(f"{what} holds no pairs")
-    for i, pair in enumerate(pairs):
-        if len(pair) != 2 or not all(isinstance(s, str) for s in pair):
-            raise DataError(f"{what} item {i} must be a (source, target) pair of strings")
-        if not pair[0].strip() or not pair[1].strip():
-            side = "source" if not pair[0].strip() else "target"
-            raise DataError(f"{what} item {i}: the {side} side is empty")
-    return pairs  # type: ignore[return-value]
 
 
 def _probability(name: str, value: Any, *, top_open: bool = False) -> float:
@@ -137,7 +84,7 @@ def _probability(name: str, value: Any, *, top_open: bool = False) -> float:
     raise ConfigError(f"{name} must be a number in {bound}, got {value!r}")
 
 
-class Seq2Seq:
+class Seq2Seq(Task):
     """Sequence-to-sequence model for text pairs.
 
     Args:
@@ -157,8 +104,13 @@ class Seq2Seq:
             sequence and step); below 1 the model's own prediction is fed otherwise.
         val_size: share of the training pairs held out for early stopping when ``fit`` gets no
             ``val`` (0: none).
-        seed: default training seed (also used for the validation split).
+        **lstm_options: passed to the encoder's :class:`lstmkit.nn.LSTM` and to every decoder
+            :class:`lstmkit.nn.LSTMCell` alike: ``peephole``, ``coupled_gates``, ``layer_norm``,
+            ``forget_gate``, ``forget_bias``, ``init`` (the options both take).
     """
+
+    TASK = "Seq2Seq"
+    INIT_KEYS = INIT_KEYS
 
     def __init__(
         self,
@@ -175,7 +127,7 @@ class Seq2Seq:
         input_feeding: bool = True,
         teacher_forcing: float = 1.0,
         val_size: float = 0.1,
-        seed: int = 0,
+        **lstm_options: Any,
     ) -> None:
         for name, kind in (("tokenizer", tokenizer), ("target_tokenizer", target_tokenizer)):
             if kind is not None and kind not in TOKENIZER_KINDS:
@@ -190,7 +142,7 @@ class Seq2Seq:
         self.target_tokenizer = target_tokenizer
         self.tokenizer_options = dict(tokenizer_options or {})
         make_tokenizer(tokenizer, **self.tokenizer_options)  # bad options fail now, not in fit
-        self.attention_kind = attention
+        self.attention = attention
         self.hidden_size = positive_int("hidden_size", hidden_size)
         self.embed_size = positive_int("embed_size", embed_size)
         self.num_layers = positive_int("num_layers", num_layers)
@@ -199,9 +151,9 @@ class Seq2Seq:
         self.input_feeding = bool(input_feeding)
         self.teacher_forcing = _probability("teacher_forcing", teacher_forcing)
         self.val_size = _probability("val_size", val_size, top_open=True)
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ConfigError(f"seed must be an int, got {seed!r}")
-        self.seed = seed
+        if "seed" in lstm_options:
+            raise ConfigError("seed is a training option: pass it to fit(..., seed=...)")
+        self.lstm_options = check_lstm_options(lstm_options, LSTM_OPTIONS)
         # Set by fit (or load):
         self.net: Seq2SeqNet | None = None
         self.src_tok: Tokenizer | None = None
@@ -210,33 +162,15 @@ class Seq2Seq:
         self.history: History | None = None
         self.fit_result: FitResult | None = None
 
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "tokenizer": self.tokenizer,
-            "target_tokenizer": self.target_tokenizer,
-            "tokenizer_options": dict(self.tokenizer_options),
-            "attention": self.attention_kind,
-            "hidden_size": self.hidden_size,
-            "embed_size": self.embed_size,
-            "num_layers": self.num_layers,
-            "dropout": self.dropout,
-            "attn_size": self.attn_size,
-            "input_feeding": self.input_feeding,
-            "teacher_forcing": self.teacher_forcing,
-            "val_size": self.val_size,
-            "seed": self.seed,
-        }
-
     def __repr__(self) -> str:
         state = "fitted" if self.net is not None else "not fitted"
         return (
-            f"Seq2Seq(tokenizer={self.tokenizer!r}, attention={self.attention_kind!r}, "
+            f"Seq2Seq(tokenizer={self.tokenizer!r}, attention={self.attention!r}, "
             f"hidden_size={self.hidden_size}, num_layers={self.num_layers}, {state})"
         )
 
-    def _require_fitted(self, what: str) -> None:
-        if self.net is None or self.src_tok is None or self.tgt_tok is None:
-            raise ConfigError(f"Seq2Seq.{what} needs a trained model: call fit() or load() first")
+    def _is_fitted(self) -> bool:
+        return self.net is not None and self.src_tok is not None and self.tgt_tok is not None
 
     # --- data ------------------------------------------------------------------------------
 
@@ -278,13 +212,13 @@ class Seq2Seq:
         ``val`` (same forms) drives early stopping and the choice of the best epoch; without it,
         ``val_size`` of the pairs are held out at random. Training options are a
         :class:`~lstmkit.train.TrainConfig` and/or its fields as keywords (``max_epochs``,
-        ``lr``, ``batch_size``, ``patience``, ``seed``, ``run_dir``, ...); the defaults differ
-        from TrainConfig's in ``lr=2e-3`` and ``seed`` (the constructor's).
+        ``lr``, ``batch_size``, ``patience``, ``seed``, ``run_dir``, ...); the defaults are
+        TrainConfig's but for ``lr=2e-3``. ``seed`` also draws the validation split.
         """
-        base = config or TrainConfig(lr=2e-3, seed=self.seed)
+        base = config or TrainConfig(lr=2e-3)
         train_config = base.replace(**train_options) if train_options else base
-        train_pairs = _as_pairs(pairs, "pairs")
-        val_pairs = None if val is None else _as_pairs(val, "val")
+        train_pairs = as_pairs(pairs, "pairs")
+        val_pairs = None if val is None else as_pairs(val, "val")
         if val_pairs is None and self.val_size > 0 and len(train_pairs) >= 10:
             order = list(range(len(train_pairs)))
             random.Random(train_config.seed).shuffle(order)
@@ -338,11 +272,12 @@ class Seq2Seq:
             hidden_size=self.hidden_size,
             num_layers=self.num_layers,
             dropout=self.dropout,
-            attention=self.attention_kind,
+            attention=self.attention,
             attn_size=self.attn_size,
             input_feeding=self.input_feeding,
             teacher_forcing=self.teacher_forcing,
             pad_id=self.tgt_tok.pad_id,
+            lstm_options=self.lstm_options,
         )
 
     # --- decoding --------------------------------------------------------------------------
@@ -444,15 +379,15 @@ class Seq2Seq:
 
     predict = translate
 
-    def attention(
+    def attention_weights(
         self, text: str, *, max_len: int | None = None
     ) -> tuple[list[str], list[str], np.ndarray]:
         """Greedy-decode ``text``; returns ``(source tokens, output tokens, weights)`` with
         ``weights[i, j]`` the attention of output step i on source token j (rows sum to 1).
         The output tokens end with ``<eos>`` when the decoder produced it."""
-        self._require_fitted("attention")
+        self._require_fitted("attention_weights")
         assert self.src_tok is not None and self.tgt_tok is not None
-        if self.attention_kind == "none":
+        if self.attention == "none":
             raise ConfigError("this model has no attention (attention='none'); nothing to show")
         if not isinstance(text, str):
             raise DataError(f"text must be a string, got {type(text).__name__}")
@@ -476,8 +411,9 @@ class Seq2Seq:
         beam_size: int = 1,
         length_penalty: float = 0.0,
         bleu_tokenize: str | None = None,
-    ) -> dict[str, float]:
-        """Exact match, corpus BLEU and chrF (both from ``sacrebleu``, 0-100) on ``pairs``.
+    ) -> pd.DataFrame:
+        """Exact match, corpus BLEU and chrF (both from ``sacrebleu``, 0-100) on ``pairs``: a
+        one-row DataFrame (row ``"model"``, columns ``exact_match``, ``bleu``, ``chrf``).
 
         ``exact_match`` is the share (0-1) of outputs equal to the reference. References are
         first written as the target tokeniser would reproduce them (encoded, then decoded with
@@ -488,9 +424,7 @@ class Seq2Seq:
         tokeniser is character-level (so BLEU counts character n-grams), else ``"13a"``.
         """
         self._require_fitted("evaluate")
-        import sacrebleu
-
-        data = _as_pairs(pairs, "pairs")
+        data = as_pairs(pairs, "pairs")
         hyps = self.translate(
             [s for s, _ in data], beam_size=beam_size, length_penalty=length_penalty
         )
@@ -500,61 +434,45 @@ class Seq2Seq:
         if bleu_tokenize is None:
             target_kind = self.target_tokenizer or self.tokenizer
             bleu_tokenize = "char" if target_kind == "char" else "13a"
-        exact = float(np.mean([h == r for h, r in zip(hyps, refs, strict=True)]))
-        bleu = sacrebleu.corpus_bleu(hyps, [refs], tokenize=bleu_tokenize)
-        chrf = sacrebleu.corpus_chrf(hyps, [refs])
+        return metrics_frame({"model": translation_scores(hyps, refs, bleu_tokenize=bleu_tokenize)})
+
+    # --- saving: the Task hooks ----------------------------------------------------------------
+
+    def _saved_config(self) -> dict[str, Any]:
+        assert self.src_tok is not None and self.tgt_tok is not None
         return {
-            "exact_match": exact,
-            "bleu": float(bleu.score),
-            "chrf": float(chrf.score),
-            "n": float(len(data)),
-        }
-
-    # --- saving ----------------------------------------------------------------------------
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save to directory ``path`` (config.json, weights.safetensors, state.json), atomically."""
-        self._require_fitted("save")
-        assert self.net is not None and self.src_tok is not None and self.tgt_tok is not None
-        config = {
             **self.get_config(),
             "src_vocab": self.src_tok.vocab_size,
             "tgt_vocab": self.tgt_tok.vocab_size,
             "max_target_len": self.max_target_len,
         }
-        state = {
+
+    def _state(self) -> dict[str, Any]:
+        assert self.src_tok is not None and self.tgt_tok is not None
+        return {
             "source_tokenizer": self.src_tok.to_dict(),
             "target_tokenizer": self.tgt_tok.to_dict(),
             "history": self.history.to_dict() if self.history else None,
         }
-        return persistence.save_model_dir(
-            path,
-            task=TASK,
-            config=config,
-            tensors=self.net.state_dict(),
-            state=state,
-        )
 
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Seq2Seq:
-        """Load a model saved by :meth:`save` (on the CPU; no pickles are read)."""
-        config, tensors, state = persistence.load_model_dir(path, task=TASK)
-        with persistence.config_errors(path):
-            model = cls(**{k: config[k] for k in _CONSTRUCTOR})
-            model.src_tok = tokenizer_from_dict(state["source_tokenizer"])
-            model.tgt_tok = tokenizer_from_dict(state["target_tokenizer"])
-            model.max_target_len = int(config["max_target_len"])
-            for side, tok in (("src", model.src_tok), ("tgt", model.tgt_tok)):
-                if tok.vocab_size != int(config[f"{side}_vocab"]):
-                    raise ValueError(
-                        f"the saved {side} tokenizer has {tok.vocab_size} tokens, the config "
-                        f"says {config[f'{side}_vocab']}"
-                    )
-            model.history = History.from_dict(state["history"]) if state.get("history") else None
-            model.net = model._build_net()
-        persistence.load_weights(model.net, tensors, path)
-        model.net.eval()
-        return model
+    def _restore(self, state: dict[str, Any], config: dict[str, Any]) -> None:
+        # Models saved before seed became a fit option keep a "seed" in config.json, which
+        # _from_config (the constructor's keys only) leaves aside.
+        self.src_tok = tokenizer_from_dict(state["source_tokenizer"])
+        self.tgt_tok = tokenizer_from_dict(state["target_tokenizer"])
+        self.max_target_len = int(config["max_target_len"])
+        for side, tok in (("src", self.src_tok), ("tgt", self.tgt_tok)):
+            if tok.vocab_size != int(config[f"{side}_vocab"]):
+                raise ValueError(
+                    f"the saved {side} tokenizer has {tok.vocab_size} tokens, the config "
+                    f"says {config[f'{side}_vocab']}"
+                )
+        self.history = History.from_dict(state["history"]) if state.get("history") else None
+        self.net = self._build_net()
+
+    def _weights(self) -> nn.Module:
+        assert self.net is not None
+        return self.net
 
 
-__all__ = ["Seq2Seq", "read_pairs"]
+__all__ = ["Seq2Seq"]

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import lstmkit.cli as cli
-from lstmkit.tasks.seq2seq import read_pairs
+from lstmkit.data.transduction import read_pairs
 
 
 @pytest.fixture(scope="module", autouse=True)
