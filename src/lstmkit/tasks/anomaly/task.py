@@ -47,7 +47,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from lstmkit._checks import positive_int
+from lstmkit._checks import choice, positive_int, probability
 from lstmkit.data import SeriesTable, make_scaler, read_table, scaler_from_dict
 from lstmkit.data.interval_labels import labels_to_rows
 from lstmkit.errors import ConfigError, DataError, ModelFileError
@@ -97,18 +97,6 @@ class Detection:
 
     scores: pd.DataFrame
     intervals: pd.DataFrame
-
-
-def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-    return value
-
-
-def _fraction(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
-        raise ConfigError(f"{name} must be a number in [0, 1), got {value!r}")
-    return float(value)
 
 
 class AnomalyDetector(Task):
@@ -164,19 +152,19 @@ class AnomalyDetector(Task):
         scaler: str = "standard",
         **lstm_options: Any,
     ) -> None:
-        self.method = _choice("method", method, METHODS)
+        self.method = choice("method", method, METHODS)
         self.window = positive_int("window", window)
         self.hidden_size = positive_int("hidden_size", hidden_size)
         self.num_layers = positive_int("num_layers", num_layers)
-        self.dropout = _fraction("dropout", dropout)
+        self.dropout = probability("dropout", dropout)
         self.smoothing = positive_int("smoothing", smoothing)
-        self.threshold = _choice("threshold", threshold, THRESHOLDS)
+        self.threshold = choice("threshold", threshold, THRESHOLDS)
         self.quantile = scoring.check_quantile(quantile)
         self.threshold_window = positive_int("threshold_window", threshold_window)
         if isinstance(z_max, bool) or not isinstance(z_max, int | float) or z_max < scoring.Z_MIN:
             raise ConfigError(f"z_max must be a number >= {scoring.Z_MIN}, got {z_max!r}")
         self.z_max = float(z_max)
-        self.min_percent_decrease = _fraction("min_percent_decrease", min_percent_decrease)
+        self.min_percent_decrease = probability("min_percent_decrease", min_percent_decrease)
         self.stride = None if stride is None else positive_int("stride", stride)
         if isinstance(merge_gap, bool) or not isinstance(merge_gap, int) or merge_gap < 0:
             raise ConfigError(f"merge_gap must be an int >= 0, got {merge_gap!r}")
@@ -190,9 +178,9 @@ class AnomalyDetector(Task):
             if val_size < 0:
                 raise ConfigError(f"val_size must be >= 0 rows, got {val_size}")
         else:
-            _fraction("val_size", val_size)
+            probability("val_size", val_size)
         self.val_size = val_size
-        self.scaler = _choice("scaler", scaler, SCALERS)
+        self.scaler = choice("scaler", scaler, SCALERS)
         self.lstm_options = check_lstm_options(lstm_options, hidden_size=self.hidden_size)
         # Set by fit (or load):
         self.net: torch.nn.Module | None = None

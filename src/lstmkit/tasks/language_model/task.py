@@ -46,6 +46,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lstmkit._checks import number, positive_int, probability
 from lstmkit.data.corpus import read_text, split_tail
 from lstmkit.data.tokenizers import TOKENIZER_KINDS, Tokenizer, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import ConfigError, DataError
@@ -86,24 +87,6 @@ _INIT_KEYS = (
 )
 # The network sets proj_size itself (a tied single layer projects down to the embedding).
 _LSTM_OPTIONS = tuple(o for o in LSTM_OPTIONS if o != "proj_size")
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{name} must be a positive int, got {value!r}")
-    return value
-
-
-def _probability(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
-        raise ConfigError(f"{name} must be a number in [0, 1), got {value!r}")
-    return float(value)
-
-
-def _non_negative(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-        raise ConfigError(f"{name} must be a number >= 0, got {value!r}")
-    return float(value)
 
 
 class LanguageModel(Task):
@@ -155,9 +138,9 @@ class LanguageModel(Task):
         self.tokenizer = tokenizer
         self.tokenizer_options = dict(tokenizer_options or {})
         make_tokenizer(tokenizer, **self.tokenizer_options)  # check the options now
-        self.embed_size = _positive_int("embed_size", embed_size)
-        self.hidden_size = _positive_int("hidden_size", hidden_size)
-        self.num_layers = _positive_int("num_layers", num_layers)
+        self.embed_size = positive_int("embed_size", embed_size)
+        self.hidden_size = positive_int("hidden_size", hidden_size)
+        self.num_layers = positive_int("num_layers", num_layers)
         self.tie_weights = bool(tie_weights)
         if self.tie_weights and self.num_layers == 1 and self.hidden_size < self.embed_size:
             raise ConfigError(
@@ -165,14 +148,14 @@ class LanguageModel(Task):
                 f"is projected to embed_size={self.embed_size}), got hidden_size="
                 f"{self.hidden_size}; use tie_weights=False or a larger hidden_size"
             )
-        self.embed_dropout = _probability("embed_dropout", embed_dropout)
-        self.input_dropout = _probability("input_dropout", input_dropout)
-        self.hidden_dropout = _probability("hidden_dropout", hidden_dropout)
-        self.output_dropout = _probability("output_dropout", output_dropout)
-        self.weight_drop = _probability("weight_drop", weight_drop)
-        self.ar = _non_negative("ar", ar)
-        self.tar = _non_negative("tar", tar)
-        self.bptt = _positive_int("bptt", bptt)
+        self.embed_dropout = probability("embed_dropout", embed_dropout)
+        self.input_dropout = probability("input_dropout", input_dropout)
+        self.hidden_dropout = probability("hidden_dropout", hidden_dropout)
+        self.output_dropout = probability("output_dropout", output_dropout)
+        self.weight_drop = probability("weight_drop", weight_drop)
+        self.ar = number("ar", ar)
+        self.tar = number("tar", tar)
+        self.bptt = positive_int("bptt", bptt)
         self.variable_bptt = bool(variable_bptt)
         self.lstm_options = check_lstm_options(
             lstm_options, _LSTM_OPTIONS, hidden_size=self.hidden_size
@@ -252,11 +235,7 @@ class LanguageModel(Task):
             val = read_text(val_text, "the validation text")
             train = text
         else:
-            if isinstance(val_fraction, bool) or not isinstance(val_fraction, int | float):
-                raise ConfigError(f"val_fraction must be a number in [0, 1), got {val_fraction!r}")
-            if not 0 <= val_fraction < 1:
-                raise ConfigError(f"val_fraction must be a number in [0, 1), got {val_fraction!r}")
-            train, val = split_tail(text, val_fraction)
+            train, val = split_tail(text, probability("val_fraction", val_fraction))
         if seed is not None:
             if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
                 raise ConfigError(f"seed must be an int in [0, 2**32), got {seed!r}")
@@ -345,8 +324,8 @@ class LanguageModel(Task):
         """
         tokenizer, net = self._fitted("perplexity")
         text = read_text(text, "the text to score")
-        batch_size = _positive_int("batch_size", batch_size)
-        window = _positive_int("bptt", bptt if bptt is not None else max(self.bptt, 256))
+        batch_size = positive_int("batch_size", batch_size)
+        window = positive_int("bptt", bptt if bptt is not None else max(self.bptt, 256))
         ids = self._encode_stream(text, tokenizer)
         if len(ids) < 2:
             raise DataError("the text to score has no tokens")
