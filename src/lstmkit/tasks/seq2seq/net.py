@@ -27,6 +27,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from lstmkit._checks import choice
 from lstmkit.errors import ConfigError
 from lstmkit.nn import LSTM, LSTMCell
 from lstmkit.nn.attention import AdditiveAttention, MultiplicativeAttention
@@ -87,11 +88,7 @@ class Seq2SeqNet(nn.Module):
             raise ConfigError(
                 f"Seq2SeqNet takes the LSTM options {', '.join(LSTM_OPTIONS)}; got {unknown}"
             )
-        if attention not in ATTENTIONS:
-            raise ConfigError(
-                f"attention must be one of {', '.join(map(repr, ATTENTIONS))}, got {attention!r}"
-            )
-        self.attention_kind = attention
+        self.attention_kind = choice("attention", attention, ATTENTIONS)
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.teacher_forcing = float(teacher_forcing)

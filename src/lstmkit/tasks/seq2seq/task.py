@@ -36,7 +36,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from lstmkit._checks import positive_int
+from lstmkit._checks import choice, positive_int, probability
 from lstmkit.data.text_batches import pad_ids
 from lstmkit.data.tokenizers import TOKENIZER_KINDS, Tokenizer, make_tokenizer, tokenizer_from_dict
 from lstmkit.data.transduction import as_pairs
@@ -74,14 +74,6 @@ INIT_KEYS = (
 )
 
 Pairs = Sequence[tuple[str, str]]
-
-
-def _probability(name: str, value: Any, *, top_open: bool = False) -> float:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if ok and (0.0 <= value < 1.0 if top_open else 0.0 <= value <= 1.0):
-        return float(value)
-    bound = "[0, 1)" if top_open else "[0, 1]"
-    raise ConfigError(f"{name} must be a number in {bound}, got {value!r}")
 
 
 class Seq2Seq(Task):
@@ -129,28 +121,23 @@ class Seq2Seq(Task):
         val_size: float = 0.1,
         **lstm_options: Any,
     ) -> None:
-        for name, kind in (("tokenizer", tokenizer), ("target_tokenizer", target_tokenizer)):
-            if kind is not None and kind not in TOKENIZER_KINDS:
-                raise ConfigError(
-                    f"{name} must be one of {', '.join(map(repr, TOKENIZER_KINDS))}, got {kind!r}"
-                )
-        if attention not in ATTENTIONS:
-            raise ConfigError(
-                f"attention must be one of {', '.join(map(repr, ATTENTIONS))}, got {attention!r}"
-            )
-        self.tokenizer = tokenizer
-        self.target_tokenizer = target_tokenizer
+        self.tokenizer = choice("tokenizer", tokenizer, TOKENIZER_KINDS)
+        self.target_tokenizer = (
+            None
+            if target_tokenizer is None
+            else choice("target_tokenizer", target_tokenizer, TOKENIZER_KINDS)
+        )
+        self.attention = choice("attention", attention, ATTENTIONS)
         self.tokenizer_options = dict(tokenizer_options or {})
         make_tokenizer(tokenizer, **self.tokenizer_options)  # bad options fail now, not in fit
-        self.attention = attention
         self.hidden_size = positive_int("hidden_size", hidden_size)
         self.embed_size = positive_int("embed_size", embed_size)
         self.num_layers = positive_int("num_layers", num_layers)
-        self.dropout = _probability("dropout", dropout, top_open=True)
+        self.dropout = probability("dropout", dropout)
         self.attn_size = None if attn_size is None else positive_int("attn_size", attn_size)
         self.input_feeding = bool(input_feeding)
-        self.teacher_forcing = _probability("teacher_forcing", teacher_forcing)
-        self.val_size = _probability("val_size", val_size, top_open=True)
+        self.teacher_forcing = probability("teacher_forcing", teacher_forcing, top_closed=True)
+        self.val_size = probability("val_size", val_size)
         if "seed" in lstm_options:
             raise ConfigError("seed is a training option: pass it to fit(..., seed=...)")
         self.lstm_options = check_lstm_options(lstm_options, LSTM_OPTIONS)

@@ -37,6 +37,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
+from lstmkit._checks import choice, positive_int, probability
 from lstmkit.data.conll import Sentence, detect_scheme, tagged_sentences, token_lists
 from lstmkit.data.padding import BucketBatchSampler
 from lstmkit.data.vocab import Vocabulary
@@ -71,18 +72,6 @@ INIT_KEYS = (
     "tag_col",
     "freeze_embeddings",
 )
-
-
-def _positive(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
-def _probability(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
-        raise ConfigError(f"{name} must be a number in [0, 1), got {value!r}")
-    return float(value)
 
 
 class Tagger(Task):
@@ -134,24 +123,19 @@ class Tagger(Task):
         freeze_embeddings: bool = False,
         **lstm_options: Any,
     ) -> None:
-        self.embedding_dim = _positive("embedding_dim", embedding_dim)
-        self.hidden_size = _positive("hidden_size", hidden_size)
-        self.num_layers = _positive("num_layers", num_layers)
-        self.dropout = _probability("dropout", dropout)
+        self.embedding_dim = positive_int("embedding_dim", embedding_dim)
+        self.hidden_size = positive_int("hidden_size", hidden_size)
+        self.num_layers = positive_int("num_layers", num_layers)
+        self.dropout = probability("dropout", dropout)
         self.use_crf = bool(use_crf)
         self.char_features = bool(char_features)
-        self.char_dim = _positive("char_dim", char_dim)
-        self.char_filters = _positive("char_filters", char_filters)
-        self.max_word_length = _positive("max_word_length", max_word_length)
+        self.char_dim = positive_int("char_dim", char_dim)
+        self.char_filters = positive_int("char_filters", char_filters)
+        self.max_word_length = positive_int("max_word_length", max_word_length)
         self.lowercase = bool(lowercase)
-        self.min_freq = _positive("min_freq", min_freq)
-        self.word_dropout = _probability("word_dropout", word_dropout)
-        if constraints not in CONSTRAINTS:
-            raise ConfigError(
-                f"constraints must be one of {', '.join(map(repr, CONSTRAINTS))}, "
-                f"got {constraints!r}"
-            )
-        self.constraints = constraints
+        self.min_freq = positive_int("min_freq", min_freq)
+        self.word_dropout = probability("word_dropout", word_dropout)
+        self.constraints = choice("constraints", constraints, CONSTRAINTS)
         for name, value in (("token_col", token_col), ("tag_col", tag_col)):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ConfigError(f"{name} must be an int column index, got {value!r}")
@@ -363,7 +347,7 @@ class Tagger(Task):
         tokens only). An empty sentence gets an empty list."""
         self._require_fitted("predict")
         assert self.net is not None and self.tags is not None
-        batch_size = _positive("batch_size", batch_size)
+        batch_size = positive_int("batch_size", batch_size)
         token_lists = self.read_tokens(sentences)
         out: list[list[str]] = [[] for _ in token_lists]
         order = sorted(
