@@ -90,15 +90,17 @@ def add_seed_option(parser: argparse.ArgumentParser, what: str = "random seed") 
     parser.add_argument("--seed", type=int, default=0, help=f"{what} (default: 0)")
 
 
-def add_threads_option(parser: argparse.ArgumentParser, default: int | None = None) -> None:
-    choice = "torch's choice" if default is None else str(default)
+def add_threads_option(parser: argparse.ArgumentParser, default: int = 1) -> None:
+    """``--threads N``, one by default: the models lstmkit trains from the command line gain
+    little from a second core on an idle machine and lose ten times and more when another
+    process keeps a core busy (OpenMP threads spin waiting for each other; docs/threads.md)."""
     parser.add_argument(
         "--threads",
         type=positive_int,
         default=default,
         metavar="N",
-        help=f"CPU threads for torch (default: {choice}); small models gain nothing from more, "
-        "and on a busy machine extra threads mostly wait for each other",
+        help=f"CPU threads for torch (default: {default}); more pays only for large models on an "
+        "otherwise idle machine (see docs/threads.md)",
     )
 
 
@@ -111,7 +113,7 @@ def add_training_options(
     batch_help: str = "examples per batch",
     lr: float | None = None,
     impl: bool = False,
-    threads: int | None = None,
+    threads: int = 1,
 ) -> None:
     """The options of a ``train`` verb: ``--epochs --patience [--batch-size] [--lr] --seed
     [--impl] --progress --threads``, with the command's defaults.

@@ -22,6 +22,7 @@ from lstmkit.bench import (
     write_json,
 )
 from lstmkit.bench.report import default_json_path
+from lstmkit.cli._options import positive_int
 
 
 def _names(text: str) -> list[str]:
@@ -87,7 +88,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--threads",
-        type=int,
+        type=positive_int,
         help="torch CPU threads (default: torch's own default, usually the number of cores)",
     )
     parser.add_argument(
