@@ -18,6 +18,7 @@ RANK = {
     "_checks": 1,
     "_files": 1,
     "_lazy": 1,
+    "_machine": 1,
     "_table": 1,
     "_version": 1,
     "nn": 2,

@@ -12,22 +12,12 @@ from typing import Any
 
 import torch
 
+from lstmkit._machine import cpu_isa, cpu_model
 from lstmkit._table import format_table
 from lstmkit._version import __version__
 from lstmkit.bench.core import BASELINE, memory_method
 
 TABLE_COLUMNS = ("shape", "mode", "contender", "ms", "x torch", "peak MiB", "n", "note")
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def environment(device: str | torch.device = "cpu") -> dict[str, Any]:
@@ -42,6 +32,7 @@ def environment(device: str | torch.device = "cpu") -> dict[str, Any]:
         "threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
         "cpu_model": cpu_model(),
+        "cpu_isa": cpu_isa(),
         "memory_method": memory_method(device),
     }
     if device.type == "cuda":
@@ -55,7 +46,8 @@ def header_lines(env: dict[str, Any]) -> list[str]:
         " UTC",
         f"device {env['device']}"
         + (f" ({env['gpu']})" if "gpu" in env else "")
-        + f", CPU {env['cpu_model']}, {env['cpu_count']} CPUs, {env['threads']} torch threads",
+        + f", CPU {env['cpu_model']} ({env.get('cpu_isa', 'ISA unknown')}), {env['cpu_count']} "
+        f"CPUs, {env['threads']} torch threads",
         f"peak memory: {env['memory_method']}",
     ]
     return lines

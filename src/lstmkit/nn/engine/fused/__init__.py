@@ -45,7 +45,7 @@ import torch
 from torch import Tensor
 
 from lstmkit.nn.engine.base import DirectionResult, Masks, run_stack
-from lstmkit.nn.engine.fused import torch_gru, torch_lstm, torch_rnn
+from lstmkit.nn.engine.fused import path_choice, torch_gru, torch_lstm, torch_rnn
 from lstmkit.nn.engine.fused.core import Plan, call, keep_masks
 
 NAME = "fused"
@@ -110,7 +110,7 @@ def run_direction(
     )
     needs_grad = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
     nb = _numba()
-    path = "torch" if nb is None else nb.choose(kind, plan, x, weights)
+    path = "torch" if nb is None else _path(nb, plan, weights, tensors, torch_fn, needs_grad)
     outs = None
     if path == "numba":
         try:
@@ -127,6 +127,32 @@ def run_direction(
     output, final = outs[0], tuple(outs[1 : 1 + n_state])
     trace = dict(zip(names, outs[1 + n_state :], strict=True)) if want_trace else None
     return output, final, trace
+
+
+def _path(
+    nb: ModuleType, plan: Plan, weights: Any, tensors: tuple, torch_fn: Any, needs_grad: bool
+) -> str:
+    """The path this call takes, as ``LSTMKIT_FUSED_PATH`` says (:mod:`.path_choice`)."""
+    kind, x = plan.kind, tensors[0]
+    if not nb.eligible(kind, plan, x, weights):
+        return "torch"
+    mode = path_choice.mode()
+    if mode == "limits":
+        return nb.choose(kind, plan, x, weights)
+    if mode != "measure":
+        return mode
+    key = path_choice.key(kind, plan, x, weights[1].shape[1], needs_grad)
+    try:
+        return path_choice.choose(
+            key,
+            lambda: call(_NUMBA_FUNCTIONS[kind], plan, tensors, False),
+            lambda: call(torch_fn, plan, tensors, False),
+        )
+    except Exception as err:
+        if not nb.is_compile_error(err):
+            raise
+        nb.disable(f"{type(err).__name__}: {err}")
+        return "torch"
 
 
 _NUMBA_FUNCTIONS: dict[str, Any] = {}  # kind -> numba Function, once the path is imported

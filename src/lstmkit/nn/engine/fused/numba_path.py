@@ -114,18 +114,24 @@ def disable(reason: str) -> None:
     log.warning("fused engine: numba kernels unusable here (%s); using torch ops", reason)
 
 
-def choose(kind: str, plan: Any, x: Tensor, weights: Any) -> str:
-    """``"numba"`` or ``"torch"``: which path of the fused engine runs this direction."""
+def eligible(kind: str, plan: Any, x: Tensor, weights: Any) -> bool:
+    """Whether the numba path can run this direction at all (CPU, float, no trace, no projection,
+    numba importable), whatever its size."""
     if not ENABLED or plan.want_trace:
-        return "torch"
+        return False
     if kind == "lstm" and plan.options.proj_size:
+        return False
+    if x.device.type != "cpu" or x.dtype not in _FLOATS or weights[1].device.type != "cpu":
+        return False
+    return _load() is not None
+
+
+def choose(kind: str, plan: Any, x: Tensor, weights: Any) -> str:
+    """``"numba"`` or ``"torch"`` by the fixed size limits (``LSTMKIT_FUSED_PATH=limits``; the
+    default measures instead, :mod:`.path_choice`)."""
+    if not eligible(kind, plan, x, weights):
         return "torch"
-    if x.device.type != "cpu" or x.dtype not in _FLOATS:
-        return "torch"
-    w_hh = weights[1]
-    if w_hh.device.type != "cpu" or x.shape[1] * w_hh.shape[1] > _max_units(kind, x):
-        return "torch"
-    return "numba" if _load() is not None else "torch"
+    return "torch" if x.shape[1] * weights[1].shape[1] > _max_units(kind, x) else "numba"
 
 
 def kernel_for(name: str, batch: int) -> Any:
