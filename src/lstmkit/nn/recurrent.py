@@ -379,7 +379,8 @@ class LSTM(_RecurrentBase):
       probability (Krueger et al., 2017); training only, identity in eval mode.
     * ``init`` — ``"xavier"`` (Glorot input, orthogonal recurrent), ``"he"`` or ``"torch"``.
     * ``return_trace`` — also return every gate's activations, c and h for every step and layer.
-    * ``impl`` — ``"auto"``, ``"reference"``, ``"fused"`` or ``"native"``; see
+    * ``impl`` — ``"auto"``, ``"reference"``, ``"fused"`` (``"fused:numba"``, ``"fused:torch"``
+      force its path) or ``"native"``; see
       :mod:`lstmkit.nn.engine`.
     """
 

@@ -87,3 +87,18 @@ def test_an_unwritable_cache_directory_only_costs_measuring_again(measuring, mon
     path_choice.forget()
     _step(LSTM(3, 8, impl="fused"))
     assert len(path_choice.MEASURED) == 1
+
+
+@pytest.mark.parametrize("forced", ["numba", "torch"])
+def test_a_layer_forces_a_path_whatever_the_environment_says(monkeypatch, forced):
+    monkeypatch.setenv("LSTMKIT_FUSED_PATH", "numba" if forced == "torch" else "torch")
+    before = numba_path.CALLS[forced, "lstm"]
+    _step(LSTM(3, 8, impl=f"fused:{forced}"), batch=2)
+    assert numba_path.CALLS[forced, "lstm"] == before + 1
+
+
+def test_an_unknown_path_is_a_config_error():
+    from lstmkit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="impl must be one of .* got 'fused:cuda'"):
+        LSTM(3, 8, impl="fused:cuda")

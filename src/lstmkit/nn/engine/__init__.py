@@ -5,7 +5,9 @@ Engines behind one switch, ``impl=``:
 * ``"reference"`` — the cell's ``step`` in a Python loop, autograd for gradients. The spec: every
   option, any dtype. Slow.
 * ``"native"`` — torch's fused op (oneDNN on CPU, cuDNN on GPU) for the configurations torch has.
-* ``"fused"`` — lstmkit's own engine for the variants (hand-written backward through time).
+* ``"fused"`` — lstmkit's own engine for the variants (hand-written backward through time);
+  ``"fused:numba"`` and ``"fused:torch"`` force one of its two paths where it can run
+  (:mod:`lstmkit.nn.engine.fused.path_choice`; by default the faster is measured).
 * ``"auto"`` — the fastest engine that supports the configuration: ``native`` where it applies,
   then ``fused``, then ``reference``; for the GRU on CPU ``fused`` first, as torch's CPU GRU op
   is the slower one there (BENCHMARKS.md: 6-16x the fused engine's time at S1, 1.3-2.4x at S2,
@@ -25,7 +27,7 @@ from lstmkit.errors import ConfigError, UnsupportedConfigError
 from lstmkit.nn.engine import fused, native, reference
 from lstmkit.nn.engine.base import Engine, EngineLayer
 
-IMPLS = ("auto", "reference", "fused", "native")
+IMPLS = ("auto", "reference", "fused", "native", "fused:numba", "fused:torch")
 ENGINES: dict[str, Engine] = {"reference": reference, "fused": fused, "native": native}
 _AUTO_ORDER = ("native", "fused", "reference")
 
@@ -51,7 +53,7 @@ def resolve(impl: str, layer: EngineLayer, want_trace: bool = False) -> Engine:
             if ENGINES[name].unsupported(layer, want_trace) is None:
                 return ENGINES[name]
         raise AssertionError("the reference engine supports every configuration")
-    engine = ENGINES[impl]
+    engine = ENGINES[impl.partition(":")[0]]
     reason = engine.unsupported(layer, want_trace)
     if reason is not None:
         raise UnsupportedConfigError(

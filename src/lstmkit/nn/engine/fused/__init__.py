@@ -37,6 +37,7 @@ The dispatch key is the cell's ``kind`` (``"lstm"``, ``"gru"``, ``"rnn"``).
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from types import ModuleType
 from typing import Any
@@ -76,7 +77,17 @@ def run(
     masks: Masks,
     want_trace: bool,
 ) -> tuple[Tensor, tuple[Tensor, ...], dict[str, Tensor] | None]:
-    return run_stack(layer, x, state, lengths, masks, want_trace, run_direction)
+    token = _LAYER_PATH.set(getattr(layer, "impl", "fused").partition(":")[2] or None)
+    try:
+        return run_stack(layer, x, state, lengths, masks, want_trace, run_direction)
+    finally:
+        _LAYER_PATH.reset(token)
+
+
+# The path a layer's impl forces ("fused:numba" -> "numba"), for this call's directions.
+_LAYER_PATH: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "lstmkit_fused_layer_path", default=None
+)
 
 
 def run_direction(
@@ -136,7 +147,7 @@ def _path(
     kind, x = plan.kind, tensors[0]
     if not nb.eligible(kind, plan, x, weights):
         return "torch"
-    mode = path_choice.mode()
+    mode = _LAYER_PATH.get() or path_choice.mode()
     if mode == "limits":
         return nb.choose(kind, plan, x, weights)
     if mode != "measure":
