@@ -25,6 +25,8 @@ def test_dataset_paths_exist_with_sources_noted():
         "tagged_train",
         "tagged_dev",
         "tagged_test",
+        "italy_power_train",
+        "italy_power_test",
     }
 
 
@@ -33,7 +35,7 @@ def test_unknown_dataset_lists_known_names():
         DataError,
         match=r"unknown dataset 'airline'; the bundled datasets are "
         r"\['air_passengers', 'australia_residents', 'char_text', 'elnino_sst_monthly', "
-        r"'sentiment', 'tagged_dev', 'tagged_test', "
+        r"'italy_power_test', 'italy_power_train', 'sentiment', 'tagged_dev', 'tagged_test', "
         r"'tagged_train', 'us_macro_quarterly'\]",
     ):
         dataset_path("airline")

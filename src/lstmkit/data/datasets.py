@@ -25,6 +25,11 @@ name                      file                                 what
                                                                paragraphs)
 ``tagged_dev``            ``speech_dev.conll``                 the same, chapters 49-53
 ``tagged_test``           ``speech_test.conll``                the same, chapters 54-61
+``italy_power_train``     ``italy_power_demand_TRAIN.ts``      ItalyPowerDemand (UCR archive),
+                                                               ``.ts``: 67 daily load curves of
+                                                               24 hours, 2 classes (winter or
+                                                               summer half-year)
+``italy_power_test``      ``italy_power_demand_TEST.ts``       its 1,029 test curves
 ========================  ===================================  ==================================
 
 A synthetic transduction task (date-format conversion, string reversal) is generated rather than
@@ -87,6 +92,16 @@ _FILES = {
         "speech_test.conll",
         "Direct speech in Pride and Prejudice, CoNLL BIO, chapters 54-61: 311 sequences, "
         "12,895 tokens, 321 spans",
+    ),
+    # numeric sequence classification (UCR archive, .ts): tests, the README and docs example
+    "italy_power_train": (
+        "italy_power_demand_TRAIN.ts",
+        "ItalyPowerDemand (UCR archive), .ts: 67 daily electricity-demand curves of 24 hours, "
+        "label 1 (October-March) or 2 (April-September)",
+    ),
+    "italy_power_test": (
+        "italy_power_demand_TEST.ts",
+        "ItalyPowerDemand (UCR archive), .ts: the 1,029 test curves",
     ),
 }
 DATASETS = {name: description for name, (_, description) in _FILES.items()}
