@@ -1,4 +1,6 @@
-"""``lstmkit classify train|predict|evaluate``: text classification from CSV/TSV/Parquet tables.
+"""``lstmkit classify train|predict|evaluate|benchmark``: text classification from CSV/TSV/Parquet
+tables, and numeric sequences from ``.ts`` files or long tables (one row per time step: see
+:mod:`lstmkit.cli.classify_sequences`).
 
 ``train`` reads a table of texts and labels, trains a :class:`~lstmkit.tasks.SequenceClassifier`,
 prints its metrics on the held-out rows (the "test" split if there is one, else "val") and writes,
@@ -20,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lstmkit.cli import classify_sequences as sequences
 from lstmkit.cli._options import (
     add_model_option,
     add_seed_option,
@@ -43,15 +46,17 @@ def _data_option(parser: argparse.ArgumentParser, help_text: str, required: bool
         required=required,
         metavar="FILE",
         help=f"{help_text}: CSV/TSV (.csv/.tsv/.txt) or Parquet file, or bundled:NAME "
-        "(e.g. bundled:sentiment)",
+        "(e.g. bundled:sentiment); numeric sequences: a UCR/UEA .ts file, or a long table "
+        "with --series-col",
     )
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "classify",
-        help="train, apply and evaluate sequence (text) classifiers",
-        description="Classify texts with a bidirectional LSTM: one label per row of a table.",
+        help="train, apply, evaluate and benchmark sequence classifiers (texts, numeric series)",
+        description="Classify texts (one label per row of a table) or numeric sequences (a .ts "
+        "file, or a long table with one row per time step) with a bidirectional LSTM.",
     )
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
 
@@ -186,6 +191,7 @@ def register(subparsers: Any) -> None:
     train.add_argument(
         "--out", required=True, metavar="DIR", help="output directory for the model and reports"
     )
+    sequences.add_sequence_options(train, training=True)
     train.set_defaults(func=cmd_train)
 
     # --- predict ---------------------------------------------------------------------------
@@ -210,6 +216,7 @@ def register(subparsers: Any) -> None:
         metavar="FILE.csv",
         help="CSV to write: the input columns, 'prediction' and p_<label> per class",
     )
+    sequences.add_sequence_options(predict, training=False)
     add_threads_option(predict)
     predict.set_defaults(func=cmd_predict)
 
@@ -257,8 +264,13 @@ def register(subparsers: Any) -> None:
         help="the baseline's training table (default: the 'train' split rows of --data)",
     )
     add_seed_option(evaluate, "the baseline's random seed")
+    sequences.add_sequence_options(evaluate, training=False)
     add_threads_option(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
+
+    from lstmkit.cli.classify_benchmark import register_benchmark
+
+    register_benchmark(verbs)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -300,6 +312,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from lstmkit.viz.confusion import plot_confusion_matrix
 
     apply_threads(args)
+    if sequences.is_sequence_input(args):
+        return sequences.cmd_train(args)
     options: dict[str, Any] = {"min_freq": args.min_freq}
     if args.max_vocab is not None:
         options["vocab_size" if args.tokenizer == "bpe" else "max_size"] = args.max_vocab
@@ -360,6 +374,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     apply_threads(args)
     clf = SequenceClassifier.load(args.model)
+    if clf.numeric:
+        return sequences.cmd_predict(args, clf)
     frame = clf.predict_frame(args.data, text_col=args.text_col, proba=not args.no_proba)
     counts = frame["prediction"].value_counts()
     print(
@@ -377,6 +393,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     apply_threads(args)
     clf = SequenceClassifier.load(args.model)
+    if clf.numeric:
+        return sequences.cmd_evaluate(args, clf)
     columns = {"text_col": args.text_col, "label_col": args.label_col}
     saved = clf.columns or {}  # the names the model was fitted with: the defaults
     if not (args.text_col or saved.get("text_col")) or not (

@@ -1,0 +1,240 @@
+"""``lstmkit classify train|predict|evaluate`` on numeric sequences, and ``classify benchmark``.
+
+Sequences come as a UCR/UEA ``.ts`` file (``--data X_TRAIN.ts [--test X_TEST.ts]``) or a
+long-format CSV/Parquet table, one row per time step (``--data FILE --series-col C --time-col C
+--label-col C [--columns C ...]``); :mod:`lstmkit.data.long_sequences` reads both. A model trained
+on a table keeps its column names as the defaults of ``predict`` and ``evaluate``.
+
+``predict`` writes a CSV of ``series``, ``prediction`` and ``p_<label>`` per class; ``evaluate``
+prints the metrics frame (accuracy, macro-F1, n) and the per-class report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from lstmkit.cli._options import (
+    add_training_outputs,
+    flat_names,
+    print_paths,
+    training_kwargs,
+    write_csv,
+    write_json,
+)
+from lstmkit.errors import ConfigError, DataError
+
+TEXT_ONLY = {
+    "split_col": "--split-col",
+    "val": "--val",
+    "vectors": "--vectors",
+    "embed_size": "--embed-size",
+    "max_vocab": "--max-vocab",
+}
+
+
+def add_sequence_options(parser: argparse.ArgumentParser, *, training: bool) -> None:
+    """``--series-col --time-col --columns`` (and ``--test`` for train)."""
+    group = parser.add_argument_group(
+        "numeric sequences (a .ts file, or a long table with one row per time step)"
+    )
+    default = "" if training else " (default: the model's)"
+    group.add_argument(
+        "--series-col",
+        default=None,
+        metavar="C",
+        help=f"long table: the column naming each row's sequence{default}",
+    )
+    group.add_argument(
+        "--time-col",
+        default=None,
+        metavar="C",
+        help=f"long table: the column ordering the rows of a sequence (default: file order)"
+        f"{'' if training else '; the model' + chr(39) + 's if it had one'}",
+    )
+    group.add_argument(
+        "--columns",
+        nargs="+",
+        action="append",
+        default=None,
+        metavar="C",
+        help="long table: the feature columns (default: "
+        + ("every column but series, time and label)" if training else "the model's)"),
+    )
+    if training:
+        group.add_argument(
+            "--test",
+            default=None,
+            metavar="FILE",
+            help="held-out sequences (.ts, or a table with the same columns) scored after training",
+        )
+
+
+def is_ts(data: Any) -> bool:
+    """True when ``data`` names a ``.ts`` file (a path, or ``bundled:NAME``)."""
+    from lstmkit.data.datasets import resolve_data_path
+
+    if not isinstance(data, str | Path):
+        return False
+    return resolve_data_path(data).suffix.lower() == ".ts"
+
+
+def is_sequence_input(args: argparse.Namespace) -> bool:
+    """True when ``--data`` is a ``.ts`` file or ``--series-col`` is given."""
+    return is_ts(getattr(args, "data", None)) or getattr(args, "series_col", None) is not None
+
+
+def read(args: argparse.Namespace, data: Any, defaults: dict[str, Any] | None, labels: bool):
+    """The :class:`~lstmkit.data.long_sequences.Sequences` of ``data`` with the command's column
+    options, falling back to the model's (``defaults``)."""
+    from lstmkit.data.long_sequences import read_sequences
+
+    saved = defaults or {}
+    columns = flat_names(args.columns) if args.columns else None
+    ts = is_ts(data)
+    label_col = getattr(args, "label_col", None)
+    if label_col is None and not ts:
+        label_col = saved.get("label_col") if labels else None
+    return read_sequences(
+        data,
+        series_col=None if ts else (args.series_col or saved.get("series_col")),
+        time_col=None if ts else (args.time_col or saved.get("time_col")),
+        label_col=None if ts else label_col,
+        columns=None if ts else (columns or saved.get("columns")),
+    )
+
+
+def require_labels(seqs: Any, what: str) -> list[Any]:
+    if seqs.labels is None:
+        raise DataError(
+            f"{seqs.source}: {what} needs labels, and it has none (a .ts file needs "
+            "'@classLabel true ...' and a label after each series; a table needs --label-col)"
+        )
+    return seqs.labels
+
+
+def check_known_labels(clf: Any, labels: list[Any], source: str) -> None:
+    """DataError when labels to score against were never seen in training."""
+    unseen = sorted({str(v) for v in labels} - {str(c) for c in clf.classes})
+    if unseen:
+        raise DataError(
+            f"{source}: label(s) {unseen} do not occur in the training labels "
+            f"{[str(c) for c in clf.classes]}; the model cannot predict them"
+        )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.classify import SequenceClassifier
+    from lstmkit.tasks.classify.metrics import format_report
+    from lstmkit.viz.confusion import plot_confusion_matrix
+
+    given = [flag for name, flag in TEXT_ONLY.items() if getattr(args, name, None) is not None]
+    if args.freeze_embeddings:
+        given.append("--freeze-embeddings")
+    if given:
+        raise ConfigError(f"{', '.join(given)} apply to texts, not to numeric sequences")
+    seqs = read(args, args.data, None, labels=True)
+    labels = require_labels(seqs, "training")
+    test = None
+    if args.test is not None:
+        test = read(args, args.test, None, labels=True)
+        require_labels(test, "--test")
+    out = Path(args.out)
+    clf = SequenceClassifier(
+        None,
+        hidden_size=args.hidden_size,
+        num_layers=args.num_layers,
+        bidirectional=not args.unidirectional,
+        pooling=args.pooling,
+        dropout=args.dropout,
+        class_weights=None if args.class_weights == "none" else args.class_weights,
+        max_length=args.max_length,
+        val_size=args.val_size,
+        impl=args.impl,
+    )
+    start = time.perf_counter()
+    clf.fit(seqs.series, labels, **training_kwargs(args, out / "run"))
+    seconds = time.perf_counter() - start
+    if not is_ts(args.data):
+        clf.columns = {
+            "series_col": args.series_col,
+            "time_col": args.time_col,
+            "label_col": args.label_col,
+            "columns": seqs.columns,
+        }
+    result = clf.fit_result
+    print(
+        f"trained on {len(seqs.series)} sequences ({clf.n_features} feature(s), "
+        f"{len(clf.classes)} classes) in {seconds:.1f} s: {result.epochs} epoch(s)"
+        + (", stopped early" if result.stopped_early else "")
+        + (f", best epoch {result.best_epoch}" if result.best_epoch is not None else "")
+    )
+    paths: dict[str, Path] = {"model": clf.save(out / "model")}
+    if test is not None:
+        check_known_labels(clf, test.labels, test.source)
+        report = clf.report(test.series, test.labels)
+        print(format_report(report, title=f"test ({test.source}):"))
+        paths["metrics"] = write_json(
+            {"part": "test", "data": test.source, **report}, out / "metrics.json", sort_keys=False
+        )
+        paths["confusion plot"] = plot_confusion_matrix(
+            report["confusion_matrix"], report["labels"], out / "confusion.png"
+        )
+    else:
+        print("no test sequences to score (use --test)")
+    add_training_outputs(paths, clf, out)
+    print_paths(paths)
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace, clf: Any) -> int:
+    import pandas as pd
+
+    seqs = read(args, args.data, clf.columns, labels=False)
+    proba = clf.predict_proba(seqs.series)
+    frame = pd.DataFrame({"series": seqs.ids})
+    frame["prediction"] = [clf.classes[k] for k in proba.argmax(axis=1)]
+    if not args.no_proba:
+        for k, label in enumerate(clf.classes):
+            frame[f"p_{label}"] = proba[:, k]
+    counts = frame["prediction"].value_counts()
+    print(
+        f"predicted {len(frame)} sequences: "
+        + ", ".join(f"{label} {int(n)}" for label, n in counts.items())
+    )
+    print_paths({"predictions": write_csv(frame, args.out)})
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace, clf: Any) -> int:
+    from lstmkit.tasks.classify.metrics import format_report
+
+    if args.baseline or args.split is not None:
+        raise ConfigError("--baseline and --split apply to text tables, not numeric sequences")
+    seqs = read(args, args.data, clf.columns, labels=True)
+    labels = require_labels(seqs, "evaluate")
+    check_known_labels(clf, labels, seqs.source)
+    frame = clf.evaluate(seqs.series, labels)
+    report = clf.report(seqs.series, labels)
+    print(f"scored {len(seqs.series)} sequences ({seqs.source})")
+    print(format_report(report, title="lstm:"))
+    print(frame.to_string(float_format=lambda v: f"{v:.4f}"))
+    paths: dict[str, Path] = {}
+    if args.plot:
+        from lstmkit.viz.confusion import plot_confusion_matrix
+
+        paths["confusion plot"] = plot_confusion_matrix(
+            report["confusion_matrix"], report["labels"], args.plot
+        )
+    if args.json:
+        paths["metrics"] = write_json(
+            {"data": seqs.source, "model": report}, args.json, sort_keys=False
+        )
+    if paths:
+        print_paths(paths)
+    return 0
+
+
+__all__ = ["add_sequence_options", "cmd_evaluate", "cmd_predict", "cmd_train", "is_sequence_input"]
