@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import pathlib
+from typing import Any
 
 import pandas as pd
 
@@ -31,10 +32,13 @@ def sniff_delimiter(path: pathlib.Path) -> str:
     return best
 
 
-def read_csv(path: pathlib.Path, delimiter: str | None = None) -> pd.DataFrame:
+def read_csv(path: pathlib.Path, delimiter: str | None = None, **options: Any) -> pd.DataFrame:
+    """A CSV file (the delimiter sniffed unless given, a BOM dropped); ``options`` go to
+    ``pandas.read_csv``; DataError naming the file if it cannot be read."""
     sep = delimiter if delimiter is not None else sniff_delimiter(path)
+    options = {"encoding": "utf-8-sig", "skipinitialspace": True, **options}
     try:
-        return pd.read_csv(path, sep=sep, encoding="utf-8-sig", skipinitialspace=True)
+        return pd.read_csv(path, sep=sep, **options)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty: no header and no rows") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as err:

@@ -41,19 +41,11 @@ def read_frame(data: Any, columns: dict[str, str | None]) -> pd.DataFrame:
 def read_text_table(path: Path) -> pd.DataFrame:
     """A CSV/TSV file read with every column as text and no NA guessing (a review reading "NA"
     or "null" stays text; an empty cell is ""), or a Parquet file as stored."""
-    from lstmkit.data.fileio import CSV_SUFFIXES, read_file, sniff_delimiter
+    from lstmkit.data.fileio import CSV_SUFFIXES, read_csv, read_file
 
     if path.suffix.lower() not in CSV_SUFFIXES or not path.is_file():
         return read_file(path)  # Parquet, or the reader's error for a missing/odd file
-    sep = sniff_delimiter(path)
-    try:
-        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path} is empty: no header and no rows") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as err:
-        raise DataError(
-            f"could not read {path} as CSV (delimiter {sep!r}): {type(err).__name__}: {err}"
-        ) from None
+    return read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=False)
 
 
 def split_rows(frame: pd.DataFrame, split_col: str, names: Sequence[str]) -> pd.Index:
