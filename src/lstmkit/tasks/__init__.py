@@ -6,6 +6,7 @@
 * :class:`LanguageModel` — character, word or subword LSTM language models; sampling.
 * :class:`Tagger` — a label per token (BiLSTM-CRF), CoNLL files, span-level scores.
 * :class:`Seq2Seq` — text to text with an attentional decoder and beam search.
+* :class:`SpeechRecognizer` — speech to text (BiLSTM + CTC), WAV files, error rates.
 
 Each task is a subpackage shaped alike (``task.py``, ``net.py``, ``metrics.py``) on one base,
 :class:`lstmkit.tasks.base.Task`; :mod:`lstmkit.tasks.persistence` is the model directory format.
@@ -26,6 +27,7 @@ __getattr__, __dir__ = lazy_attributes(
         "LanguageModel": "lstmkit.tasks.language_model",
         "Seq2Seq": "lstmkit.tasks.seq2seq",
         "SequenceClassifier": "lstmkit.tasks.classify",
+        "SpeechRecognizer": "lstmkit.tasks.speech",
         "Tagger": "lstmkit.tasks.tagging",
     },
 )
@@ -39,5 +41,6 @@ __all__ = [
     "LanguageModel",
     "Seq2Seq",
     "SequenceClassifier",
+    "SpeechRecognizer",
     "Tagger",
 ]

@@ -1,0 +1,149 @@
+"""The network behind :class:`~lstmkit.tasks.SpeechRecognizer`, its batches and its loss.
+
+Per frame of (stacked) log-mel features: a stacked bidirectional :class:`lstmkit.nn.LSTM` run
+with the true ``lengths`` (no compute on padding), dropout, and a linear layer giving one score
+per output token plus the CTC blank (index 0). Training minimises :class:`torch.nn.CTCLoss` over
+the log-softmax of those scores: the negative log of the summed probability of every frame-level
+alignment of the transcript, with no frame labels needed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.utils.data import Dataset
+
+from lstmkit.nn import LSTM
+from lstmkit.tasks.speech.features import stack_frames
+
+BLANK = 0
+
+
+class SpeechNet(nn.Module):
+    """Features ``(B, T, F)`` -> per-frame log-probabilities ``(B, T, n_tokens + 1)``."""
+
+    def __init__(
+        self,
+        *,
+        n_features: int,
+        n_tokens: int,
+        hidden_size: int,
+        num_layers: int,
+        dropout: float,
+        lstm_options: dict[str, Any],
+    ) -> None:
+        super().__init__()
+        self.lstm = LSTM(
+            n_features,
+            hidden_size,
+            num_layers,
+            batch_first=True,
+            bidirectional=True,
+            dropout=dropout if num_layers > 1 else 0.0,
+            **lstm_options,
+        )
+        self.dropout = nn.Dropout(dropout)
+        out = self.lstm.proj_size or hidden_size
+        self.head = nn.Linear(2 * out, n_tokens + 1)
+
+    def forward(self, features: Tensor, lengths: Tensor) -> Tensor:
+        out, _ = self.lstm(features, lengths=lengths.cpu())
+        return torch.log_softmax(self.head(self.dropout(out)).float(), dim=-1)
+
+
+def ctc_loss(log_probs: Tensor, lengths: Tensor, targets: Tensor, target_lengths: Tensor) -> Tensor:
+    """CTC loss summed over the batch and divided by its number of target tokens.
+
+    ``log_probs (B, T, K)`` batch first, ``targets`` the targets of the batch concatenated (ids
+    >= 1). An utterance too short for its transcript has infinite loss; it is zeroed
+    (``zero_infinity``) rather than poisoning the batch, and :meth:`SpeechRecognizer.fit` warns
+    about such utterances before training."""
+    loss = nn.functional.ctc_loss(
+        log_probs.transpose(0, 1),
+        targets,
+        lengths,
+        target_lengths,
+        blank=BLANK,
+        reduction="sum",
+        zero_infinity=True,
+    )
+    return loss / target_lengths.sum().clamp(min=1)
+
+
+def min_frames(target: list[int]) -> int:
+    """The fewest frames CTC needs for ``target``: one per token, plus a blank between repeats."""
+    return len(target) + sum(a == b for a, b in zip(target[:-1], target[1:], strict=True))
+
+
+class Utterances(Dataset):
+    """Normalised log-mel tensors ``(frames, n_mels)`` and target id lists; items are indices,
+    batches are cut by :class:`Collate`."""
+
+    def __init__(self, features: list[Tensor], targets: list[list[int]]) -> None:
+        self.features, self.targets = features, targets
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    def __getitem__(self, index: int) -> int:
+        return index
+
+
+def pad_batch(features: list[Tensor], targets: list[list[int]] | None = None) -> tuple[Tensor, ...]:
+    """``(features (B, T, F) zero-padded, lengths (B,), targets concatenated, target lengths)``."""
+    lengths = torch.tensor([f.shape[0] for f in features], dtype=torch.long)
+    padded = nn.utils.rnn.pad_sequence(features, batch_first=True)
+    if targets is None:
+        return padded, lengths
+    flat = torch.tensor([k for t in targets for k in t], dtype=torch.long)
+    return padded, lengths, flat, torch.tensor([len(t) for t in targets], dtype=torch.long)
+
+
+class Collate:
+    """A DataLoader's ``collate_fn`` for :class:`Utterances`: frames stacked ``stack`` at a time,
+    with optional SpecAugment-style masking of training batches before stacking (``time_masks``
+    spans of up to ``time_width`` frames and ``freq_masks`` bands of up to ``freq_width`` mel
+    channels set to 0, the normalised mean)."""
+
+    def __init__(
+        self,
+        data: Utterances,
+        *,
+        stack: int = 1,
+        augment: bool = False,
+        time_masks: int = 2,
+        time_width: int = 6,
+        freq_masks: int = 2,
+        freq_width: int = 8,
+        seed: int = 0,
+    ) -> None:
+        self.data, self.stack, self.augment = data, stack, augment
+        self.masks = (time_masks, time_width, freq_masks, freq_width)
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def _masked(self, x: Tensor) -> Tensor:
+        x = x.clone()
+        time_masks, time_width, freq_masks, freq_width = self.masks
+        g = self.generator
+        frames, n_features = x.shape
+        for _ in range(time_masks):
+            width = int(torch.randint(0, time_width + 1, (1,), generator=g))
+            start = int(torch.randint(0, max(frames - width, 0) + 1, (1,), generator=g))
+            x[start : start + width] = 0.0
+        for _ in range(freq_masks):
+            width = int(torch.randint(0, freq_width + 1, (1,), generator=g))
+            start = int(torch.randint(0, max(n_features - width, 0) + 1, (1,), generator=g))
+            x[:, start : start + width] = 0.0
+        return x
+
+    def __call__(self, indices: list[int]) -> tuple[Tensor, ...]:
+        feats = [self.data.features[i] for i in indices]
+        if self.augment:
+            feats = [self._masked(f) for f in feats]
+        feats = [stack_frames(f, self.stack) for f in feats]
+        return pad_batch(feats, [self.data.targets[i] for i in indices])
+
+
+__all__ = ["BLANK", "Collate", "SpeechNet", "Utterances", "ctc_loss", "min_frames", "pad_batch"]
