@@ -30,6 +30,7 @@ COMMANDS: tuple[str, ...] = (
     "text",
     "tag",
     "translate",
+    "speech",
 )
 
 

@@ -1,0 +1,311 @@
+"""``lstmkit speech make-data|train|transcribe|evaluate|loso``: spoken digit strings to text with
+a BiLSTM trained by CTC.
+
+``make-data`` writes connected digit strings (WAV files and ``transcripts.tsv``) from a folder of
+isolated recordings ``{digit}_{speaker}_{index}.wav`` (default: the small subset bundled with
+lstmkit). ``train`` trains a :class:`~lstmkit.tasks.speech.SpeechRecognizer` and writes, under
+``--out DIR``::
+
+    DIR/model/         the saved recogniser (config.json, weights.safetensors, state.json)
+    DIR/metrics.json   error rates on --val (when given)
+    DIR/loss.png       training and validation CTC loss per epoch
+    DIR/run/           Lightning's CSV logs and checkpoints
+
+``transcribe`` prints ``FILE<TAB>TRANSCRIPT`` per file; ``evaluate`` prints the character and
+digit error rates, string accuracy and a digit confusion table, and can plot the CTC posteriors
+of one utterance over its spectrogram; ``loso`` runs leave-one-speaker-out and prints its table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from lstmkit.cli._options import (
+    add_model_option,
+    add_seed_option,
+    add_threads_option,
+    add_training_options,
+    add_training_outputs,
+    apply_threads,
+    positive_int,
+    print_paths,
+    probability,
+    training_kwargs,
+    write_csv,
+    write_json,
+)
+
+
+def _index_range(text: str) -> range:
+    try:
+        start, stop = (int(part) for part in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected START:STOP, got {text!r}") from None
+    if not 0 <= start < stop:
+        raise argparse.ArgumentTypeError(f"expected 0 <= START < STOP, got {text!r}")
+    return range(start, stop)
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--hidden-size", type=positive_int, default=96, metavar="N", help="LSTM units (96)"
+    )
+    parser.add_argument(
+        "--num-layers", type=positive_int, default=2, metavar="N", help="BiLSTM layers (2)"
+    )
+    parser.add_argument(
+        "--dropout", type=probability, default=0.2, metavar="P", help="dropout (0.2)"
+    )
+    parser.add_argument(
+        "--stack",
+        type=positive_int,
+        default=3,
+        metavar="N",
+        help="10 ms frames joined into one LSTM step (3)",
+    )
+    parser.add_argument(
+        "--no-spec-augment", action="store_true", help="no time and mel-band masking in training"
+    )
+
+
+def _decoder_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--decoder",
+        choices=("greedy", "beam"),
+        default=None,
+        help="CTC decoding (default: the model's, prefix beam search)",
+    )
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "speech",
+        help="speech recognition: spoken digit strings to text (BiLSTM + CTC)",
+        description="Train, apply and evaluate BiLSTM-CTC speech recognisers on WAV files.",
+    )
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    make = verbs.add_parser(
+        "make-data",
+        help="write connected digit strings (WAV files + transcripts.tsv) from isolated digits",
+    )
+    make.add_argument(
+        "--source",
+        default=None,
+        metavar="DIR",
+        help="folder of {digit}_{speaker}_{index}.wav recordings (default: the bundled subset)",
+    )
+    make.add_argument("--out", required=True, metavar="DIR", help="folder to write")
+    make.add_argument(
+        "-n", type=positive_int, default=200, metavar="N", help="utterances to write (200)"
+    )
+    make.add_argument("--speakers", type=_names, default=None, help="comma-separated speakers")
+    make.add_argument(
+        "--indices", type=_index_range, default=None, metavar="START:STOP", help="recordings used"
+    )
+    make.add_argument("--max-digits", type=positive_int, default=7, metavar="N", help="(7)")
+    add_seed_option(make)
+    make.set_defaults(func=cmd_make_data)
+
+    train = verbs.add_parser("train", help="train a recogniser on a transcript folder")
+    train.add_argument(
+        "--data", required=True, metavar="DIR", help="folder with transcripts.tsv and audio"
+    )
+    train.add_argument(
+        "--val", default=None, metavar="DIR", help="validation folder: early stopping (advised)"
+    )
+    _model_options(train)
+    add_training_options(
+        train,
+        epochs=30,
+        patience=5,
+        batch_size=32,
+        batch_help="utterances per batch",
+        lr=3e-3,
+        impl=True,
+    )
+    train.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    train.set_defaults(func=cmd_train)
+
+    transcribe = verbs.add_parser("transcribe", help="print one transcript per audio file")
+    add_model_option(transcribe, "speech")
+    transcribe.add_argument("files", nargs="+", metavar="FILE", help="audio files (WAV)")
+    _decoder_option(transcribe)
+    add_threads_option(transcribe)
+    transcribe.set_defaults(func=cmd_transcribe)
+
+    evaluate = verbs.add_parser(
+        "evaluate", help="error rates, string accuracy and digit confusions on a transcript folder"
+    )
+    add_model_option(evaluate, "speech")
+    evaluate.add_argument("--data", required=True, metavar="DIR", help="transcript folder")
+    _decoder_option(evaluate)
+    evaluate.add_argument(
+        "--json", default=None, metavar="FILE", help="also write every score and transcript"
+    )
+    evaluate.add_argument(
+        "--plot",
+        default=None,
+        metavar="FILE",
+        help="plot the CTC posteriors of the first utterance over its spectrogram (PNG)",
+    )
+    add_threads_option(evaluate)
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    loso = verbs.add_parser(
+        "loso", help="leave-one-speaker-out: train on the other speakers, test on each in turn"
+    )
+    loso.add_argument(
+        "--source", required=True, metavar="DIR", help="folder of isolated digit recordings"
+    )
+    loso.add_argument("--work", required=True, metavar="DIR", help="folder for the fold data")
+    loso.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated seeds (0)")
+    loso.add_argument("--speakers", type=_names, default=None, help="held-out speakers (all)")
+    loso.add_argument("--n-train", type=positive_int, default=800, metavar="N", help="(800)")
+    loso.add_argument("--epochs", type=positive_int, default=30, metavar="N", help="(30)")
+    loso.add_argument("--out", default=None, metavar="FILE", help="write the folds as CSV")
+    add_threads_option(loso)
+    loso.set_defaults(func=cmd_loso)
+
+
+def cmd_make_data(args: argparse.Namespace) -> int:
+    from lstmkit.data.spoken_digits import bundled_digits_dir, make_digit_strings
+
+    source = args.source or bundled_digits_dir()
+    path = make_digit_strings(
+        source,
+        args.out,
+        n_utterances=args.n,
+        speakers=args.speakers,
+        indices=args.indices,
+        max_digits=args.max_digits,
+        seed=args.seed,
+    )
+    print(f"wrote {args.n} utterances from {source}")
+    print_paths({"transcripts": path, "audio": path.parent / "wav"})
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.speech import SpeechRecognizer
+
+    apply_threads(args)
+    out = Path(args.out)
+    options = {} if args.impl == "auto" else {"impl": args.impl}
+    model = SpeechRecognizer(
+        hidden_size=args.hidden_size,
+        num_layers=args.num_layers,
+        dropout=args.dropout,
+        stack=args.stack,
+        spec_augment=not args.no_spec_augment,
+        **options,
+    )
+    start = time.perf_counter()
+    model.fit(args.data, args.val, **training_kwargs(args, out / "run"))
+    result = model.fit_result
+    print(
+        f"trained in {time.perf_counter() - start:.1f} s: {result.epochs} epochs, best epoch "
+        f"{result.best_epoch}; tokens {''.join(model.tokens)!r}"
+    )
+    paths = {"model": model.save(out / "model")}
+    if args.val is not None:
+        scores = model.evaluate(args.val).loc["model"].to_dict()
+        print(_format_scores(scores, f"validation ({args.val})"))
+        paths["metrics"] = write_json({"validation": scores}, out / "metrics.json")
+    add_training_outputs(paths, model, out, title="speech recogniser")
+    print_paths(paths, "\nwrote:")
+    return 0
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.speech import SpeechRecognizer
+
+    apply_threads(args)
+    model = SpeechRecognizer.load(args.model)
+    for path, text in zip(args.files, model.predict(args.files, decoder=args.decoder), strict=True):
+        print(f"{path}\t{text}")
+    return 0
+
+
+def _format_scores(scores: dict[str, float], heading: str) -> str:
+    return (
+        f"{heading}:\n  character error rate  {scores['cer']:.2%}\n"
+        f"  digit (word) error rate  {scores['wer']:.2%}\n"
+        f"  string accuracy       {scores['string_accuracy']:.2%}"
+    )
+
+
+def _confusion_table(confusions: dict[str, int]) -> str:
+    import pandas as pd
+
+    counts: dict[tuple[str, str], int] = {}
+    for key, n in confusions.items():
+        ref, hyp = key.split(" -> ")
+        counts[(ref, hyp)] = n
+    rows = sorted({r for r, _ in counts}, key=lambda w: (w.startswith("<"), w))
+    cols = sorted({h for _, h in counts}, key=lambda w: (w.startswith("<"), w))
+    table = pd.DataFrame(0, index=pd.Index(rows, name="said"), columns=cols)
+    for (r, h), n in counts.items():
+        table.loc[r, h] = n
+    return table.to_string()
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.speech import SpeechRecognizer
+
+    apply_threads(args)
+    model = SpeechRecognizer.load(args.model)
+    report = model.report(args.data, decoder=args.decoder)
+    print(_format_scores(report, f"{int(report['n_utterances'])} utterances ({args.data})"))
+    print("\ndigit confusions (rows: said; columns: transcribed; <del>/<ins>: missed/extra):")
+    print(_confusion_table(report["confusions"]))
+    paths: dict[str, Path] = {}
+    if args.json:
+        paths["scores"] = write_json(report, args.json, sort_keys=False)
+    if args.plot:
+        from lstmkit.tasks.speech.plot import plot_posteriors
+
+        first = report["transcripts"][0]
+        paths["plot"] = plot_posteriors(model, first["file"], args.plot, title=first["reference"])
+    if paths:
+        print_paths(paths)
+    return 0
+
+
+def cmd_loso(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.speech.loso import leave_one_speaker_out, summarise
+
+    apply_threads(args)
+    start = time.perf_counter()
+    folds = leave_one_speaker_out(
+        args.source,
+        args.work,
+        speakers=args.speakers,
+        seeds=args.seeds,
+        n_train=args.n_train,
+        fit_options={"max_epochs": args.epochs},
+    )
+    print(f"leave-one-speaker-out, {time.perf_counter() - start:.0f} s:")
+    print(summarise(folds).to_string(float_format=lambda v: f"{v:.3f}"))
+    if args.out:
+        print_paths({"folds": write_csv(folds, args.out)})
+    return 0
+
+
+__all__ = ["register"]
