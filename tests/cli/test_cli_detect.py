@@ -127,7 +127,7 @@ def test_stream_errors(files, monkeypatch, capsys):
     root, _ = files
     model = _train(root, "prediction")
     code, out = _stream(monkeypatch, capsys, model, "time,x0\n1,2\n")
-    assert code == 2
+    assert code == 1
     assert "the header line lacks the model's column(s) ['x1']" in out.err
     recon = _train(root, "reconstruction")
     code, out = _stream(monkeypatch, capsys, recon, "time,x0,x1\n")
@@ -142,7 +142,73 @@ def test_train_too_short(tmp_path, capsys):
         ["detect", "train", "--data", str(tmp_path / "short.csv"), "--time-col", "time"]
         + ["--columns", "x0", "--method", "zscore", "--window", "30", "--out", str(tmp_path / "o")]
     )
-    assert code == 2
+    assert code == 1
     err = capsys.readouterr().err
     assert "training data has 20 rows, too short for window=30" in err
     assert "the minimum is 39 rows" in err
+
+
+def _bytes_stdin(monkeypatch, data: bytes):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is not a CSV with columns start,end: No columns to parse from file"),
+        (b"\x89PNG\r\n\x1a\n\x00\xff\xfe", "is not a CSV with columns start,end: not UTF-8 text"),
+        (b"a,b\n1,2\n", "lacks the column(s) ['start', 'end']"),
+    ],
+    ids=["empty", "binary", "no-columns"],
+)
+def test_score_refuses_a_bad_labels_file(files, tmp_path, capsys, content, message):
+    root, _ = files
+    model = _train(root, "zscore")
+    labels = tmp_path / "labels.csv"
+    labels.write_bytes(content)
+    capsys.readouterr()
+    code = main(
+        ["detect", "score", "--model", str(model), "--data", str(root / "all.csv")]
+        + ["--out", str(tmp_path / "s.csv"), "--labels", str(labels)]
+    )
+    err = capsys.readouterr().err
+    assert code != 0  # a data error: 1 or 2, whichever the CLI's exit-code policy gives it
+    assert message in err and str(labels) in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "s.csv").exists()  # refused before scoring
+
+
+def test_stream_bad_bytes_garbage_and_bom(files, monkeypatch, capsys):
+    root, syn = files
+    model = _train(root, "zscore")
+    rows = syn.frame.iloc[:40]
+    lines = [f"{t},{a!r},{b!r}".encode() for t, a, b in rows.itertuples(index=False)]
+    good = b"\n".join([b"time,x0,x1", *lines]) + b"\n"
+    _bytes_stdin(monkeypatch, good)
+    assert main(["detect", "stream", "--model", str(model)]) == 0
+    clean = capsys.readouterr().out.splitlines()
+
+    # a row that is not UTF-8, and garbage that float() would take, are skipped with a warning
+    garbage = [b"7,\xff\xfe1.0,2.0", b"8,1_000,2.0", b"9,\xd9\xa1\xd9\xa2,1.0", b"10,nan,1.0"]
+    bad = b"\n".join([b"time,x0,x1", *lines[:20], *garbage, *lines[20:]]) + b"\n"
+    _bytes_stdin(monkeypatch, bad)
+    assert main(["detect", "stream", "--model", str(model), "--on-bad-row", "skip"]) == 0
+    out = capsys.readouterr()
+    assert "data row 21: not UTF-8 text (byte 0xff at byte 3); skipped" in out.err
+    assert "data row 22: non-numeric value '1_000'; skipped" in out.err
+    assert "data row 23: non-numeric value '١٢'; skipped" in out.err
+    assert "data row 24: non-numeric value 'nan'; skipped" in out.err
+    assert "4 bad row(s) skipped" in out.err
+    got = [line.split(",", 2)[2] for line in out.out.splitlines()[1:]]
+    assert got == [line.split(",", 2)[2] for line in clean[1:]]
+
+    _bytes_stdin(monkeypatch, bad)
+    assert main(["detect", "stream", "--model", str(model), "--on-bad-row", "stop"]) != 0
+    assert "lstmkit: error: data row 21: not UTF-8 text" in capsys.readouterr().err
+
+    # a UTF-8 byte-order mark before the header keeps the time column
+    _bytes_stdin(monkeypatch, b"\xef\xbb\xbf" + good)
+    assert main(["detect", "stream", "--model", str(model)]) == 0
+    with_bom = capsys.readouterr().out.splitlines()
+    assert with_bom[0] == "row,time,score,is_anomaly"
+    assert with_bom == clean

@@ -14,8 +14,10 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import re
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -182,10 +184,48 @@ def register(subparsers: Any) -> None:
 
     bench = verbs.add_parser(
         "benchmark",
-        help="event-wise F1 of every method on a synthetic series, and streaming latency",
+        help="event-wise F1 of every method on a synthetic series, and streaming latency; or "
+        "the online detector on the Numenta Anomaly Benchmark (--nab DIR)",
         description="Generate a seeded synthetic series with injected anomalies, train each "
         "method on its clean first half, print point, event and point-adjusted metrics on the "
-        "whole series, and time the prediction stream per row (batch size 1).",
+        "whole series, and time the prediction stream per row (batch size 1). With --nab DIR: "
+        "stream every NAB series through the online LSTM detector (learning from nothing after "
+        "NAB's probationary period) and print its NAB scores for the three profiles.",
+    )
+    bench.add_argument(
+        "--nab",
+        default=None,
+        metavar="DIR",
+        help="a NAB folder (data/, labels/combined_windows.json, labels/combined_labels.json): "
+        "run the NAB benchmark instead of the synthetic one",
+    )
+    bench.add_argument(
+        "--series",
+        nargs="+",
+        default=None,
+        metavar="TEXT",
+        help="with --nab: only the series whose path contains one of these texts (default: all 58)",
+    )
+    bench.add_argument(
+        "--seeds",
+        nargs="+",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --nab: the seeds to run, scored separately and averaged (default: --seed)",
+    )
+    bench.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=2,
+        metavar="N",
+        help="with --nab: worker processes, one torch thread each (default: 2)",
+    )
+    bench.add_argument(
+        "--report",
+        default=None,
+        metavar="FILE.md",
+        help="with --nab: write the scoreboard with ours beside it (e.g. ANOMALY.md)",
     )
     bench.add_argument(
         "--rows", type=positive_int, default=4000, metavar="N", help="rows (default: 4000)"
@@ -206,7 +246,11 @@ def register(subparsers: Any) -> None:
     add_seed_option(bench)
     add_threads_option(bench, default=1)
     bench.add_argument(
-        "--out", default=None, metavar="FILE.csv", help="also write the metrics table to a CSV"
+        "--out",
+        default=None,
+        metavar="FILE.csv",
+        help="also write the metrics table to a CSV (with --nab: the per-series table; the totals "
+        "go to <stem>.totals.csv)",
     )
     bench.set_defaults(func=cmd_benchmark)
 
@@ -276,16 +320,14 @@ def cmd_score(args: argparse.Namespace) -> int:
     from lstmkit.tasks.anomaly import AnomalyDetector, format_evaluation
 
     apply_threads(args)
+    if args.labels:
+        _read_labels(args.labels)  # a bad labels file fails before any scoring
     det = AnomalyDetector.load(args.model)
     if args.threshold:
         det.threshold = args.threshold
     table = det.read(args.data, missing=args.missing)
     result = det.detect(table)
-    labels = None
-    if args.labels:
-        labels = pd.read_csv(args.labels) if Path(args.labels).is_file() else None
-        if labels is None:
-            raise DataError(f"labels file {args.labels} does not exist")
+    labels = _read_labels(args.labels) if args.labels else None
     stem = _stem(Path(args.out))
     paths = _outputs(det, table.frame, result, stem, labels)
     print(
@@ -303,6 +345,27 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_labels(path: str) -> pd.DataFrame:
+    """The labels CSV, or a one-line DataError naming the file and what is wrong with it."""
+    if not Path(path).is_file():
+        raise DataError(f"labels file {path} does not exist")
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError) as err:  # empty, binary (not UTF-8), malformed
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        if isinstance(err, UnicodeDecodeError):
+            reason = "not UTF-8 text (a binary file?)"
+        raise DataError(
+            f"labels file {path} is not a CSV with columns start,end: {reason}"
+        ) from None
+    absent = [c for c in ("start", "end") if c not in frame.columns]
+    if absent:
+        raise DataError(
+            f"labels file {path} lacks the column(s) {absent}; it has {list(frame.columns)}"
+        )
+    return frame
+
+
 def _fmt(value: float) -> str:
     return "nan" if math.isnan(value) else f"{value:.6g}"
 
@@ -313,10 +376,13 @@ def cmd_stream(args: argparse.Namespace) -> int:
     apply_threads(args)
     det = AnomalyDetector.load(args.model)
     stream = det.stream()
-    header_line = sys.stdin.readline()
+    lines = _lines(sys.stdin)
+    header_line, undecodable = next(lines, (None, None))
+    if undecodable:
+        raise DataError(f"the header line is {undecodable}")
     if not header_line:
         raise DataError("stdin is empty: expected a CSV header line naming the columns")
-    header = [name.strip() for name in _split(header_line)]
+    header = [name.strip() for name in _split(header_line.lstrip("\ufeff"))]  # a BOM is no name
     absent = [c for c in det.channels if c not in header]
     if absent:
         raise DataError(f"the header line lacks the model's column(s) {absent}; it has {header}")
@@ -327,23 +393,26 @@ def cmd_stream(args: argparse.Namespace) -> int:
     out.write("row," + (f"{time_col}," if time_at is not None else "") + "score,is_anomaly\n")
     out.flush()
     bad = 0
-    for row, line in enumerate(sys.stdin, start=1):
-        line = line.rstrip("\r\n")
-        if not line.strip():
-            continue
-        fields = _split(line)
-        problem = None
-        if len(fields) != len(header):
-            problem = f"expected {len(header)} fields, got {len(fields)}"
-        else:
-            try:
-                x = [float(fields[i]) for i in index]
-            except ValueError:
-                bad_field = next(f for f in (fields[i] for i in index) if not _is_float(f))
-                problem = f"non-numeric value {bad_field.strip()!r}"
+    for row, (line, undecodable) in enumerate(lines, start=1):
+        problem = undecodable
+        if problem is None:
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                continue
+            fields = _split(line)
+            if len(fields) != len(header):
+                problem = f"expected {len(header)} fields, got {len(fields)}"
             else:
-                if not all(math.isfinite(v) for v in x):
-                    problem = "missing or infinite value"
+                values = [fields[i].strip() for i in index]
+                bad_field = next((v for v in values if not _NUMBER.fullmatch(v)), None)
+                if bad_field is not None:
+                    problem = f"non-numeric value {bad_field!r}"
+                elif time_at is not None and not fields[time_at].strip():
+                    problem = f"empty {time_col!r} field"
+                else:
+                    x = [float(v) for v in values]
+                    if not all(math.isfinite(v) for v in x):
+                        problem = "missing or infinite value"
         if problem is not None:
             bad += 1
             if args.on_bad_row == "stop":
@@ -361,23 +430,72 @@ def cmd_stream(args: argparse.Namespace) -> int:
     return 0
 
 
+# A plain decimal number (what a CSV writer emits): float() alone would also take '1_000', '١٢'
+# (other scripts' digits), 'nan' and 'infinity', which are garbage in a data row.
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
+def _lines(stdin: Any) -> Iterator[tuple[str | None, str | None]]:
+    """``(line, None)`` per line of ``stdin``, or ``(None, why)`` for a line that is not UTF-8
+    (read as bytes when ``stdin`` has a binary buffer, so one bad line does not end the stream)."""
+    raw = getattr(stdin, "buffer", None)
+    if raw is None:
+        for line in stdin:
+            yield line, None
+        return
+    for data in raw:
+        try:
+            yield data.decode("utf-8"), None
+        except UnicodeDecodeError as err:
+            yield None, f"not UTF-8 text (byte {data[err.start]:#04x} at byte {err.start + 1})"
+
+
 def _split(line: str) -> list[str]:
     """The fields of one CSV line (quotes handled by the csv module; one record per line)."""
     return next(csv.reader([line.rstrip("\r\n")]), [])
 
 
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+def cmd_nab(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.anomaly import nab
+    from lstmkit.tasks.anomaly.nab_benchmark import run_nab
+
+    names = nab.series_names(args.nab)
+    if args.series:
+        names = [n for n in names if any(text in n for text in args.series)]
+        if not names:
+            raise DataError(f"no NAB series matches --series {' '.join(args.series)}")
+    seeds = args.seeds if args.seeds is not None else [args.seed]
+    report = run_nab(args.nab, names=names, seeds=seeds, jobs=args.jobs)
+    print(report.text())
+    paths = {}
+    if args.out:
+        out = Path(args.out)
+        paths["per-series"] = write_csv(report.per_series, out)
+        paths["totals"] = write_csv(
+            report.totals, _stem(out).with_name(_stem(out).name + ".totals.csv")
+        )
+    if args.report:
+        command = (
+            f"lstmkit detect benchmark --nab {args.nab}"
+            + (" --series " + " ".join(args.series) if args.series else "")
+            + " --seeds "
+            + " ".join(str(s) for s in seeds)
+            + f" --jobs {args.jobs}"
+        )
+        path = Path(args.report)
+        path.write_text(report.markdown(command), encoding="utf-8")
+        paths["report"] = path
+    if paths:
+        print_paths(paths)
+    return 0
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
     from lstmkit.tasks.anomaly.benchmark import run_benchmark
 
     apply_threads(args)
+    if args.nab:
+        return cmd_nab(args)
     report = run_benchmark(
         rows=args.rows,
         epochs=args.epochs,

@@ -1,0 +1,236 @@
+"""``OnlineDetector``: a streaming LSTM detector that starts from nothing and keeps learning, for
+streams without a clean training part (the Numenta Anomaly Benchmark's rules).
+
+* **Probation.** The first ``probation`` rows (NAB: 15 % of the series, at most 750) are only
+  stored and score 0. At their end the scaler (their mean and standard deviation) is fixed and a
+  small one-step-ahead LSTM is trained on windows of them.
+* **Scoring.** Row t is predicted from the ``lookback`` rows before it; the raw error is
+  ``|x_t - prediction|`` on the scaled values (mean over channels).
+* **Anomaly likelihood** (Ahmad, Lavin, Purdy and Agha, "Unsupervised real-time anomaly detection
+  for streaming data", Neurocomputing 2017): the mean of the last ``short`` errors is compared with
+  the mean ``mu`` and standard deviation ``s`` of the last ``long`` errors; the score is the
+  surprise ``-log10 Q((short_mean - mu) / s)`` with ``Q`` the Gaussian tail: 4 means an average
+  this high is a 1-in-10,000 event under the recent error distribution.
+* **Alarms.** A row alarms when its surprise reaches ``-log10(risk)`` (``risk`` the false-alarm
+  rate), unless an alarm was raised in the ``suppress`` rows before (one alarm per event).
+  ``score`` is the surprise with those suppressed rows set to 0, which is what NAB is given.
+* **Learning as it goes.** Every ``update_every`` rows, ``steps`` Adam steps on ``batch`` windows
+  drawn from the last ``memory`` rows. Memory and time per row are bounded: the buffers are
+  fixed-size deques, a score is one LSTM pass over ``lookback`` rows.
+* **Checkpoints.** :meth:`state_dict` / :meth:`from_state` hold everything, random generators
+  included: a stream saved mid-way and resumed gives the same scores as one never stopped.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections import deque
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from lstmkit.errors import ConfigError, DataError
+
+_OPTIONS = {
+    "lookback": 24,
+    "hidden_size": 24,
+    "probation": 750,
+    "update_every": 48,
+    "steps": 2,
+    "batch": 32,
+    "memory": 2000,
+    "lr": 3e-3,
+    "warm_steps": 150,
+    "short": 8,
+    "long": 1500,
+    "risk": 1e-4,
+    "suppress": 150,
+    "value_surprise": False,
+    "seed": 0,
+}
+
+
+class _Net(nn.Module):
+    def __init__(self, channels: int, hidden: int) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(channels, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, L, C) -> (B, C)
+        out, _ = self.lstm(x)
+        return self.head(out[:, -1])
+
+
+class OnlineDetector:
+    """See the module docstring; the options are its keyword arguments (``_OPTIONS``)."""
+
+    def __init__(self, channels: int = 1, **options: Any) -> None:
+        unknown = set(options) - set(_OPTIONS)
+        if unknown:
+            raise ConfigError(f"unknown OnlineDetector option(s) {sorted(unknown)}")
+        self.options = {**_OPTIONS, **options}
+        o = self.options
+        for key in ("lookback", "hidden_size", "update_every", "batch", "memory", "short", "long"):
+            if not isinstance(o[key], int) or isinstance(o[key], bool) or o[key] < 1:
+                raise ConfigError(f"{key} must be a positive int, got {o[key]!r}")
+        if not 0.0 < float(o["risk"]) < 1.0:
+            raise ConfigError(f"risk must be a false-alarm rate in (0, 1), got {o['risk']!r}")
+        self.channels = int(channels)
+        self.level = -math.log10(float(o["risk"]))
+        self.probation = max(int(o["probation"]), o["lookback"] + 2)
+        torch.manual_seed(o["seed"])
+        self.net = _Net(self.channels, o["hidden_size"])
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=o["lr"])
+        self.rng = np.random.default_rng(o["seed"])
+        self.rows = 0
+        self.buffer: deque[np.ndarray] = deque(maxlen=max(o["memory"], self.probation))
+        self.errors: deque[float] = deque(maxlen=o["long"])
+        self.short: deque[float] = deque(maxlen=o["short"])
+        self.values: deque[float] = deque(maxlen=o["long"])
+        self.short_values: deque[float] = deque(maxlen=o["short"])
+        self.deviations: deque[float] = deque(maxlen=o["long"])
+        self.mean: np.ndarray | None = None
+        self.std: np.ndarray | None = None
+        self.last_alarm = -(10**9)
+        self.last_error = math.nan  # the raw error of the last row scored
+
+    # --- learning ---------------------------------------------------------------------------
+
+    def _scaled(self, x: np.ndarray) -> np.ndarray:
+        assert self.mean is not None and self.std is not None
+        return np.clip((x - self.mean) / self.std, -20.0, 20.0)
+
+    def _train(self, steps: int) -> None:
+        o = self.options
+        data = np.stack(self.buffer)  # (n, C) scaled
+        n_windows = data.shape[0] - o["lookback"]
+        if n_windows < 1:
+            return
+        self.net.train()
+        for _ in range(steps):
+            starts = self.rng.integers(0, n_windows, size=min(o["batch"], n_windows))
+            idx = starts[:, None] + np.arange(o["lookback"] + 1)[None, :]
+            chunk = torch.from_numpy(data[idx].astype(np.float32))  # (B, L + 1, C)
+            loss = nn.functional.mse_loss(self.net(chunk[:, :-1]), chunk[:, -1])
+            self.opt.zero_grad()
+            loss.backward()
+            self.opt.step()
+        self.net.eval()
+
+    def _end_probation(self) -> None:
+        raw = np.stack(self.buffer)
+        self.mean = raw.mean(axis=0)
+        self.std = np.maximum(raw.std(axis=0), 1e-3 * np.maximum(np.abs(self.mean), 1.0))
+        self.buffer = deque((self._scaled(r) for r in raw), maxlen=self.buffer.maxlen)
+        self._train(self.options["warm_steps"])
+
+    # --- scoring ----------------------------------------------------------------------------
+
+    def _surprise(self, value: float, short: deque[float], history: deque[float]) -> float:
+        """``-log10`` of the Gaussian tail of the short-term mean against the long history."""
+        short.append(value)
+        history.append(value)
+        if len(history) < max(self.options["short"] * 4, 30):
+            return 0.0
+        hist = np.fromiter(history, float)
+        mu, sd = float(hist.mean()), max(float(hist.std()), 1e-6)
+        z = (float(np.mean(short)) - mu) / sd
+        if z <= 0:
+            return 0.0
+        return min(-math.log10(max(0.5 * math.erfc(z / math.sqrt(2.0)), 1e-300)), 300.0)
+
+    def update(self, x_t: Any) -> tuple[float, float, bool]:
+        """One row: ``(score, surprise, alarm)``; see the module docstring."""
+        x = np.asarray(x_t, dtype=np.float64).reshape(-1)
+        if x.shape[0] != self.channels or not np.isfinite(x).all():
+            raise DataError(f"a row must hold {self.channels} finite number(s), got {x.tolist()}")
+        o = self.options
+        self.rows += 1
+        if self.mean is None:
+            self.buffer.append(x)
+            if self.rows >= self.probation:
+                self._end_probation()
+            return 0.0, 0.0, False
+        scaled = self._scaled(x)
+        past = np.stack(list(self.buffer)[-o["lookback"] :])
+        with torch.no_grad():
+            pred = self.net(torch.from_numpy(past.astype(np.float32))[None])[0].double().numpy()
+        self.last_error = float(np.abs(scaled - pred).mean())
+        surprise = self._surprise(self.last_error, self.short, self.errors)
+        if o["value_surprise"]:  # a level shift: the short mean of |value - long mean|
+            mu = float(np.mean(self.values)) if self.values else 0.0
+            self.values.append(float(scaled.mean()))
+            dev = abs(float(scaled.mean()) - mu)
+            surprise = max(surprise, self._surprise(dev, self.short_values, self.deviations))
+        self.buffer.append(scaled)
+        if (self.rows - self.probation) % o["update_every"] == 0:
+            self._train(o["steps"])
+        alarm = False
+        score = surprise
+        if self.rows - self.last_alarm <= o["suppress"]:
+            score = 0.0
+        elif surprise >= self.level:
+            alarm = True
+            self.last_alarm = self.rows
+        return score, surprise, alarm
+
+    def run(self, values: Any) -> np.ndarray:
+        """:meth:`update` over the rows of ``values`` ``(n,)`` or ``(n, C)``: an ``(n, 4)`` array
+        of score, surprise, alarm and the raw error (NaN in the probation)."""
+        x = np.asarray(values, dtype=np.float64)
+        x = x.reshape(x.shape[0], -1)
+        out = np.empty((x.shape[0], 4))
+        for i, row in enumerate(x):
+            self.last_error = math.nan
+            out[i, :3] = self.update(row)
+            out[i, 3] = self.last_error
+        return out
+
+    # --- checkpoints ------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume (deep copies; ``torch.save`` can write it)."""
+        return copy.deepcopy(
+            {
+                "channels": self.channels,
+                "options": self.options,
+                "net": self.net.state_dict(),
+                "opt": self.opt.state_dict(),
+                "rng": self.rng.bit_generator.state,
+                "rows": self.rows,
+                "buffer": list(self.buffer),
+                "errors": list(self.errors),
+                "short": list(self.short),
+                "values": list(self.values),
+                "short_values": list(self.short_values),
+                "deviations": list(self.deviations),
+                "mean": self.mean,
+                "std": self.std,
+                "last_alarm": self.last_alarm,
+            }
+        )
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> OnlineDetector:
+        state = copy.deepcopy(state)
+        det = cls(state["channels"], **state["options"])
+        det.net.load_state_dict(state["net"])
+        det.net.eval()
+        det.opt.load_state_dict(state["opt"])
+        det.rng.bit_generator.state = state["rng"]
+        det.rows = int(state["rows"])
+        det.buffer.extend(state["buffer"])
+        det.errors.extend(state["errors"])
+        det.short.extend(state["short"])
+        det.values.extend(state["values"])
+        det.short_values.extend(state["short_values"])
+        det.deviations.extend(state["deviations"])
+        det.mean, det.std = state["mean"], state["std"]
+        det.last_alarm = int(state["last_alarm"])
+        return det
+
+
+__all__ = ["OnlineDetector"]
