@@ -74,3 +74,18 @@ def test_bad_feature_settings_and_short_input():
         FeatureConfig(f_max=5000.0)
     with pytest.raises(DataError, match="shorter than one analysis window"):
         LogMel(FeatureConfig())(np.zeros(50, dtype=np.float32))
+
+
+def test_speed_perturbation_resamples_and_masking_zeroes_spans():
+    from lstmkit.tasks.speech.net import Collate, Utterances
+
+    features = LogMel(FeatureConfig())
+    x = np.random.default_rng(2).standard_normal(8000).astype(np.float32)
+    data = Utterances([features(x)], [[1]], samples=[x], featurize=features)
+    faster = Collate(data, speeds=(1.1,))([0])
+    assert faster[1].tolist() == [round(8000 / 1.1) // 80 + 1]  # frames of the shorter audio
+    assert Collate(data)([0])[1].tolist() == [101]
+    masked = Collate(data, augment=True, time_masks=1, time_width=20, freq_masks=0, seed=1)([0])
+    assert (masked[0][0] == 0).all(dim=1).sum() <= 20
+    with pytest.raises(ValueError, match="speed perturbation needs the utterances' samples"):
+        Collate(Utterances([features(x)], [[1]]), speeds=(0.9, 1.1))

@@ -27,11 +27,11 @@ from lstmkit.tasks.speech.task import SpeechRecognizer
 log = logging.getLogger(__name__)
 
 #: Data per fold, the defaults of :func:`leave_one_speaker_out` (utterances of 1-7 digits).
-N_TRAIN, N_VAL, N_TEST = 800, 100, 200
+N_TRAIN, N_VAL, N_TEST = 600, 100, 200
 VAL_INDEX = 45  # recordings 0-44 of each training speaker for training, 45-49 for validation
 #: Training defaults for the folds: what ``lstmkit speech loso`` runs.
 FIT_DEFAULTS: dict[str, Any] = {
-    "max_epochs": 30,
+    "max_epochs": 20,
     "patience": 5,
     "lr": 3e-3,
     "batch_size": 32,

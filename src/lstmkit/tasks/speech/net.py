@@ -9,12 +9,15 @@ alignment of the transcript, with no frame labels needed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
+from lstmkit.data.audio import resample
 from lstmkit.nn import LSTM
 from lstmkit.tasks.speech.features import stack_frames
 
@@ -79,10 +82,18 @@ def min_frames(target: list[int]) -> int:
 
 class Utterances(Dataset):
     """Normalised log-mel tensors ``(frames, n_mels)`` and target id lists; items are indices,
-    batches are cut by :class:`Collate`."""
+    batches are cut by :class:`Collate`. With ``samples`` (and the ``features`` function that
+    made the tensors), :class:`Collate` can recompute features of speed-perturbed audio."""
 
-    def __init__(self, features: list[Tensor], targets: list[list[int]]) -> None:
+    def __init__(
+        self,
+        features: list[Tensor],
+        targets: list[list[int]],
+        samples: list[np.ndarray] | None = None,
+        featurize: Callable[[np.ndarray], Tensor] | None = None,
+    ) -> None:
         self.features, self.targets = features, targets
+        self.samples, self.featurize = samples, featurize
 
     def __len__(self) -> int:
         return len(self.features)
@@ -105,7 +116,9 @@ class Collate:
     """A DataLoader's ``collate_fn`` for :class:`Utterances`: frames stacked ``stack`` at a time,
     with optional SpecAugment-style masking of training batches before stacking (``time_masks``
     spans of up to ``time_width`` frames and ``freq_masks`` bands of up to ``freq_width`` mel
-    channels set to 0, the normalised mean)."""
+    channels set to 0, the normalised mean), and speed perturbation (Ko et al. 2015): each
+    training utterance resampled by a factor drawn from ``speeds`` (1.1: 10 % faster and
+    higher), which needs the dataset's samples."""
 
     def __init__(
         self,
@@ -113,6 +126,7 @@ class Collate:
         *,
         stack: int = 1,
         augment: bool = False,
+        speeds: tuple[float, ...] = (1.0,),
         time_masks: int = 2,
         time_width: int = 6,
         freq_masks: int = 2,
@@ -120,6 +134,9 @@ class Collate:
         seed: int = 0,
     ) -> None:
         self.data, self.stack, self.augment = data, stack, augment
+        self.speeds = tuple(speeds)
+        if self.speeds != (1.0,) and (data.samples is None or data.featurize is None):
+            raise ValueError("speed perturbation needs the utterances' samples")
         self.masks = (time_masks, time_width, freq_masks, freq_width)
         self.generator = torch.Generator().manual_seed(seed)
 
@@ -138,8 +155,19 @@ class Collate:
             x[:, start : start + width] = 0.0
         return x
 
+    def _speed(self, index: int) -> Tensor:
+        if len(self.speeds) == 1 and self.speeds[0] == 1.0:
+            return self.data.features[index]
+        pick = int(torch.randint(0, len(self.speeds), (1,), generator=self.generator))
+        speed = self.speeds[pick]
+        if speed == 1.0:
+            return self.data.features[index]
+        assert self.data.samples is not None and self.data.featurize is not None
+        # played `speed` times faster: len / speed samples at the same rate
+        return self.data.featurize(resample(self.data.samples[index], round(1000 * speed), 1000))
+
     def __call__(self, indices: list[int]) -> tuple[Tensor, ...]:
-        feats = [self.data.features[i] for i in indices]
+        feats = [self._speed(i) for i in indices]
         if self.augment:
             feats = [self._masked(f) for f in feats]
         feats = [stack_frames(f, self.stack) for f in feats]

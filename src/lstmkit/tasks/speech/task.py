@@ -64,6 +64,7 @@ from lstmkit.train import FitResult, History, TrainConfig, fit, seed_everything
 log = logging.getLogger(__name__)
 
 DECODERS = ("greedy", "beam")
+SPEEDS = (0.9, 1.0, 1.1)  # speed perturbation factors (Kaldi's)
 INIT_KEYS = (
     "hidden_size",
     "num_layers",
@@ -73,6 +74,7 @@ INIT_KEYS = (
     "stack",
     "alphabet",
     "spec_augment",
+    "speed_perturb",
     "decoder",
     "beam_width",
 )
@@ -102,6 +104,8 @@ class SpeechRecognizer(Task):
         alphabet: the output characters (a string); ``None``: those of the training transcripts.
         spec_augment: mask random time spans and mel bands of training utterances (SpecAugment,
             Park et al. 2019, without time warping).
+        speed_perturb: play each training utterance, each epoch, at a speed drawn from 0.9, 1.0
+            and 1.1 (Ko et al. 2015): tempo and pitch change together, as between speakers.
         decoder: ``"beam"`` (prefix beam search, default) or ``"greedy"``.
         beam_width: prefixes kept by the beam search.
         **lstm_options: passed to :class:`lstmkit.nn.LSTM` (``peephole``, ``layer_norm``,
@@ -122,6 +126,7 @@ class SpeechRecognizer(Task):
         stack: int = 3,
         alphabet: str | None = None,
         spec_augment: bool = True,
+        speed_perturb: bool = True,
         decoder: str = "beam",
         beam_width: int = 8,
         **lstm_options: Any,
@@ -138,6 +143,7 @@ class SpeechRecognizer(Task):
             raise ConfigError(f"alphabet must not repeat a character, got {alphabet!r}")
         self.alphabet = alphabet
         self.spec_augment = bool(spec_augment)
+        self.speed_perturb = bool(speed_perturb)
         self.decoder = choice("decoder", decoder, DECODERS)
         self.beam_width = positive_int("beam_width", beam_width)
         self.lstm_options = check_lstm_options(lstm_options, hidden_size=self.hidden_size)
@@ -293,9 +299,21 @@ class SpeechRecognizer(Task):
                 len(short),
                 short[:5],
             )
-        data = Utterances(feats, targets)
+        perturb = train and self.speed_perturb
+        data = Utterances(
+            feats,
+            targets,
+            samples=[samples for _, samples, _ in items] if perturb else None,
+            featurize=self.features,
+        )
         sampler = BucketBatchSampler(frames, batch_size, shuffle=train, seed=seed)
-        collate = Collate(data, stack=self.stack, augment=train and self.spec_augment, seed=seed)
+        collate = Collate(
+            data,
+            stack=self.stack,
+            augment=train and self.spec_augment,
+            speeds=SPEEDS if perturb else (1.0,),
+            seed=seed,
+        )
         return DataLoader(data, batch_sampler=sampler, collate_fn=collate)
 
     def _build_net(self) -> SpeechNet:
