@@ -1,0 +1,41 @@
+"""The recogniser end to end on the bundled recordings, its options, and saving."""
+
+from __future__ import annotations
+
+import pytest
+
+from lstmkit.data.spoken_digits import bundled_digits_dir, make_digit_strings, read_transcripts
+from lstmkit.errors import ConfigError
+from lstmkit.tasks import SpeechRecognizer
+
+
+def test_bad_options_are_config_errors():
+    with pytest.raises(ConfigError, match="decoder must be one of 'greedy', 'beam'"):
+        SpeechRecognizer(decoder="viterbi")
+    with pytest.raises(ConfigError, match="alphabet must not repeat a character"):
+        SpeechRecognizer(alphabet="0123 3")
+    with pytest.raises(ConfigError, match="hidden_size must be a positive int"):
+        SpeechRecognizer(hidden_size=0)
+
+
+@pytest.mark.slow
+def test_connected_digits_of_bundled_speakers_are_learned_and_survive_saving(tmp_path):
+    # Seen speakers, unseen strings of the same recordings: a check of the pipeline (features,
+    # CTC, decoding, saving), not of speaker independence (docs/speech.md measures that).
+    make_digit_strings(bundled_digits_dir(), tmp_path / "train", n_utterances=160, max_digits=4)
+    make_digit_strings(
+        bundled_digits_dir(), tmp_path / "test", n_utterances=30, max_digits=4, seed=1
+    )
+    model = SpeechRecognizer(hidden_size=64, num_layers=1, spec_augment=False, speed_perturb=False)
+    model.fit(tmp_path / "train", max_epochs=20, lr=5e-3, batch_size=8, enable_progress_bar=False)
+    scores = model.evaluate(tmp_path / "test").loc["model"]
+    assert scores["wer"] <= 0.1 and scores["cer"] <= 0.1
+    greedy = model.evaluate(tmp_path / "test", decoder="greedy").loc["model"]
+    assert greedy["wer"] <= 0.15
+
+    model.save(tmp_path / "model")
+    loaded = SpeechRecognizer.load(tmp_path / "model")
+    wavs = [path for path, _ in read_transcripts(tmp_path / "test")][:8]
+    assert loaded.predict(wavs) == model.predict(wavs)
+    assert loaded.tokens == list(" 0123456789")
+    assert "tokens ' 0123456789'" in repr(loaded)
