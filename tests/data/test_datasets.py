@@ -27,6 +27,8 @@ def test_dataset_paths_exist_with_sources_noted():
         "tagged_test",
         "italy_power_train",
         "italy_power_test",
+        "gun_point_train",
+        "gun_point_test",
     }
 
 
@@ -35,7 +37,8 @@ def test_unknown_dataset_lists_known_names():
         DataError,
         match=r"unknown dataset 'airline'; the bundled datasets are "
         r"\['air_passengers', 'australia_residents', 'char_text', 'elnino_sst_monthly', "
-        r"'italy_power_test', 'italy_power_train', 'sentiment', 'tagged_dev', 'tagged_test', "
+        r"'gun_point_test', 'gun_point_train', 'italy_power_test', 'italy_power_train', "
+        r"'sentiment', 'tagged_dev', 'tagged_test', "
         r"'tagged_train', 'us_macro_quarterly'\]",
     ):
         dataset_path("airline")

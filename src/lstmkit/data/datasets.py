@@ -30,6 +30,10 @@ name                      file                                 what
                                                                24 hours, 2 classes (winter or
                                                                summer half-year)
 ``italy_power_test``      ``italy_power_demand_TEST.ts``       its 1,029 test curves
+``gun_point_train``       ``gun_point_TRAIN.ts``               GunPoint (UCR archive), ``.ts``:
+                                                               50 hand trajectories of 150
+                                                               steps, 2 classes (gun or point)
+``gun_point_test``        ``gun_point_TEST.ts``                its 150 test trajectories
 ========================  ===================================  ==================================
 
 A synthetic transduction task (date-format conversion, string reversal) is generated rather than
@@ -103,6 +107,12 @@ _FILES = {
         "italy_power_demand_TEST.ts",
         "ItalyPowerDemand (UCR archive), .ts: the 1,029 test curves",
     ),
+    "gun_point_train": (
+        "gun_point_TRAIN.ts",
+        "GunPoint (UCR archive), .ts: 50 hand x-positions over 150 frames, label 1 (drawing a "
+        "gun) or 2 (pointing)",
+    ),
+    "gun_point_test": ("gun_point_TEST.ts", "GunPoint (UCR archive), .ts: the 150 test series"),
 }
 DATASETS = {name: description for name, (_, description) in _FILES.items()}
 
