@@ -39,6 +39,10 @@ from lstmkit.cli._options import (
 )
 from lstmkit.errors import ConfigError, DataError
 
+# --epochs/--patience/--batch-size defaults: texts, and numeric sequences (TrainConfig's)
+TEXT_TRAINING = {"epochs": 20, "patience": 3, "batch_size": 32}
+SEQUENCE_TRAINING = {"epochs": 100, "patience": 10, "batch_size": 64}
+
 
 def _data_option(parser: argparse.ArgumentParser, help_text: str, required: bool = True) -> None:
     parser.add_argument(
@@ -91,10 +95,11 @@ def register(subparsers: Any) -> None:
     train.add_argument(
         "--val-size",
         type=probability,
-        default=0.1,
+        default=None,
         metavar="F",
         help="fraction of the training rows held out for early stopping when there are no "
-        "validation rows (default: 0.1)",
+        "validation rows (default: 0.1 for texts; numeric sequences: 0.1 from 1,000 sequences "
+        "on, below none and a cosine learning-rate schedule)",
     )
     train.add_argument(
         "--tokenizer",
@@ -184,10 +189,18 @@ def register(subparsers: Any) -> None:
         epochs=20,
         patience=3,
         batch_size=32,
-        batch_help="texts per batch",
+        batch_help="texts or sequences per batch",
         lr=1e-3,
         impl=True,
     )
+    for action in train._actions:  # numeric sequences get the API's defaults (the benchmark's)
+        if action.dest in TEXT_TRAINING:
+            action.default = None
+            action.help = (action.help or "").replace(
+                f"(default: {TEXT_TRAINING[action.dest]}",
+                f"(default: {TEXT_TRAINING[action.dest]} for texts, "
+                f"{SEQUENCE_TRAINING[action.dest]} for numeric sequences",
+            )
     train.add_argument(
         "--out", required=True, metavar="DIR", help="output directory for the model and reports"
     )
@@ -314,6 +327,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     apply_threads(args)
     if sequences.is_sequence_input(args):
         return sequences.cmd_train(args)
+    for name, value in TEXT_TRAINING.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     options: dict[str, Any] = {"min_freq": args.min_freq}
     if args.max_vocab is not None:
         options["vocab_size" if args.tokenizer == "bpe" else "max_size"] = args.max_vocab
@@ -333,7 +349,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         vectors=args.vectors,
         freeze_embeddings=args.freeze_embeddings,
         max_length=args.max_length,
-        val_size=args.val_size,
+        val_size=0.1 if args.val_size is None else args.val_size,
         impl=args.impl,
     )
     train_options = training_kwargs(args, out / "run")  # the seed is a training option

@@ -142,6 +142,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         test = read(args, args.test, None, labels=True)
         require_labels(test, "--test")
     out = Path(args.out)
+    # None leaves the API's numeric default (val_size "auto", TrainConfig's epochs/patience/batch)
     clf = SequenceClassifier(
         None,
         hidden_size=args.hidden_size,
@@ -155,7 +156,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         impl=args.impl,
     )
     start = time.perf_counter()
-    clf.fit(seqs.series, labels, **training_kwargs(args, out / "run"))
+    options = {k: v for k, v in training_kwargs(args, out / "run").items() if v is not None}
+    clf.fit(seqs.series, labels, **options)
     seconds = time.perf_counter() - start
     if not is_ts(args.data):
         clf.columns = {

@@ -233,12 +233,12 @@ def test_other_tokenizers_train_and_round_trip(kind, tmp_path):
 
 
 def test_balanced_class_weights():
-    clf = SequenceClassifier(class_weights="balanced")
-    w = clf._class_weight_tensor(["a", "a", "a", "b"], ["a", "b"])
+    from lstmkit.tasks.classify.inputs import class_weight_tensor
+
+    w = class_weight_tensor("balanced", ["a", "a", "a", "b"], ["a", "b"])
     torch.testing.assert_close(w, torch.tensor([4 / 6, 4 / 2]))  # n / (classes * count)
-    clf = SequenceClassifier(class_weights={"b": 3.0})
     torch.testing.assert_close(
-        clf._class_weight_tensor(["a", "b"], ["a", "b"]), torch.tensor([1.0, 3.0])
+        class_weight_tensor({"b": 3.0}, ["a", "b"], ["a", "b"]), torch.tensor([1.0, 3.0])
     )
     with pytest.raises(DataError, match=r"class_weights name label\(s\) \['z'\] that are not"):
         SequenceClassifier(class_weights={"z": 2.0}).fit(["a b", "c d"], ["x", "y"])

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 from torch import Tensor
 
 from lstmkit.errors import ConfigError, DataError
@@ -118,3 +119,57 @@ def stratified_holdout(
             val.extend(rng.permutation(idx)[:k].tolist())
     chosen = set(val)
     return [i for i in range(len(labels)) if i not in chosen], sorted(val)
+
+
+def class_weight_tensor(
+    class_weights: Any, targets: list[Any], classes: list[Any]
+) -> Tensor | None:
+    """The loss weight of each class (None: unweighted), from the training labels."""
+    if class_weights is None:
+        return None
+    if class_weights == "balanced":
+        counts = np.array([targets.count(c) for c in classes], dtype=np.float64)
+        values = len(targets) / (len(classes) * counts)
+    else:
+        extra = sorted_labels(set(class_weights) - set(classes))
+        if extra:
+            raise DataError(
+                f"class_weights name label(s) {extra!r} that are not in the training labels "
+                f"{classes!r}"
+            )
+        values = np.array([float(class_weights.get(c, 1.0)) for c in classes])
+    return torch.tensor(values, dtype=torch.float32)
+
+
+AUTO_HOLDOUT_MIN = 1000  # val_size="auto" holds out 10 % for early stopping from this many on
+
+
+def check_val_size(value: Any) -> float | str:
+    if value == "auto":
+        return "auto"
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+        raise ConfigError(f"val_size must be a fraction in [0, 1) or 'auto', got {value!r}")
+    return float(value)
+
+
+def holdout_fraction(val_size: float | str, n: int) -> float:
+    """The share of ``n`` training examples held out for early stopping (none below 10)."""
+    if n < 10:
+        return 0.0
+    if val_size == "auto":
+        return 0.1 if n >= AUTO_HOLDOUT_MIN else 0.0
+    return float(val_size)
+
+
+def small_data_schedule(
+    val_size: float | str, val: Any, inputs: Any, config: Any, train_options: dict[str, Any]
+) -> bool:
+    """True when ``val_size="auto"`` trains on every example (no validation data, fewer than
+    ``AUTO_HOLDOUT_MIN``) and the caller chose no schedule: then a cosine schedule is used."""
+    if val_size != "auto" or val is not None or config is not None or "schedule" in train_options:
+        return False
+    try:
+        n = len(inputs)
+    except TypeError:
+        return False
+    return n < AUTO_HOLDOUT_MIN

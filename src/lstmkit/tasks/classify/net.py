@@ -55,6 +55,55 @@ class AttentionPooling(nn.Module):
         return torch.einsum("bt,btd->bd", self.weights(h, mask), h)
 
 
+class SqueezeExcite(nn.Module):
+    """Squeeze-and-excitation over channels (Hu et al. 2018), the squeeze a masked mean."""
+
+    def __init__(self, channels: int, reduction: int = 16) -> None:
+        super().__init__()
+        hidden = max(1, channels // reduction)
+        self.fc = nn.Sequential(
+            nn.Linear(channels, hidden), nn.ReLU(), nn.Linear(hidden, channels), nn.Sigmoid()
+        )
+
+    def forward(self, h: Tensor, mask: Tensor) -> Tensor:  # h (B, C, T)
+        return h * self.fc(masked_mean(h.transpose(1, 2), mask)).unsqueeze(-1)
+
+
+class ConvBranch(nn.Module):
+    """The fully convolutional branch of LSTM-FCN / MLSTM-FCN (Karim et al. 2018, 2019), our
+    own code: three ``Conv1d`` blocks (kernels 8, 5, 3; batch norm, ReLU; squeeze-and-excitation
+    after the first two), then global average pooling over the real steps.
+
+    Padding changes nothing at the real steps: every block's output is zeroed at the padding,
+    so a step near a sequence's end sees zeros beyond it, as the same sequence alone would under
+    'same' padding; in eval mode batch norm uses its running statistics, so the pooled features
+    do not depend on the batch. (In training the batch statistics include the padded steps.)
+    """
+
+    KERNELS = (8, 5, 3)
+
+    def __init__(self, n_features: int, channels: tuple[int, int, int] = (64, 128, 64)) -> None:
+        super().__init__()
+        sizes = (n_features, *channels)
+        self.convs = nn.ModuleList(
+            nn.Conv1d(sizes[i], sizes[i + 1], k, bias=False) for i, k in enumerate(self.KERNELS)
+        )
+        self.norms = nn.ModuleList(nn.BatchNorm1d(c) for c in channels)
+        self.excite = nn.ModuleList(SqueezeExcite(c) for c in channels[:2])
+        self.output_size = channels[-1]
+
+    def forward(self, x: Tensor, mask: Tensor) -> Tensor:  # x (B, T, F) -> (B, C)
+        keep = mask.unsqueeze(1).to(x.dtype)  # (B, 1, T)
+        h = x.transpose(1, 2) * keep
+        for i, (conv, norm) in enumerate(zip(self.convs, self.norms, strict=True)):
+            k = conv.kernel_size[0]  # 'same' padding, the extra zero on the right as torch's
+            h = conv(nn.functional.pad(h, ((k - 1) // 2, k - 1 - (k - 1) // 2)))
+            h = torch.relu(norm(h)) * keep
+            if i < len(self.excite):
+                h = self.excite[i](h, mask)
+        return masked_mean(h.transpose(1, 2), mask)
+
+
 class ClassifierNet(nn.Module):
     """``(inputs, lengths) -> logits (B, n_classes)``.
 
@@ -66,6 +115,8 @@ class ClassifierNet(nn.Module):
         pooling: "last" (final state; forward final + backward final when bidirectional),
             "mean", "max" or "attention" over the outputs of the last layer.
         dropout: on the embeddings / inputs, between stacked layers and before the head.
+        conv_branch: numeric inputs only: a :class:`ConvBranch` beside the LSTM (LSTM-FCN); the
+            head reads both pooled vectors, concatenated.
         lstm_options: passed to :class:`lstmkit.nn.LSTM` (``impl``, ``layer_norm``, ...).
     """
 
@@ -81,6 +132,7 @@ class ClassifierNet(nn.Module):
         bidirectional: bool = True,
         pooling: str = "last",
         dropout: float = 0.0,
+        conv_branch: bool = False,
         lstm_options: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
@@ -108,8 +160,11 @@ class ClassifierNet(nn.Module):
         )
         out_size = self.lstm.output_size * (2 if self.bidirectional else 1)
         self.attention = AttentionPooling(out_size) if pooling == "attention" else None
+        if conv_branch and vocab_size is not None:
+            raise ConfigError("conv_branch reads numeric features; token inputs have none")
+        self.conv = ConvBranch(input_size) if conv_branch else None
         self.head_dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(out_size, n_classes)
+        self.head = nn.Linear(out_size + (self.conv.output_size if self.conv else 0), n_classes)
 
     def encode(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor]]:
         """The last layer's outputs ``(B, T, D)``, the mask ``(B, T)`` and the final state."""
@@ -136,6 +191,8 @@ class ClassifierNet(nn.Module):
     def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
         out, mask, (h_n, _) = self.encode(x, lengths)
         pooled = self.pool(out, mask, h_n)
+        if self.conv is not None:
+            pooled = torch.cat([pooled, self.conv(x, mask)], dim=-1)
         return self.head(self.head_dropout(pooled))
 
     @torch.no_grad()
@@ -151,6 +208,7 @@ __all__ = [
     "POOLINGS",
     "AttentionPooling",
     "ClassifierNet",
+    "ConvBranch",
     "length_mask",
     "masked_max",
     "masked_mean",

@@ -20,7 +20,9 @@ Data handling, stated once:
 * A text with no tokens is read as a single ``<unk>`` token, so every text gets a prediction.
 * ``max_length`` keeps the first tokens of longer texts (None keeps everything).
 * Without explicit validation data, ``val_size`` of the training examples (stratified by label,
-  drawn with the seed) are held out for early stopping; ``val_size=0`` trains on everything.
+  drawn with the seed) are held out for early stopping; ``val_size=0`` trains on everything;
+  "auto" (numeric default) holds out 0.1 from 1,000 examples on, and below trains on all of
+  them with a cosine learning-rate schedule (a hold-out of 4 examples stops at noise).
 * Batches group examples of similar length (:class:`~lstmkit.data.BucketBatchSampler`) and the
   LSTM gets the true lengths, so padding costs no recurrent compute; pooling ignores padding.
 """
@@ -50,8 +52,12 @@ from lstmkit.tasks.classify.inputs import (
     check_class_weights,
     check_inputs,
     check_labels,
+    check_val_size,
+    class_weight_tensor,
     class_weights_from_json,
     class_weights_to_json,
+    holdout_fraction,
+    small_data_schedule,
     stratified_holdout,
 )
 from lstmkit.tasks.classify.metrics import (
@@ -92,7 +98,14 @@ class SequenceClassifier(Task):
         freeze_embeddings: keep the embeddings fixed during training (with ``vectors``).
         max_length: keep at most this many tokens (or steps) per example; None keeps all.
         val_size: fraction of the training examples held out for early stopping when no
-            validation data is given (stratified; 0 = none).
+            validation data is given (stratified; 0 = none), or "auto" (the default for
+            numeric sequences; texts: 0.1): 0.1 from
+            ``AUTO_HOLDOUT_MIN`` (1,000) training examples on; below that no hold-out (a few
+            examples decide nothing but noise) and a cosine learning-rate schedule over
+            ``max_epochs`` unless the training options name a schedule.
+        conv_branch: numeric sequences only (their default: True): a convolutional branch (three
+            Conv1d blocks with squeeze-and-excitation, global average pooling) beside the LSTM,
+            as in LSTM-FCN (Karim et al. 2018); see :class:`~lstmkit.tasks.classify.net.ConvBranch`.
         **lstm_options: passed to :class:`lstmkit.nn.LSTM` (``impl``, ``layer_norm``,
             ``peephole``, ``recurrent_dropout``, ``zoneout``, ``init``, ...).
 
@@ -114,6 +127,7 @@ class SequenceClassifier(Task):
         "freeze_embeddings",
         "max_length",
         "val_size",
+        "conv_branch",
     )
 
     def __init__(
@@ -131,7 +145,8 @@ class SequenceClassifier(Task):
         vectors: str | os.PathLike[str] | None = None,
         freeze_embeddings: bool = False,
         max_length: int | None = None,
-        val_size: float = 0.1,
+        val_size: float | str | None = None,
+        conv_branch: bool | None = None,
         **lstm_options: Any,
     ) -> None:
         if tokenizer is not None and tokenizer not in TOKENIZER_KINDS:
@@ -171,11 +186,13 @@ class SequenceClassifier(Task):
                 "freeze_embeddings needs a tokenizer: numeric inputs have no embedding"
             )
         self.max_length = None if max_length is None else positive_int("max_length", max_length)
-        if isinstance(val_size, bool) or not isinstance(val_size, int | float):
-            raise ConfigError(f"val_size must be a fraction in [0, 1), got {val_size!r}")
-        if not 0 <= val_size < 1:
-            raise ConfigError(f"val_size must be a fraction in [0, 1), got {val_size!r}")
-        self.val_size = float(val_size)
+        numeric_default = tokenizer is None  # numeric defaults chosen by the benchmark
+        self.val_size = check_val_size(
+            ("auto" if numeric_default else 0.1) if val_size is None else val_size
+        )
+        if conv_branch and tokenizer is not None:
+            raise ConfigError("conv_branch reads numeric sequences (tokenizer=None), not texts")
+        self.conv_branch = numeric_default if conv_branch is None else bool(conv_branch)
         self.lstm_options = check_lstm_options(lstm_options, hidden_size=self.hidden_size)
         # Set by fit (or load):
         self.net: ClassifierNet | None = None
@@ -267,6 +284,8 @@ class SequenceClassifier(Task):
         """
         base = config or TrainConfig()
         train_config = base.replace(**train_options) if train_options else base
+        if small_data_schedule(self.val_size, val, inputs, config, train_options):
+            train_config = train_config.replace(schedule="cosine")
         seed = train_config.seed
         self.n_features = None  # a refit may change the inputs
         self.columns = None  # fit_frame sets them after fitting
@@ -277,8 +296,9 @@ class SequenceClassifier(Task):
                 raise ConfigError("val must be a pair (inputs, labels)")
             val_items = self._check_inputs(val[0], "validation data")
             val_targets = check_labels(val[1], len(val_items), "validation data")
-        elif self.val_size > 0 and len(items) >= 10:
-            train_idx, val_idx = stratified_holdout(targets, self.val_size, seed)
+        elif holdout_fraction(self.val_size, len(items)) > 0:
+            fraction = holdout_fraction(self.val_size, len(items))
+            train_idx, val_idx = stratified_holdout(targets, fraction, seed)
             val_items = [items[i] for i in val_idx]
             val_targets = [targets[i] for i in val_idx]
             items = [items[i] for i in train_idx]
@@ -296,7 +316,7 @@ class SequenceClassifier(Task):
             raise DataError(
                 f"validation labels {unseen!r} do not occur in the training labels {classes!r}"
             )
-        weights = self._class_weight_tensor(targets, classes)
+        weights = class_weight_tensor(self.class_weights, targets, classes)
 
         # Preprocessing, fitted on the training examples only.
         self.tokenizer, self.scaler = None, None
@@ -343,22 +363,6 @@ class SequenceClassifier(Task):
         self.net.eval()
         return self
 
-    def _class_weight_tensor(self, targets: list[Any], classes: list[Any]) -> Tensor | None:
-        if self.class_weights is None:
-            return None
-        if self.class_weights == "balanced":
-            counts = np.array([targets.count(c) for c in classes], dtype=np.float64)
-            values = len(targets) / (len(classes) * counts)
-        else:
-            extra = sorted_labels(set(self.class_weights) - set(classes))
-            if extra:
-                raise DataError(
-                    f"class_weights name label(s) {extra!r} that are not in the training labels "
-                    f"{classes!r}"
-                )
-            values = np.array([float(self.class_weights.get(c, 1.0)) for c in classes])
-        return torch.tensor(values, dtype=torch.float32)
-
     def _build_net(self, seed: int = 0, *, with_vectors: bool = False) -> ClassifierNet:
         """A new net for the fitted preprocessing; ``with_vectors`` initialises the embeddings
         from the vectors file (training; a loaded model gets its saved weights instead)."""
@@ -377,6 +381,7 @@ class SequenceClassifier(Task):
             bidirectional=self.bidirectional,
             pooling=self.pooling,
             dropout=self.dropout,
+            conv_branch=self.conv_branch,
             lstm_options=self.lstm_options,
         )
         if not self.numeric and self.embed_size is None:
@@ -665,7 +670,9 @@ class SequenceClassifier(Task):
     def _from_config(cls, config: dict[str, Any]) -> SequenceClassifier:
         # The vectors file is not read again (the weights hold the embeddings; it may be gone).
         # Configs written before the Task base also hold "seed" (now a training option): ignored.
-        init = {k: config[k] for k in cls.INIT_KEYS if k not in ("vectors", "freeze_embeddings")}
+        skip = ("vectors", "freeze_embeddings")
+        init = {k: config[k] for k in cls.INIT_KEYS if k not in skip and k in config}
+        init.setdefault("conv_branch", False)  # saved before the branch existed
         init["class_weights"] = class_weights_from_json(init["class_weights"])
         model = cls(**init, **dict(config.get("lstm_options") or {}))
         model.vectors = config.get("vectors")  # for the record
