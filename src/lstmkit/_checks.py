@@ -4,6 +4,7 @@ and what it got."""
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -34,6 +35,16 @@ def number(name: str, value: Any, *, low: float = 0.0, positive: bool = False) -
     return out
 
 
+def finite_number(name: str, value: Any) -> float:
+    """``value`` as a finite float (any sign): NaN and infinities are refused, as are strings."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ConfigError(f"{name} must be a finite number, got {value!r}")
+    out = float(value)
+    if not math.isfinite(out):
+        raise ConfigError(f"{name} must be a finite number, got {value!r}")
+    return out
+
+
 def probability(name: str, value: Any, *, top_closed: bool = False) -> float:
     """``value`` as a float in [0, 1) ([0, 1] with ``top_closed``): a dropout rate, a share."""
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
@@ -53,4 +64,4 @@ def choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     return value
 
 
-__all__ = ["choice", "int_at_least", "number", "positive_int", "probability"]
+__all__ = ["choice", "finite_number", "int_at_least", "number", "positive_int", "probability"]

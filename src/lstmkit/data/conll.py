@@ -237,13 +237,20 @@ def token_lists(sentences: object, *, token_col: int = 0) -> list[list[str]]:
         return [s.tokens for s in read_conll(path, token_col=token_col, tag_col=None)]
     if isinstance(sentences, Sentence):
         raise DataError("predict takes a list of sentences; wrap a single one in a list")
+    if not isinstance(sentences, Iterable):
+        raise DataError(
+            f"sentences must be a list of token lists or a file path, got {sentences!r} "
+            f"({type(sentences).__name__})"
+        )
     lists = []
-    for i, s in enumerate(sentences):  # type: ignore[attr-defined]
+    for i, s in enumerate(sentences):
         if isinstance(s, str):
             raise DataError(
                 f"sentence {i} is a string {s[:40]!r}; pass a list of tokens per sentence "
                 "(e.g. text.split())"
             )
+        if not isinstance(s, Iterable):
+            raise DataError(f"sentence {i} must be a list of tokens, got {s!r}")
         tokens = list(s)
         check_tokens(tokens, f"sentence {i}")
         lists.append(tokens)

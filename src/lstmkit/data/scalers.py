@@ -46,6 +46,20 @@ def _as_2d_float64(values: Any) -> np.ndarray:
     return arr
 
 
+def _check_stats(arr: np.ndarray, offset: np.ndarray, scale: np.ndarray) -> None:
+    """Refuse statistics that overflowed float64 (values near 1e200 square to inf): scaling
+    with them would turn every value into 0 or NaN and the forecasts into inf, silently."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        bad = ~(np.isfinite(offset) & np.isfinite(scale) & (scale > 0))
+    if bad.any():
+        col = int(np.flatnonzero(bad)[0])
+        peak = float(np.max(np.abs(arr[:, col])))
+        raise DataError(
+            f"cannot scale column {col}: its values reach {peak:.3g}, too large for float64 "
+            "statistics (they overflow to inf); rescale the data first, e.g. divide by 1e100"
+        )
+
+
 class _Scaler:
     """Shared machinery: ``y = (x - offset) / scale`` per column."""
 
@@ -79,7 +93,9 @@ class _Scaler:
 
     def fit(self, values: Any) -> _Scaler:
         """Learn per-column statistics from ``values`` (the training rows only)."""
-        offset, scale = self._stats(_as_2d_float64(values))
+        arr = _as_2d_float64(values)
+        offset, scale = self._stats(arr)
+        _check_stats(arr, offset, scale)
         self.offset_, self.scale_ = offset, scale
         return self
 
@@ -185,6 +201,7 @@ class MinMaxScaler(_Scaler):
     def fit(self, values: Any) -> MinMaxScaler:
         arr = _as_2d_float64(values)
         lo, hi = arr.min(axis=0), arr.max(axis=0)
+        _check_stats(arr, lo, self._scale(lo, hi))
         self.offset_, self.scale_, self.max_ = lo, self._scale(lo, hi), hi
         return self
 

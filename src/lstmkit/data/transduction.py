@@ -222,7 +222,8 @@ def as_pairs(data: Any, what: str = "pairs") -> list[tuple[str, str]]:
     if isinstance(data, str | os.PathLike):
         return read_pairs(data)
     try:
-        pairs = [tuple(p) for p in data]
+        items = list(data)
+        pairs = [tuple(p) for p in items]
     except TypeError:
         raise DataError(
             f"{what} must be a path to a TSV file or a list of (source, target) pairs, "
@@ -232,7 +233,9 @@ def as_pairs(data: Any, what: str = "pairs") -> list[tuple[str, str]]:
         raise DataError(f"{what} holds no pairs")
     for i, pair in enumerate(pairs):
         if len(pair) != 2 or not all(isinstance(s, str) for s in pair):
-            raise DataError(f"{what} item {i} must be a (source, target) pair of strings")
+            raise DataError(
+                f"{what} item {i} must be a (source, target) pair of strings, got {items[i]!r}"
+            )
         if not pair[0].strip() or not pair[1].strip():
             side = "source" if not pair[0].strip() else "target"
             raise DataError(f"{what} item {i}: the {side} side is empty")

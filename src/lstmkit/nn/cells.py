@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmkit._checks import int_at_least, positive_int
+from lstmkit._checks import finite_number, int_at_least, positive_int
 from lstmkit.errors import ConfigError, ShapeError
 from lstmkit.nn import init as init_schemes
 
@@ -211,7 +211,7 @@ class LSTMCell(_Cell):
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        self.forget_bias = float(forget_bias)
+        self.forget_bias = finite_number("forget_bias", forget_bias)
         self.init = init_schemes.check_scheme(init)
         self.options = LSTMOptions(
             peephole, coupled_gates, layer_norm, proj_size, forget_gate=bool(forget_gate)

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from lstmkit._checks import positive_int, probability
+from lstmkit._checks import finite_number, positive_int, probability
 from lstmkit.errors import ConfigError, ShapeError
 from lstmkit.nn import engine
 from lstmkit.nn import init as init_schemes
@@ -239,8 +239,15 @@ class _RecurrentBase(nn.Module):
                 f"input dtype {x.dtype} does not match the layer's weights ({param.dtype}); "
                 f"convert one of them, e.g. layer.to({x.dtype})"
             )
-        if x.shape[0] == 0:
-            raise ShapeError("input has 0 time steps; a sequence needs at least one")
+        time_axis = 1 if self.batch_first and x.dim() == 3 else 0
+        if x.shape[time_axis] == 0:
+            raise ShapeError(
+                f"input has 0 time steps (shape {tuple(x.shape)}); a sequence needs at least one"
+            )
+        if x.dim() == 3 and x.shape[1 - time_axis] == 0:
+            raise ShapeError(
+                f"input is a batch of 0 sequences (shape {tuple(x.shape)}); pass at least one"
+            )
 
     def _time_major(self, input: Any) -> tuple[Tensor, bool]:
         if not isinstance(input, Tensor):
@@ -262,7 +269,12 @@ class _RecurrentBase(nn.Module):
     def _check_lengths(lengths: Any, steps: int, batch: int, device: Any) -> Tensor | None:
         if lengths is None:
             return None
-        lengths = torch.as_tensor(lengths)
+        try:
+            lengths = torch.as_tensor(lengths)
+        except (TypeError, ValueError, RuntimeError):
+            raise ShapeError(
+                f"lengths must be integers, one per sequence, got {lengths!r}"
+            ) from None
         if lengths.dtype.is_floating_point or lengths.dtype == torch.bool:
             raise ShapeError(f"lengths must hold integers, got dtype {lengths.dtype}")
         if lengths.shape != (batch,):
@@ -437,7 +449,7 @@ class LSTM(_RecurrentBase):
         self.coupled_gates = bool(coupled_gates)
         self.layer_norm = bool(layer_norm)
         self.forget_gate = bool(forget_gate)
-        self.forget_bias = float(forget_bias)
+        self.forget_bias = finite_number("forget_bias", forget_bias)
         check_forget_bias(self.options, self.forget_bias)  # also rejects coupled + no forget gate
         self._register_weights(device, dtype)
 

@@ -30,6 +30,10 @@ from lstmkit.tasks import persistence
 
 T = TypeVar("T", bound="Task")
 
+# Keys of configs saved by lstmkit 0.1, when they were constructor arguments: read (or ignored)
+# by the tasks' _from_config, so not typos.
+LEGACY_CONFIG_KEYS = frozenset({"seed", "impl", "recurrent_dropout"})
+
 
 class Task:
     """Base of every task (see the module docstring for the contract)."""
@@ -108,8 +112,11 @@ class Task:
         config, tensors, state = persistence.load_model_dir(path, task=cls.TASK)
         with persistence.config_errors(path):
             model = cls._from_config(config)
+        with persistence.state_errors(path, config, state):
             model._restore(state, config)
         model._load_weights(tensors, path)
+        # Only now does the model know every key it saves; one it would not save is a typo.
+        persistence.check_config_keys(config, {*model._saved_config(), *LEGACY_CONFIG_KEYS}, path)
         return model
 
 

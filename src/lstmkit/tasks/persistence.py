@@ -27,7 +27,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -309,6 +309,47 @@ def config_errors(path: str | os.PathLike[str]) -> Iterator[None]:
         raise ModelFileError(
             f"{Path(path) / CONFIG_FILE} is corrupt or incomplete: {type(err).__name__}: {err}"
         ) from None
+
+
+@contextlib.contextmanager
+def state_errors(
+    path: str | os.PathLike[str], config: Mapping[str, Any], state: Mapping[str, Any]
+) -> Iterator[None]:
+    """While restoring the fitted state (from state.json, with the shapes config.json gives):
+    a missing key or a value of the wrong type or shape becomes a ModelFileError naming the file
+    to blame, state.json unless a key is missing from both files."""
+    try:
+        yield
+    except ModelFileError:
+        raise
+    except KeyError as err:
+        key = err.args[0] if err.args else None
+        if key not in config and key not in state:
+            raise ModelFileError(
+                f"{Path(path) / CONFIG_FILE} or {STATE_FILE} is incomplete: no key {key!r}"
+            ) from None
+        raise ModelFileError(
+            f"{Path(path) / STATE_FILE} is corrupt or does not match {CONFIG_FILE}: KeyError: {err}"
+        ) from None
+    except (TypeError, ValueError, AttributeError, IndexError) as err:
+        raise ModelFileError(
+            f"{Path(path) / STATE_FILE} is corrupt or does not match {CONFIG_FILE}: "
+            f"{type(err).__name__}: {err}"
+        ) from None
+
+
+def check_config_keys(
+    config: Mapping[str, Any], expected: Iterable[str], path: str | os.PathLike[str]
+) -> None:
+    """Refuse keys a task does not know (a misspelt ``hiden_size`` would otherwise be ignored
+    and the model rebuilt with the default), naming them and the known ones."""
+    known = set(expected)
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise ModelFileError(
+            f"{Path(path) / CONFIG_FILE} has unknown key(s) {', '.join(map(repr, unknown))}; "
+            f"expected only {', '.join(sorted(known))}"
+        )
 
 
 def load_weights(

@@ -82,7 +82,7 @@ def test_load_refuses_bad_directories(fitted, tmp_path):
         Forecaster.load(path)
     del header["config"]["columns"]
     (path / "config.json").write_text(json.dumps(header))
-    with pytest.raises(ModelFileError, match="config.json is corrupt or incomplete: KeyError"):
+    with pytest.raises(ModelFileError, match="config.json or state.json is incomplete: no key"):
         Forecaster.load(path)
 
 

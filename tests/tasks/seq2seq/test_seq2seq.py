@@ -278,7 +278,7 @@ def test_use_before_fit_and_bad_arguments(trained):
         Seq2Seq().translate("abc")
     with pytest.raises(ConfigError, match="beam_size must be a positive int, got 0"):
         trained.translate("abc", beam_size=0)
-    with pytest.raises(ConfigError, match="length_penalty must be a number >= 0, got -1"):
+    with pytest.raises(ConfigError, match="length_penalty must be a finite number >= 0, got -1"):
         trained.translate("abc", beam_size=2, length_penalty=-1)
     with pytest.raises(DataError, match="text 1 .*has no tokens"):
         trained.translate(["abc", ""])

@@ -99,7 +99,7 @@ def test_load_rejects_corrupt_state(trained, tmp_path):
     state = json.loads((path / "state.json").read_text())
     state["tags"] = []
     (path / "state.json").write_text(json.dumps(state))
-    with pytest.raises(ModelFileError, match=r"config\.json is corrupt or incomplete.*'tags'"):
+    with pytest.raises(ModelFileError, match=r"state\.json is corrupt or does not match.*'tags'"):
         Tagger.load(path)
     with pytest.raises(ModelFileError, match="does not exist"):
         Tagger.load(tmp_path / "nothing")

@@ -37,16 +37,8 @@ import torch
 from torch import Tensor, nn
 
 from lstmkit._checks import positive_int
-from lstmkit.data import (
-    SeriesTable,
-    make_scaler,
-    scaler_from_dict,
-    split_window_starts,
-)
-from lstmkit.data.window_norm import (
-    check_window_norm,
-    wants_log,
-)
+from lstmkit.data import SeriesTable, make_scaler, scaler_from_dict, split_window_starts
+from lstmkit.data.window_norm import check_window_norm, wants_log
 from lstmkit.errors import ConfigError
 from lstmkit.tasks import persistence
 from lstmkit.tasks.base import Task
@@ -64,7 +56,7 @@ from lstmkit.tasks.forecast.options import (
     season_from_freq,
 )
 from lstmkit.tasks.forecast.reading import Reading, int_step
-from lstmkit.tasks.forecast.windows import Windowing, Windows, part_rows
+from lstmkit.tasks.forecast.windows import Windowing, Windows, check_finite, part_rows, part_size
 from lstmkit.tasks.lstm_options import check_lstm_options
 from lstmkit.train import FitResult, History, TrainConfig, fit, seed_everything
 
@@ -225,8 +217,8 @@ class Forecaster(Reading, Windowing, Evaluation, Task):
                 f"teacher_forcing must be a probability in [0, 1], got {teacher_forcing!r}"
             )
         self.teacher_forcing = float(teacher_forcing)
-        self.val_size = val_size
-        self.test_size = test_size
+        self.val_size = part_size("val_size", val_size)
+        self.test_size = part_size("test_size", test_size)
         self.lstm_options = check_lstm_options(lstm_options, hidden_size=self.hidden_size)
         # Set by fit (or load):
         self.nets: list[ForecastNet] = []  # the members predict uses (refitted on all rows)
@@ -537,7 +529,10 @@ class Forecaster(Reading, Windowing, Evaluation, Task):
         """Unscaled ``(W, H, T, Q)`` forecasts of ``windows``: the ensemble's, or AutoETS's fitted
         per series on its rows before ``fit_stops[s]`` (all rows when None)."""
         if self.model != "ets":
-            return self._forecast(windows, holdout=holdout)
+            check_finite(windows.past, series, windows, "scaled input")
+            with np.errstate(over="ignore", invalid="ignore"):
+                pred = self._forecast(windows, holdout=holdout)
+            return check_finite(pred, series, windows, "forecast")
         n_t = len(self.columns["targets"])  # type: ignore[index]
         owners = np.asarray(windows.series)
         pred = np.empty((len(owners), self.horizon, n_t, self.n_quantiles))
@@ -652,6 +647,9 @@ class Forecaster(Reading, Windowing, Evaluation, Task):
             legacy = {"model": "lstm", "window_norm": "none", "transform": "none"}
             legacy.update(ensemble=1, refit=False)
         init = {k: legacy[k] if k in legacy else config[k] for k in _INIT_KEYS}
+        for key in ("lookback", "season"):  # None means "choose" before fit, never after
+            if init.get(key) is None:
+                raise ConfigError(f"{key!r} is null; a trained model's config gives an int >= 1")
         return cls(**init, **dict(config.get("lstm_options") or {}))
 
     def _restore(self, state: dict[str, Any], config: dict[str, Any]) -> None:

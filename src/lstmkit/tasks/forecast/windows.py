@@ -3,6 +3,7 @@ normalisation (or the hybrid's smoothing), and the temporal split."""
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,7 @@ from torch import Tensor
 
 from lstmkit.data import temporal_split
 from lstmkit.data.window_norm import denormalise, normalise, window_stats
-from lstmkit.errors import DataError
+from lstmkit.errors import ConfigError, DataError
 from lstmkit.tasks.forecast.smoothing import fit_smoothing
 
 
@@ -182,7 +183,41 @@ class Windowing:
             raise DataError(f"{where}{err}") from None
 
 
+def part_size(name: str, size: Any) -> float | int:
+    """A part's size as given to the Forecaster: a fraction in [0, 1) or a row count >= 0."""
+    if isinstance(size, bool) or not isinstance(size, numbers.Real):
+        raise ConfigError(f"{name} must be a fraction in [0, 1) or an int >= 0, got {size!r}")
+    if isinstance(size, numbers.Integral):
+        if size < 0:
+            raise ConfigError(f"{name} must be a fraction in [0, 1) or an int >= 0, got {size!r}")
+        return int(size)
+    if not 0 <= size < 1:  # NaN fails this too
+        raise ConfigError(f"{name} must be a fraction in [0, 1) or an int >= 0, got {size!r}")
+    return float(size)
+
+
 def part_rows(size: float | int, n: int, horizon: int) -> int:
     if isinstance(size, int) and not isinstance(size, bool):
         return size
     return 0 if size == 0 else max(int(round(float(size) * n)), horizon)
+
+
+def check_finite(
+    values: Any, series: list[tuple[Any, Any, np.ndarray]], windows: Windows, what: str
+) -> Any:
+    """``values`` (per window, first axis), unless one is inf or NaN (a series near 1e200, or far
+    outside the range the model was trained on): then a DataError naming the series and its
+    largest value, instead of an inf forecast or a saturated network's nonsense."""
+    array = values.numpy() if isinstance(values, torch.Tensor) else np.asarray(values)
+    bad = ~np.isfinite(array)
+    if not bad.any():
+        return values
+    w = int(np.argwhere(bad)[0][0])
+    key, _, raw = series[int(np.asarray(windows.series)[w])]
+    with np.errstate(invalid="ignore"):
+        peak = float(np.nanmax(np.abs(raw))) if np.size(raw) else float("nan")
+    name = "the series" if key is None else f"series {key!r}"
+    raise DataError(
+        f"the {what} of {name} is not finite (inf or NaN): its values reach "
+        f"{peak:.3g}, beyond what the model can scale; rescale the series (e.g. divide by 1e6)"
+    )

@@ -46,7 +46,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmkit._checks import number, positive_int, probability
+from lstmkit._checks import int_at_least, number, positive_int, probability
 from lstmkit.data.corpus import read_text, split_tail
 from lstmkit.data.tokenizers import TOKENIZER_KINDS, Tokenizer, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import ConfigError, DataError
@@ -405,7 +405,7 @@ class LanguageModel(Task):
         banned = [tokenizer.pad_id, tokenizer.bos_id, tokenizer.unk_id]
         if tokenizer.kind == "char":
             banned.append(tokenizer.eos_id)
-        generator = torch.Generator().manual_seed(int(seed))
+        generator = torch.Generator().manual_seed(int_at_least("seed", seed, 0))
         net.eval()
         logits, state, _, _ = net(torch.tensor([prompt_ids]), None)
         last = logits[0, -1].double()

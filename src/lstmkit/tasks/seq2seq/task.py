@@ -26,6 +26,7 @@ otherwise), fitted on the training pairs and saved with the model. Pairs files a
 from __future__ import annotations
 
 import logging
+import math
 import numbers
 import random
 from collections.abc import Sequence
@@ -286,9 +287,14 @@ class Seq2Seq(Task):
         if (
             isinstance(length_penalty, bool)
             or not isinstance(length_penalty, numbers.Real)
-            or length_penalty < 0
+            or not 0 <= length_penalty < math.inf  # NaN fails this too
         ):
-            raise ConfigError(f"length_penalty must be a number >= 0, got {length_penalty!r}")
+            raise ConfigError(
+                f"length_penalty must be a finite number >= 0, got {length_penalty!r}"
+            )
+        for i, text in enumerate(texts):  # before the tokenizer sees them
+            if not isinstance(text, str):
+                raise DataError(f"text {i} is {text!r} ({type(text).__name__}), expected a string")
         self.net.eval()
         unknown = sorted({p for t in texts for p in self.src_tok.unknown(t)})
         if unknown:
