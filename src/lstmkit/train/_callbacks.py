@@ -7,10 +7,12 @@ They subclass Lightning's ``Callback``, so this module imports Lightning; it is 
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from typing import Any
 
 import lightning as L
-from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.callbacks import Callback, TQDMProgressBar
 from torch import Tensor
 
 from lstmkit.train.loop import History
@@ -82,3 +84,27 @@ class BestWeights(Callback):
         self.best_score = state_dict.get("best_score")
         self.best_epoch = state_dict.get("best_epoch")
         self.best_state = state_dict.get("best_state")
+
+
+class StderrProgressBar(TQDMProgressBar):
+    """Lightning's progress bar, drawn on stderr (Lightning draws it on stdout), so a command's
+    output on stdout stays clean to pipe and the bar goes where diagnostics go."""
+
+    def _on_stderr(self, make: Any) -> Any:
+        with contextlib.redirect_stdout(sys.stderr):  # Lightning passes file=sys.stdout
+            return make()
+
+    def init_sanity_tqdm(self) -> Any:
+        return self._on_stderr(super().init_sanity_tqdm)
+
+    def init_train_tqdm(self) -> Any:
+        return self._on_stderr(super().init_train_tqdm)
+
+    def init_predict_tqdm(self) -> Any:
+        return self._on_stderr(super().init_predict_tqdm)
+
+    def init_validation_tqdm(self) -> Any:
+        return self._on_stderr(super().init_validation_tqdm)
+
+    def init_test_tqdm(self) -> Any:
+        return self._on_stderr(super().init_test_tqdm)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import sys
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -55,9 +56,11 @@ class TrainConfig:
         with a warning. ``num_workers``: DataLoader worker processes (0: batches are cut from
         in-memory tensors in the main process, which is fastest for tensors already in memory).
     Output
-        ``enable_progress_bar``: Lightning's progress bar; ``log_every_n_steps``; ``profiler``:
-        Lightning's profiler ("simple" or "advanced"); its summary goes to
-        ``run_dir/fit-profile.txt`` (or to the log without a run directory).
+        ``enable_progress_bar``: Lightning's progress bar (on stderr); None (the default) draws
+        it only where it can be drawn in place, in a terminal or a Jupyter notebook, so scripts
+        run under a scheduler or in a loop log no bar (:func:`progress_default`);
+        ``log_every_n_steps``; ``profiler``: Lightning's profiler ("simple" or "advanced"); its
+        summary goes to ``run_dir/fit-profile.txt`` (or to the log without a run directory).
     """
 
     optimizer: str = "adam"
@@ -84,7 +87,7 @@ class TrainConfig:
     strategy: str | Any = "auto"
     precision: str = "32"
     num_workers: int = 0
-    enable_progress_bar: bool = True
+    enable_progress_bar: bool | None = None
     log_every_n_steps: int = 50
     profiler: str | None = None
 
@@ -116,6 +119,11 @@ class TrainConfig:
             raise ConfigError(f"num_workers must be an int >= 0, got {self.num_workers!r}")
         if self.num_workers < 0:
             raise ConfigError(f"num_workers must be an int >= 0, got {self.num_workers!r}")
+        if self.enable_progress_bar is not None and not isinstance(self.enable_progress_bar, bool):
+            raise ConfigError(
+                f"enable_progress_bar must be True, False or None (automatic), "
+                f"got {self.enable_progress_bar!r}"
+            )
         if self.profiler is not None:
             self.profiler = _choice("profiler", self.profiler, ("simple", "advanced"))
         if self.run_dir is not None:
@@ -147,3 +155,18 @@ class TrainConfig:
             elif not isinstance(value, str | int | float | bool | list | type(None)):
                 out[key] = repr(value)
         return out
+
+
+def progress_default() -> bool:
+    """Whether a progress bar is wanted when none was asked for: in a Jupyter kernel, or when
+    stderr (where Lightning draws it) is a terminal; never in a pipe, a log file or a CI job."""
+    shell = sys.modules.get("IPython")
+    if shell is not None:
+        get = getattr(shell, "get_ipython", None)
+        ip = get() if callable(get) else None
+        if ip is not None and type(ip).__name__ == "ZMQInteractiveShell":
+            return True
+    try:
+        return bool(sys.stderr is not None and sys.stderr.isatty())
+    except (AttributeError, ValueError):  # replaced by an object without isatty, or closed
+        return False

@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from lstmkit._lazy import lazy_attributes
 from lstmkit.errors import ConfigError, ModelFileError, ShapeError
-from lstmkit.train.config import TrainConfig
+from lstmkit.train.config import TrainConfig, progress_default
 
 if TYPE_CHECKING:
     from lstmkit.train.module import LossFn
@@ -310,7 +310,7 @@ def fit(
     import lightning as L
     from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 
-    from lstmkit.train._callbacks import BestWeights, HistoryCallback
+    from lstmkit.train._callbacks import BestWeights, HistoryCallback, StderrProgressBar
     from lstmkit.train.module import TaskModule
 
     config = config or TrainConfig()
@@ -338,6 +338,11 @@ def fit(
     history = HistoryCallback()
     best = BestWeights(monitor)
     callbacks: list[Callback] = [history, best]
+    progress = (
+        progress_default() if config.enable_progress_bar is None else config.enable_progress_bar
+    )
+    if progress:
+        callbacks.append(StderrProgressBar())
     early = None
     if config.patience is not None and val_loader is not None:
         early = EarlyStopping(
@@ -375,7 +380,7 @@ def fit(
             callbacks=callbacks,
             logger=loggers or False,
             enable_checkpointing=checkpoint is not None,
-            enable_progress_bar=config.enable_progress_bar,
+            enable_progress_bar=progress,
             enable_model_summary=False,
             default_root_dir=str(run_dir) if run_dir is not None else None,
             deterministic=config.deterministic,
