@@ -82,6 +82,9 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-spec-augment", action="store_true", help="no time and mel-band masking in training"
     )
+    parser.add_argument(
+        "--no-speed-perturb", action="store_true", help="no 0.9/1.1 speed changes in training"
+    )
 
 
 def _decoder_option(parser: argparse.ArgumentParser) -> None:
@@ -214,6 +217,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         dropout=args.dropout,
         stack=args.stack,
         spec_augment=not args.no_spec_augment,
+        speed_perturb=not args.no_speed_perturb,
         **options,
     )
     start = time.perf_counter()
