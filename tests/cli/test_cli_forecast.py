@@ -174,7 +174,10 @@ def test_quickstart_runs_end_to_end(tmp_path, capsys):
 # --- bad input: exit code 2, a message that names the problem, no output left behind ----------
 
 
-def _train_error(tmp_path, capsys, data, *extra, target="y", time_col="date", horizon="3"):
+def _train_error(tmp_path, capsys, data, *extra, target="y", time_col="date", horizon="3", code=1):
+    """Run a failing ``forecast train``: exit ``code`` (1 a data error, 2 a usage error), one
+    ``lstmkit: error:`` line, no traceback, no output directory."""
+    expected = code
     out = tmp_path / "out"
     code = main(
         [
@@ -195,7 +198,8 @@ def _train_error(tmp_path, capsys, data, *extra, target="y", time_col="date", ho
         ]
     )
     err = capsys.readouterr().err
-    assert code == 2
+    assert code == expected
+    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("lstmkit: error:")
     assert not out.exists()
     return err
 
@@ -261,7 +265,7 @@ def test_duplicated_timestamps(tmp_path, capsys):
 
 @pytest.mark.parametrize("horizon", ["0", "-1"])
 def test_horizon_must_be_positive(tmp_path, capsys, horizon):
-    err = _train_error(tmp_path, capsys, _csv(tmp_path, _series()), horizon=horizon)
+    err = _train_error(tmp_path, capsys, _csv(tmp_path, _series()), horizon=horizon, code=2)
     assert f"--horizon must be a positive number of steps, got {horizon}" in err
 
 
@@ -281,7 +285,7 @@ def test_model_directory_missing_or_corrupt(trained, tmp_path, capsys):
                 str(out),
             ]
         )
-        == 2
+        == 1
     )
     assert "no model at" in capsys.readouterr().err
     broken = tmp_path / "broken"
@@ -289,14 +293,14 @@ def test_model_directory_missing_or_corrupt(trained, tmp_path, capsys):
     for f in (trained / "model").iterdir():
         (broken / f.name).write_bytes(f.read_bytes())
     (broken / "config.json").write_text("{")
-    assert main(["forecast", "backtest", "--model", str(broken), "--data", data]) == 2
+    assert main(["forecast", "backtest", "--model", str(broken), "--data", data]) == 1
     assert "config.json is corrupt" in capsys.readouterr().err
     header = json.loads((trained / "model" / "config.json").read_text())
     header["format_version"] = 0
     (broken / "config.json").write_text(json.dumps(header))
     assert (
         main(["forecast", "predict", "--model", str(broken), "--data", data, "--out", str(out)])
-        == 2
+        == 1
     )
     assert "format version 0" in capsys.readouterr().err
     assert not out.exists()

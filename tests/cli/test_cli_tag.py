@@ -183,12 +183,12 @@ def test_malformed_conll_is_a_clear_error(trained, tmp_path, capsys):
     bad = tmp_path / "bad.conll"
     bad.write_text("EU B-ORG\nrejects O\n\nGerman\n")
     code = main(["tag", "evaluate", "--model", str(trained / "model"), "--data", str(bad)])
-    assert code == 2
+    assert code == 1
     err = capsys.readouterr().err
     assert "bad.conll, line 4: expected 2 whitespace-separated columns like line 1, got 1" in err
     assert "Traceback" not in err
     code = main(["tag", "train", "--data", str(bad), "--out", str(tmp_path / "o"), *SMALL])
-    assert code == 2
+    assert code == 1
     assert "line 4" in capsys.readouterr().err
 
 
@@ -205,7 +205,7 @@ def test_missing_model_and_unknown_bundled(tmp_path, capsys):
             str(tmp_path / "o.conll"),
         ]
     )
-    assert code == 2
+    assert code == 1
     assert "does not exist" in capsys.readouterr().err
     code = main(["tag", "train", "--data", "bundled:nope", "--out", str(tmp_path / "o"), *SMALL])
     assert code == 2

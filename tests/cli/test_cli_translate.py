@@ -88,11 +88,11 @@ def test_bad_pairs_file_names_the_line(tmp_path, capsys):
     bad = tmp_path / "bad.tsv"
     bad.write_text("abc\tcba\nno tab\n", encoding="utf-8")
     code = cli.main(["translate", "train", "--pairs", str(bad), "--out", str(tmp_path / "o")])
-    assert code == 2
+    assert code == 1
     err = capsys.readouterr().err
     assert f"{bad} line 2: expected source<TAB>target (one tab), found no tab" in err
     bad.write_text("abc\t\n", encoding="utf-8")
-    assert cli.main(["translate", "evaluate", "--model", str(tmp_path), "--pairs", str(bad)]) == 2
+    assert cli.main(["translate", "evaluate", "--model", str(tmp_path), "--pairs", str(bad)]) == 1
     assert "is not an lstmkit model directory" in capsys.readouterr().err
 
 

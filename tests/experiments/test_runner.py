@@ -277,7 +277,7 @@ def test_cli_errors(tmp_path, capsys):
     assert "unknown experiment 'parity'" in capsys.readouterr().err
     assert main(["experiments", "run", "reber", "--T", "10", "--results", str(tmp_path)]) == 2
     assert "experiment 'reber' takes no parameter T" in capsys.readouterr().err
-    assert main(["inspect", "--model", str(tmp_path / "nothing")]) == 2
+    assert main(["inspect", "--model", str(tmp_path / "nothing")]) == 1
     assert "no model at" in capsys.readouterr().err
 
 
@@ -297,7 +297,7 @@ def test_cli_inspect_fresh_and_data_file(tmp_path, capsys):
     assert (tmp_path / "o" / "gates.png").is_file()
     bad = tmp_path / "bad.csv"
     bad.write_text("a\n1\n2\n")
-    assert main(["inspect", "--model", str(saved), "--data", str(bad)]) == 2
+    assert main(["inspect", "--model", str(saved), "--data", str(bad)]) == 1
     assert "expected a (time, 2) array for this model, got shape (2, 1)" in capsys.readouterr().err
 
 

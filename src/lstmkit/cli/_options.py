@@ -7,6 +7,7 @@ commands take is defined once here and each command passes its own default.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 from pathlib import Path
@@ -90,6 +91,35 @@ def add_seed_option(parser: argparse.ArgumentParser, what: str = "random seed") 
     parser.add_argument("--seed", type=int, default=0, help=f"{what} (default: 0)")
 
 
+def add_progress_option(parser: argparse.ArgumentParser) -> None:
+    """``--progress``: a progress bar even when stderr is not a terminal (``--quiet``: none)."""
+    parser.add_argument(
+        "--progress",
+        action="store_true",
+        help="show the training progress bar on stderr even when it is not a terminal (it is "
+        "shown by default on a terminal; --quiet hides it)",
+    )
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    """Whether to draw progress bars: never with ``--quiet``; always with ``--progress``;
+    otherwise only when stderr is a terminal (so logs and pipes get none)."""
+    if getattr(args, "quiet", False):
+        return False
+    if getattr(args, "progress", False):
+        return True
+    return stderr_is_terminal()
+
+
+def stderr_is_terminal() -> bool:
+    import sys
+
+    try:
+        return bool(sys.stderr is not None and sys.stderr.isatty())
+    except (AttributeError, ValueError):  # replaced by an object without isatty, or closed
+        return False
+
+
 def add_threads_option(parser: argparse.ArgumentParser, default: int = 1) -> None:
     """``--threads N``, one by default: the models lstmkit trains from the command line gain
     little from a second core on an idle machine and lose ten times and more when another
@@ -152,7 +182,7 @@ def add_training_options(
             default="auto",
             help="LSTM engine (default: auto)",
         )
-    parser.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
+    add_progress_option(parser)
     add_threads_option(parser, default=threads)
 
 
@@ -162,7 +192,7 @@ def training_kwargs(args: argparse.Namespace, run_dir: Path | None) -> dict[str,
     for name in ("batch_size", "lr"):  # not every command has them
         if hasattr(args, name):
             kwargs[name] = getattr(args, name)
-    kwargs.update(seed=args.seed, run_dir=run_dir, enable_progress_bar=args.progress)
+    kwargs.update(seed=args.seed, run_dir=run_dir, enable_progress_bar=show_progress(args))
     return kwargs
 
 
@@ -174,6 +204,64 @@ def apply_threads(args: argparse.Namespace) -> None:
 
 
 # --- outputs --------------------------------------------------------------------------------------
+
+
+def _nearest_existing(path: Path) -> Path:
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path(".")
+
+
+def _check_creatable(path: Path, option: str) -> None:
+    """``path`` does not exist: its nearest existing ancestor must be a writable directory."""
+    above = _nearest_existing(path.parent)
+    if not above.is_dir():
+        raise NotADirectoryError(
+            errno.ENOTDIR, f"{option} {str(path)!r} lies under a file, not a directory", str(above)
+        )
+    if not os.access(above, os.W_OK | os.X_OK):
+        raise PermissionError(
+            errno.EACCES,
+            f"{option} {str(path)!r} cannot be created: no write permission",
+            str(above),
+        )
+
+
+def check_output_dir(path: str | os.PathLike[str], option: str = "--out") -> Path:
+    """Refuse, before any work is done, an output directory that cannot be written: an existing
+    file, a path under a file, or a directory without write permission (an OSError: exit 1)."""
+    out = Path(path)
+    if out.exists():
+        if not out.is_dir():
+            raise NotADirectoryError(
+                errno.ENOTDIR, f"{option} must be a directory, but it is a file", str(out)
+            )
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise PermissionError(
+                errno.EACCES, f"{option} directory is not writable (permission denied)", str(out)
+            )
+    else:
+        _check_creatable(out, option)
+    return out
+
+
+def check_output_file(path: str | os.PathLike[str], option: str = "--out") -> Path:
+    """Like :func:`check_output_dir`, for an output file: refuse a directory, a path under a
+    file and a read-only place."""
+    out = Path(path)
+    if out.is_dir():
+        raise IsADirectoryError(
+            errno.EISDIR, f"{option} must be a file name, but it is a directory", str(out)
+        )
+    if out.exists():
+        if not os.access(out.parent if str(out.parent) else Path("."), os.W_OK | os.X_OK):
+            raise PermissionError(
+                errno.EACCES, f"{option} cannot be replaced: no write permission", str(out.parent)
+            )
+    else:
+        _check_creatable(out, option)
+    return out
 
 
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:

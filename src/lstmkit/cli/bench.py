@@ -113,7 +113,36 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+def check_device(name: str) -> str:
+    """Refuse a device torch cannot parse or this machine does not have, before any timing."""
+    from lstmkit.errors import ConfigError
+
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise ConfigError(
+            f"--device {name!r} is not a torch device; expected e.g. cpu, cuda or cuda:0"
+        ) from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(
+                f"--device {name!r}: this torch build has no usable CUDA GPU "
+                f"(torch {torch.__version__}); use --device cpu"
+            )
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ConfigError(
+                f"--device {name!r}: there are {torch.cuda.device_count()} CUDA device(s)"
+            )
+    elif device.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise ConfigError(f"--device {name!r}: MPS is not available here; use --device cpu")
+    elif device.type != "cpu":
+        raise ConfigError(f"--device {name!r}: expected cpu, cuda[:N] or mps")
+    return name
+
+
 def run(args: argparse.Namespace) -> int:
+    check_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.stream:
@@ -140,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
         max_ms=args.max_ms or None,
         memory=not args.no_memory,
         device=args.device,
-        progress=lambda message: print(f"timing {message} ...", file=sys.stderr, flush=True),
+        progress=None if getattr(args, "quiet", False) else _say_timing,
     )
     env = environment(args.device)
     print(render(results, env))
@@ -153,13 +182,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _say_timing(message: str) -> None:
+    print(f"timing {message} ...", file=sys.stderr, flush=True)
+
+
 def run_stream(args: argparse.Namespace) -> int:
     from lstmkit.bench.report import header_lines
     from lstmkit.bench.stream import render_stream, run_stream_bench
 
     steps = args.stream_steps or (1000 if args.quick else 5000)
     settings = {"mode": "stream", "hidden_size": args.stream_hidden, "steps": steps}
-    print("timing streaming steps ...", file=sys.stderr, flush=True)
+    if not getattr(args, "quiet", False):
+        print("timing streaming steps ...", file=sys.stderr, flush=True)
     results = run_stream_bench(hidden_size=args.stream_hidden, steps=steps)
     env = environment("cpu")
     print(render_stream(results, header_lines(env)[:2]))

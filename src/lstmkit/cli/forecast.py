@@ -27,6 +27,8 @@ from lstmkit.cli._options import (
     add_training_options,
     add_training_outputs,
     apply_threads,
+    check_output_dir,
+    check_output_file,
     flat_names,
     positive_int,
     print_paths,
@@ -34,7 +36,7 @@ from lstmkit.cli._options import (
     write_csv,
     write_json,
 )
-from lstmkit.errors import ConfigError
+from lstmkit.errors import ConfigError, DataError
 
 
 def _quantiles(text: str) -> tuple[float, ...] | None:
@@ -442,7 +444,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     apply_threads(args)
     if args.horizon < 1:
         raise ConfigError(f"--horizon must be a positive number of steps, got {args.horizon}")
-    out = Path(args.out)
+    out = check_output_dir(args.out)  # before training, not after
     forecaster = Forecaster(
         horizon=args.horizon,
         lookback=args.lookback,
@@ -512,6 +514,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from lstmkit.tasks import Forecaster
 
     apply_threads(args)
+    check_output_file(args.out)
+    if args.plot:
+        check_output_file(args.plot, "--plot")
     forecaster = Forecaster.load(args.model)
     frame = forecaster.predict(args.data, future=args.future, missing=args.missing)
     paths = {"forecasts": write_csv(frame, args.out)}
@@ -537,6 +542,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from lstmkit.tasks import Forecaster
 
     apply_threads(args)
+    if args.out:
+        check_output_file(args.out)
     forecaster = Forecaster.load(args.model)
     data = forecaster.read(args.data, missing=args.missing)
     result = forecaster.backtest(data, windows=args.windows, stride=args.stride)
@@ -564,12 +571,13 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         if path.is_dir():
             found = sorted(path.glob("*.csv"))
             if not found:
-                raise ConfigError(f"{path} is a directory with no *.csv file to benchmark")
+                raise DataError(f"{path} is a directory with no *.csv file to benchmark")
             files.extend(found)
         elif path.is_file():
             files.append(path)
         else:
-            raise ConfigError(f"{path}: no such file or directory")
+            raise DataError(f"{path}: no such file or directory")
+    check_output_file(args.out)
     names = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in names if m not in fb.LSTM_METHODS]
     if unknown or not names:

@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 
+from lstmkit.cli._options import check_output_dir
 from lstmkit.errors import ConfigError, DataError, ModelFileError
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    out = Path(args.out)
+    out = check_output_dir(args.out)  # before any work
     if args.fresh:
         from lstmkit.experiments.vanishing import vanishing_gradient_plot
 
@@ -79,12 +80,22 @@ def _read_sequence(path: str, input_size: int) -> torch.Tensor:
     if file.suffix == ".npy":
         try:
             values = np.load(file, allow_pickle=False)
-        except ValueError as err:
+        except (ValueError, OSError, EOFError) as err:
             raise DataError(f"--data {file}: not a plain numeric .npy array ({err})") from None
     else:
         import pandas as pd
 
-        frame = pd.read_csv(file)
+        try:
+            frame = pd.read_csv(file)
+        except pd.errors.EmptyDataError:
+            raise DataError(
+                f"--data {file}: the file is empty; expected a CSV of numbers"
+            ) from None
+        except (UnicodeDecodeError, pd.errors.ParserError) as err:
+            kind = "not UTF-8 text" if isinstance(err, UnicodeDecodeError) else "not a valid CSV"
+            raise DataError(
+                f"--data {file}: {kind} (is it a binary file?); expected a CSV of numbers or .npy"
+            ) from None
         values = frame.select_dtypes("number").to_numpy()
     values = np.asarray(values, dtype=np.float32)
     if values.ndim != 2 or values.shape[1] != input_size:
@@ -102,6 +113,11 @@ def inspect_model(
     from lstmkit.tasks import persistence
 
     config, _, _ = persistence.load_model_dir(model_dir)
+    inner = Path(model_dir) / "model"  # the directory 'train --out' wrote, not the model in it
+    if not (Path(model_dir) / persistence.CONFIG_FILE).is_file() and persistence.is_model_dir(
+        inner
+    ):
+        model_dir = str(inner)
     header_task = _saved_task(model_dir)
     if header_task == "ExperimentModel":
         return _inspect_experiment_model(model_dir, config, data, out, seed, max_units)

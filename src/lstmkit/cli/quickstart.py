@@ -11,10 +11,17 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 from typing import Any
 
-from lstmkit.cli._options import add_threads_option, apply_threads, print_paths, write_csv
+from lstmkit.cli._options import (
+    add_progress_option,
+    add_threads_option,
+    apply_threads,
+    check_output_dir,
+    print_paths,
+    show_progress,
+    write_csv,
+)
 from lstmkit.cli.forecast import last_windows, print_metrics, print_verdict, train_outputs
 
 # The Forecaster's defaults (chosen across the dev set, FORECASTING.md), not settings tuned on
@@ -50,7 +57,7 @@ def register(subparsers: Any) -> None:
         help=f"maximum epochs (default: {TRAINING['max_epochs']}; early stopping "
         "usually ends sooner)",
     )
-    parser.add_argument("--progress", action="store_true", help="show Lightning's progress bar")
+    add_progress_option(parser)
     add_threads_option(parser, default=1)
     parser.set_defaults(func=cmd_quickstart)
 
@@ -62,7 +69,7 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
 
     apply_threads(args)
     start = time.perf_counter()
-    out = Path(args.out)
+    out = check_output_dir(args.out)  # before any work
     data = dataset_path("elnino_sst_monthly")
     print(f"data: {data} (monthly sea-surface temperature, Nino 1+2, 1950-2010, NOAA)")
     forecaster = Forecaster(horizon=HORIZON)
@@ -73,7 +80,7 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
         **{**TRAINING, "max_epochs": args.epochs},
         seed=args.seed,
         run_dir=out / "run",
-        enable_progress_bar=args.progress,
+        enable_progress_bar=show_progress(args),
     )
     result = forecaster.fit_result
     trained = time.perf_counter() - start

@@ -26,6 +26,7 @@ from lstmkit.cli._options import (
     add_training_options,
     add_training_outputs,
     apply_threads,
+    check_output_dir,
     positive_int,
     print_paths,
     probability,
@@ -214,7 +215,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from lstmkit.tasks.tagging import Tagger, format_span_scores
 
     apply_threads(args)
-    out = Path(args.out)
+    out = check_output_dir(args.out)  # before any work
     tagger = Tagger(
         embedding_dim=args.embedding_dim,
         hidden_size=args.hidden_size,

@@ -28,6 +28,7 @@ from lstmkit.cli._options import (
     add_training_options,
     add_training_outputs,
     apply_threads,
+    check_output_dir,
     non_negative_float,
     positive_int,
     print_paths,
@@ -288,7 +289,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         recurrent_dropout=args.recurrent_dropout,  # an LSTM option, like impl
         impl=args.impl,
     )
-    out = Path(args.out)
+    out = check_output_dir(args.out)  # before any work
     start = time.perf_counter()
     lm.fit(
         text,

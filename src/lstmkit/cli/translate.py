@@ -22,6 +22,7 @@ from lstmkit.cli._options import (
     add_training_options,
     add_training_outputs,
     apply_threads,
+    check_output_dir,
     non_negative_float,
     positive_int,
     print_paths,
@@ -215,7 +216,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from lstmkit.tasks.seq2seq import Seq2Seq
 
     apply_threads(args)
-    out = Path(args.out)
+    out = check_output_dir(args.out)  # before any work
     pairs = read_pairs(args.pairs)
     val = read_pairs(args.val) if args.val else None
     test = read_pairs(args.test) if args.test else None
