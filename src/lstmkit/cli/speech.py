@@ -179,7 +179,9 @@ def register(subparsers: Any) -> None:
     )
     loso.add_argument("--work", required=True, metavar="DIR", help="folder for the fold data")
     loso.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated seeds (0)")
-    loso.add_argument("--speakers", type=_names, default=None, help="held-out speakers (all)")
+    loso.add_argument(
+        "--held-out", type=_names, default=None, help="the folds to run (default: every speaker)"
+    )
     loso.add_argument("--n-train", type=positive_int, default=600, metavar="N", help="(600)")
     loso.add_argument("--epochs", type=positive_int, default=20, metavar="N", help="(20)")
     loso.add_argument("--out", default=None, metavar="FILE", help="write the folds as CSV")
@@ -300,7 +302,7 @@ def cmd_loso(args: argparse.Namespace) -> int:
     folds = leave_one_speaker_out(
         args.source,
         args.work,
-        speakers=args.speakers,
+        held_out=args.held_out,
         seeds=args.seeds,
         n_train=args.n_train,
         fit_options={"max_epochs": args.epochs},

@@ -39,3 +39,28 @@ def test_connected_digits_of_bundled_speakers_are_learned_and_survive_saving(tmp
     assert loaded.predict(wavs) == model.predict(wavs)
     assert loaded.tokens == list(" 0123456789")
     assert "tokens ' 0123456789'" in repr(loaded)
+
+
+def test_leave_one_speaker_out_trains_on_the_others_and_tests_the_one(tmp_path):
+    from lstmkit.tasks.speech.loso import leave_one_speaker_out, summarise
+
+    folds = leave_one_speaker_out(
+        bundled_digits_dir(),
+        tmp_path,
+        held_out=["jackson"],
+        n_train=6,
+        n_val=2,
+        n_test=3,
+        val_index=1,
+        model_options={"hidden_size": 4, "num_layers": 1, "n_mels": 16},
+        fit_options={"max_epochs": 1},
+    )
+    assert folds["held_out"].tolist() == ["jackson"]
+    train = (tmp_path / "jackson" / "train" / "transcripts.tsv").read_text()
+    test = (tmp_path / "jackson" / "test" / "transcripts.tsv").read_text()
+    assert "george" in train and "jackson" not in train
+    assert "jackson" in test and "george" not in test
+    table = summarise(folds)
+    assert list(table.index) == ["jackson", "mean"]
+    with pytest.raises(ConfigError, match=r"held_out speakers \['nobody'\] are not among"):
+        leave_one_speaker_out(bundled_digits_dir(), tmp_path, held_out=["nobody"])

@@ -74,37 +74,55 @@ def leave_one_speaker_out(
     work: str | os.PathLike[str],
     *,
     speakers: Sequence[str] | None = None,
+    held_out: Sequence[str] | None = None,
     seeds: Sequence[int] = (0,),
     n_train: int = N_TRAIN,
     n_val: int = N_VAL,
     n_test: int = N_TEST,
+    val_index: int = VAL_INDEX,
     model_options: dict[str, Any] | None = None,
     fit_options: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """One row per (held-out speaker, seed): ``cer``, ``wer`` (digit error rate),
     ``string_accuracy`` on the held-out speaker's strings, the epochs trained and the seconds the
-    fold took (data, training and scoring). ``work`` holds each fold's WAV files."""
+    fold took (data, training and scoring). ``work`` holds each fold's WAV files.
+
+    ``speakers``: the speakers of the study (default: all in ``source``); each fold trains on all
+    of them but the one held out. ``held_out``: the folds to run (default: every speaker), to
+    split a long study into shorter runs. ``val_index``: the first recording index of the
+    training speakers kept for validation strings."""
     speakers = list(speakers or speakers_in(source))
     if len(speakers) < 2:
         raise ConfigError(f"leave-one-speaker-out needs at least two speakers, got {speakers}")
+    folds = list(held_out or speakers)
+    unknown = sorted(set(folds) - set(speakers))
+    if unknown:
+        raise ConfigError(f"held_out speakers {unknown} are not among the speakers {speakers}")
     for name, value in (("n_train", n_train), ("n_val", n_val), ("n_test", n_test)):
         positive_int(name, value)
     fit_kwargs = {**FIT_DEFAULTS, **(fit_options or {})}
     rows = []
-    for held_out in speakers:
+    for speaker in folds:
         start = time.perf_counter()
-        folders = make_fold_data(
-            source, work, held_out, speakers, n_train=n_train, n_val=n_val, n_test=n_test
+        data = make_fold_data(
+            source,
+            work,
+            speaker,
+            speakers,
+            n_train=n_train,
+            n_val=n_val,
+            n_test=n_test,
+            val_index=val_index,
         )
         data_seconds = time.perf_counter() - start
         for seed in seeds:
             start = time.perf_counter()
             model = SpeechRecognizer(**(model_options or {}))
-            model.fit(folders["train"], folders["val"], **{**fit_kwargs, "seed": seed})
-            scores = model.evaluate(folders["test"]).loc["model"].to_dict()
+            model.fit(data["train"], data["val"], **{**fit_kwargs, "seed": seed})
+            scores = model.evaluate(data["test"]).loc["model"].to_dict()
             assert model.fit_result is not None
             row = {
-                "held_out": held_out,
+                "held_out": speaker,
                 "seed": seed,
                 **scores,
                 "epochs": model.fit_result.epochs,
