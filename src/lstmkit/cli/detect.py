@@ -101,11 +101,19 @@ def register(subparsers: Any) -> None:
     )
     train.add_argument(
         "--threshold",
-        choices=("quantile", "dynamic"),
+        choices=("quantile", "dynamic", "spot"),
         default="quantile",
-        help="fixed threshold from the validation scores (quantile, default) or Hundman et "
+        help="fixed threshold from the validation scores (quantile, default), Hundman et "
         "al.'s per-window dynamic threshold (dynamic; batch scoring only, streams use the "
-        "fixed one)",
+        "fixed one) or SPOT from a false-alarm rate --risk (spot; streams use its calibrated "
+        "threshold)",
+    )
+    train.add_argument(
+        "--risk",
+        type=_fraction,
+        default=1e-4,
+        metavar="Q",
+        help="false-alarm rate of --threshold spot (default: 1e-4, one in 10,000 rows)",
     )
     train.add_argument(
         "--quantile",
@@ -153,10 +161,11 @@ def register(subparsers: Any) -> None:
     add_missing_option(score, training=False)
     score.add_argument(
         "--threshold",
-        choices=("quantile", "dynamic"),
+        choices=("quantile", "dynamic", "spot"),
         default=None,
         help="override the model's thresholding: the fixed threshold fitted in training "
-        "(quantile) or the per-window dynamic threshold (dynamic) (default: the model's)",
+        "(quantile), the per-window dynamic threshold (dynamic) or SPOT calibrated in training "
+        "(spot) (default: the model's)",
     )
     add_threads_option(score, default=1)
     score.set_defaults(func=cmd_score)
@@ -291,6 +300,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         smoothing=args.smoothing,
         threshold=args.threshold,
         quantile=args.quantile,
+        risk=args.risk,
         val_size=args.val_size,
     )
     start = time.perf_counter()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from lstmkit.errors import ConfigError
@@ -83,3 +84,21 @@ def test_alarms_suppression_and_hysteresis():
         evt.alarms(s, 4.0, hysteresis=0.0)
     with pytest.raises(ConfigError, match="suppress"):
         evt.alarms(s, 4.0, suppress=-1)
+
+
+def test_detector_with_spot_threshold_saves_and_loads(tmp_path):
+    from lstmkit.data.synthetic_anomalies import make_anomaly_series
+    from lstmkit.tasks.anomaly import AnomalyDetector
+
+    syn = make_anomaly_series(1200, n_anomalies=3, seed=4)
+    det = AnomalyDetector("zscore", window=32, threshold="spot", risk=1e-3)
+    det.fit(syn.frame.iloc[: syn.clean_rows], time_col=syn.time_col, columns=syn.columns)
+    assert det.threshold_ == det.spot_["z"]
+    scores = det.score(syn.frame)
+    assert np.isfinite(scores["threshold"]).all() and scores["is_anomaly"].any()
+    det.save(tmp_path / "d")
+    again = AnomalyDetector.load(tmp_path / "d")
+    assert again.risk == 1e-3 and again.spot_ == det.spot_
+    pd.testing.assert_frame_equal(again.score(syn.frame), scores)
+    with pytest.raises(ConfigError, match="risk"):
+        AnomalyDetector("zscore", threshold="spot", risk=0)

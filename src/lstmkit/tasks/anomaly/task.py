@@ -53,6 +53,7 @@ from lstmkit.data.interval_labels import labels_to_rows
 from lstmkit.errors import ConfigError, DataError, ModelFileError
 from lstmkit.tasks import persistence
 from lstmkit.tasks.anomaly import scoring
+from lstmkit.tasks.anomaly.evt import Spot
 from lstmkit.tasks.anomaly.metrics import evaluate_detection, flat_metrics
 from lstmkit.tasks.anomaly.net import NextStepNet, WindowAutoencoder
 from lstmkit.tasks.base import Task, metrics_frame
@@ -63,7 +64,7 @@ log = logging.getLogger(__name__)
 
 TASK = "AnomalyDetector"
 METHODS = ("prediction", "reconstruction", "zscore")
-THRESHOLDS = ("dynamic", "quantile")
+THRESHOLDS = ("dynamic", "quantile", "spot")
 SCALERS = ("standard", "minmax", "none")
 _INIT_KEYS = (
     "method",
@@ -74,6 +75,7 @@ _INIT_KEYS = (
     "smoothing",
     "threshold",
     "quantile",
+    "risk",
     "threshold_window",
     "z_max",
     "min_percent_decrease",
@@ -108,9 +110,13 @@ class AnomalyDetector(Task):
             the rolling statistics (zscore).
         hidden_size, num_layers, dropout: the LSTM(s).
         smoothing: EWMA span applied to the per-channel errors (1: none).
-        threshold: ``"dynamic"`` (Hundman et al. 2018) or ``"quantile"`` (fixed).
+        threshold: ``"dynamic"`` (Hundman et al. 2018), ``"quantile"`` (fixed) or ``"spot"``
+            (SPOT, Siffer et al. 2017: calibrated on the validation scores, then updated along
+            the scored series; streams use its calibrated threshold as a fixed one).
         quantile: the quantile of the validation scores used as the fixed threshold (1.0: their
             maximum).
+        risk: the false-alarm rate of ``threshold="spot"`` (1e-4: one alarm in 10,000 nominal
+            rows).
         threshold_window: rows per window of the dynamic threshold.
         z_max: the largest z tried by the dynamic threshold.
         min_percent_decrease: Hundman's pruning parameter p (0: no pruning).
@@ -142,6 +148,7 @@ class AnomalyDetector(Task):
         smoothing: int = 4,
         threshold: str = "quantile",
         quantile: float = 1.0,
+        risk: float = 1e-4,
         threshold_window: int = 1000,
         z_max: float = 12.0,
         min_percent_decrease: float = 0.13,
@@ -160,6 +167,7 @@ class AnomalyDetector(Task):
         self.smoothing = positive_int("smoothing", smoothing)
         self.threshold = choice("threshold", threshold, THRESHOLDS)
         self.quantile = scoring.check_quantile(quantile)
+        self.risk = Spot(risk).risk  # checked there
         self.threshold_window = positive_int("threshold_window", threshold_window)
         if isinstance(z_max, bool) or not isinstance(z_max, int | float) or z_max < scoring.Z_MIN:
             raise ConfigError(f"z_max must be a number >= {scoring.Z_MIN}, got {z_max!r}")
@@ -186,6 +194,7 @@ class AnomalyDetector(Task):
         self.net: torch.nn.Module | None = None
         self.columns: dict[str, Any] | None = None
         self.threshold_: float | None = None
+        self.spot_: dict[str, Any] | None = None  # the calibrated SPOT (threshold="spot")
         self.history: History | None = None
         self.fit_result: FitResult | None = None
         self._scaler: Any = None
@@ -364,7 +373,29 @@ class AnomalyDetector(Task):
                 "use a larger val_size"
             )
         self.threshold_ = float(np.quantile(part, self.quantile))
+        self.spot_ = self._calibrate_spot(part)
+        if self.threshold == "spot" and self.spot_ is not None:
+            self.threshold_ = float(self.spot_["z"])  # what a stream uses
         return self
+
+    def _calibrate_spot(self, part: np.ndarray) -> dict[str, Any] | None:
+        """SPOT calibrated on the validation scores: its initial threshold ``t`` is their 98 %
+        quantile, or a lower one so that at least 10 of them are peaks; None when there are
+        fewer than 20 scores."""
+        if part.size < 20:
+            if self.threshold == "spot":
+                raise DataError(
+                    f"threshold='spot' needs at least 20 validation scores, got {part.size}; "
+                    "use a larger val_size"
+                )
+            return None
+        level = min(0.98, 1.0 - 10.0 / part.size)
+        return Spot(self.risk, level=max(level, 0.5)).fit(part).state_dict()
+
+    @classmethod
+    def _from_config(cls, config: dict[str, Any]) -> AnomalyDetector:
+        # detectors saved before ``risk`` existed
+        return super()._from_config({"risk": 1e-4, **config})
 
     def _build_net(self, n_channels: int) -> torch.nn.Module:
         cls = NextStepNet if self.method == "prediction" else WindowAutoencoder
@@ -435,6 +466,13 @@ class AnomalyDetector(Task):
         if self.threshold == "quantile":
             flags = np.nan_to_num(combined, nan=-np.inf) > self.threshold_
             thresholds = np.full(combined.shape[0], self.threshold_)
+        elif self.threshold == "spot":
+            if self.spot_ is None:
+                raise ConfigError(
+                    "this detector has no calibrated SPOT (saved before threshold='spot' "
+                    "existed, or too few validation scores): fit it again"
+                )
+            flags, thresholds = Spot.from_state(self.spot_).run(combined)
         else:
             flags, thresholds = scoring.dynamic_flags(
                 combined,
@@ -539,6 +577,7 @@ class AnomalyDetector(Task):
         return {
             "scaler": self._scaler.to_dict() if self._scaler is not None else None,
             "threshold": self.threshold_,
+            "spot": self.spot_,
             "history": self.history.to_dict() if self.history else None,
         }
 
@@ -553,6 +592,7 @@ class AnomalyDetector(Task):
         self.columns = dict(config["columns"])
         self._scaler = None if state.get("scaler") is None else scaler_from_dict(state["scaler"])
         self.threshold_ = float(state["threshold"])
+        self.spot_ = state.get("spot")
         self.history = History.from_dict(state["history"]) if state.get("history") else None
         n_channels = int(config["n_channels"])
         self.net = self._build_net(n_channels) if self.method != "zscore" else None
