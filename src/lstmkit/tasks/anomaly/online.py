@@ -11,9 +11,14 @@ streams without a clean training part (the Numenta Anomaly Benchmark's rules).
   the mean ``mu`` and standard deviation ``s`` of the last ``long`` errors; the score is the
   surprise ``-log10 Q((short_mean - mu) / s)`` with ``Q`` the Gaussian tail: 4 means an average
   this high is a 1-in-10,000 event under the recent error distribution.
-* **Alarms.** A row alarms when its surprise reaches ``-log10(risk)`` (``risk`` the false-alarm
-  rate), unless an alarm was raised in the ``suppress`` rows before (one alarm per event).
-  ``score`` is the surprise with those suppressed rows set to 0, which is what NAB is given.
+* **Novelty.** A value outside the range of every value seen so far (probation included) by more
+  than ``novelty`` (default 0.05) times that range scores ``NOVEL`` (10): the LSTM's error alone
+  is slow to call a new level an anomaly once it has learned it. On NAB (seed 0) this lifted the
+  standard score from 52 to 65.
+* **Alarms.** A row alarms when its surprise reaches ``-log10(risk)`` (default ``risk=1e-2``:
+  surprise 2), unless an alarm was raised in the ``suppress`` rows before (one alarm per event).
+  ``score`` is the surprise with those suppressed rows set to 0, which is what NAB is given. With
+  the suppression, alarms are far rarer than ``risk``: 0.2 to 0.4 per 1,000 rows on NAB.
 * **Learning as it goes.** Every ``update_every`` rows, ``steps`` Adam steps on ``batch`` windows
   drawn from the last ``memory`` rows. Memory and time per row are bounded: the buffers are
   fixed-size deques, a score is one LSTM pass over ``lookback`` rows.
@@ -46,11 +51,14 @@ _OPTIONS = {
     "warm_steps": 150,
     "short": 8,
     "long": 1500,
-    "risk": 1e-4,
+    "risk": 1e-2,
     "suppress": 150,
-    "value_surprise": False,
+    "novelty": 0.05,
     "seed": 0,
 }
+
+
+NOVEL = 10.0  # the surprise of a value outside the range seen so far (a 1e-10 event)
 
 
 class _Net(nn.Module):
@@ -89,9 +97,8 @@ class OnlineDetector:
         self.buffer: deque[np.ndarray] = deque(maxlen=max(o["memory"], self.probation))
         self.errors: deque[float] = deque(maxlen=o["long"])
         self.short: deque[float] = deque(maxlen=o["short"])
-        self.values: deque[float] = deque(maxlen=o["long"])
-        self.short_values: deque[float] = deque(maxlen=o["short"])
-        self.deviations: deque[float] = deque(maxlen=o["long"])
+        self.vmin: np.ndarray | None = None  # the range of the raw values seen so far
+        self.vmax: np.ndarray | None = None
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None
         self.last_alarm = -(10**9)
@@ -142,6 +149,15 @@ class OnlineDetector:
             return 0.0
         return min(-math.log10(max(0.5 * math.erfc(z / math.sqrt(2.0)), 1e-300)), 300.0)
 
+    def _novel(self, x: np.ndarray) -> bool:
+        """Whether ``x`` lies outside the range of the values seen so far by more than
+        ``novelty`` times that range (on some channel)."""
+        m = self.options["novelty"]
+        if m is None or m < 0 or self.vmin is None or self.vmax is None:
+            return False
+        span = self.vmax - self.vmin
+        return bool(((x > self.vmax + m * span) | (x < self.vmin - m * span)).any())
+
     def update(self, x_t: Any) -> tuple[float, float, bool]:
         """One row: ``(score, surprise, alarm)``; see the module docstring."""
         x = np.asarray(x_t, dtype=np.float64).reshape(-1)
@@ -149,6 +165,9 @@ class OnlineDetector:
             raise DataError(f"a row must hold {self.channels} finite number(s), got {x.tolist()}")
         o = self.options
         self.rows += 1
+        novel = self._novel(x)
+        self.vmin = x.copy() if self.vmin is None else np.minimum(self.vmin, x)
+        self.vmax = x.copy() if self.vmax is None else np.maximum(self.vmax, x)
         if self.mean is None:
             self.buffer.append(x)
             if self.rows >= self.probation:
@@ -160,11 +179,8 @@ class OnlineDetector:
             pred = self.net(torch.from_numpy(past.astype(np.float32))[None])[0].double().numpy()
         self.last_error = float(np.abs(scaled - pred).mean())
         surprise = self._surprise(self.last_error, self.short, self.errors)
-        if o["value_surprise"]:  # a level shift: the short mean of |value - long mean|
-            mu = float(np.mean(self.values)) if self.values else 0.0
-            self.values.append(float(scaled.mean()))
-            dev = abs(float(scaled.mean()) - mu)
-            surprise = max(surprise, self._surprise(dev, self.short_values, self.deviations))
+        if novel:
+            surprise = max(surprise, NOVEL)
         self.buffer.append(scaled)
         if (self.rows - self.probation) % o["update_every"] == 0:
             self._train(o["steps"])
@@ -204,9 +220,8 @@ class OnlineDetector:
                 "buffer": list(self.buffer),
                 "errors": list(self.errors),
                 "short": list(self.short),
-                "values": list(self.values),
-                "short_values": list(self.short_values),
-                "deviations": list(self.deviations),
+                "vmin": self.vmin,
+                "vmax": self.vmax,
                 "mean": self.mean,
                 "std": self.std,
                 "last_alarm": self.last_alarm,
@@ -225,9 +240,7 @@ class OnlineDetector:
         det.buffer.extend(state["buffer"])
         det.errors.extend(state["errors"])
         det.short.extend(state["short"])
-        det.values.extend(state["values"])
-        det.short_values.extend(state["short_values"])
-        det.deviations.extend(state["deviations"])
+        det.vmin, det.vmax = state["vmin"], state["vmax"]
         det.mean, det.std = state["mean"], state["std"]
         det.last_alarm = int(state["last_alarm"])
         return det
