@@ -434,3 +434,29 @@ def test_in_a_subprocess(argv, code, names, saved: Saved):
     assert "Traceback" not in done.stderr
     assert names in done.stderr.strip().splitlines()[-1]
     assert done.stdout == ""
+
+
+def test_ctrl_c_during_training_exits_130_and_leaves_no_model(saved: Saved, tmp_path):
+    """A real SIGINT in the middle of 'forecast train' (Lightning's own handling would exit 1)."""
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    code = "import sys; from lstmkit.cli import main; sys.exit(main(sys.argv[1:]))"
+    argv = _fc_train(saved, "--epochs", "10000", "--patience", "10000", out=str(out))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, *argv], stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not (out / "run").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.0)  # well inside the training loop
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=120)
+    finally:
+        child.kill()
+    assert child.returncode == 130, err
+    assert INTERRUPTED_MESSAGE in err and "Traceback" not in err
+    assert not (out / "model").exists()

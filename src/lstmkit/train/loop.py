@@ -12,6 +12,8 @@ import contextlib
 import copy
 import importlib.util
 import logging
+import signal
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -80,6 +82,24 @@ def quiet_lightning() -> Iterator[None]:
     finally:
         for name, level in previous.items():
             logging.getLogger(name).setLevel(level)
+
+
+@contextlib.contextmanager
+def _ctrl_c_stays_a_keyboard_interrupt(trainer: Any) -> Iterator[None]:
+    """Lightning turns Ctrl-C during ``fit`` into ``sys.exit(1)`` and leaves SIGINT ignored for
+    the rest of the process; give the caller the KeyboardInterrupt back (the CLI exits 130 on it)
+    and put the SIGINT handler back as it was."""
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if main_thread else None
+    try:
+        yield
+    except SystemExit:
+        if not getattr(trainer, "interrupted", False):
+            raise
+        raise KeyboardInterrupt from None
+    finally:
+        if main_thread and previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 # --- data ---------------------------------------------------------------------------------------
@@ -388,13 +408,14 @@ def fit(
             num_sanity_val_steps=0,
             profiler=_profiler(config.profiler, run_dir),
         )
-        trainer.fit(
-            module,
-            train_dataloaders=train_loader,
-            val_dataloaders=val_loader,
-            ckpt_path=str(ckpt_path) if ckpt_path is not None else None,
-            weights_only=True if ckpt_path is not None else None,
-        )
+        with _ctrl_c_stays_a_keyboard_interrupt(trainer):
+            trainer.fit(
+                module,
+                train_dataloaders=train_loader,
+                val_dataloaders=val_loader,
+                ckpt_path=str(ckpt_path) if ckpt_path is not None else None,
+                weights_only=True if ckpt_path is not None else None,
+            )
     model.to("cpu")
     if config.restore_best and best.best_state is not None:
         model.load_state_dict(copy.deepcopy(best.best_state))
