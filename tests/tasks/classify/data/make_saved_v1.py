@@ -4,6 +4,9 @@ argument), before it became the lstmkit.tasks.classify package. Kept as the reco
 fixtures; it does not run on later code, which is the point: test_classify_saved_models.py checks
 that models saved by that code still load and predict the same."""
 
+# The module it imports no longer exists, so isort cannot tell it is first-party.
+# ruff: noqa: I001
+
 import json
 import pathlib
 
