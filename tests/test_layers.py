@@ -84,15 +84,15 @@ def test_no_import_cycle_at_load_time():
         graph[name] = {t for t in targets if not t.startswith(name + ".")}
     state: dict[str, int] = {}
     stack: list[str] = []
+    cycles: list[str] = []
 
     def visit(node: str) -> None:
         state[node] = 1
         stack.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                cycle = stack[stack.index(nxt) :] + [nxt]
-                raise AssertionError("import cycle: " + " -> ".join(cycle))
-            if nxt not in state:
+                cycles.append(" -> ".join([*stack[stack.index(nxt) :], nxt]))
+            elif nxt not in state:
                 visit(nxt)
         stack.pop()
         state[node] = 2
@@ -100,3 +100,4 @@ def test_no_import_cycle_at_load_time():
     for node in sorted(graph):
         if node not in state:
             visit(node)
+    assert cycles == [], "import cycles: " + "; ".join(cycles)

@@ -99,11 +99,13 @@ def _locked(target: Path, *, wait: bool = True) -> Iterator[bool]:
         os.close(fd)  # closing releases the lock
 
 
-def _move_user_files(source: Path, dest: Path) -> None:
-    """Move every entry of ``source`` that is not a model file into ``dest``."""
+def _move_user_files(source: Path, dest: Path, *, keep_existing: bool = False) -> None:
+    """Move every entry of ``source`` that is not a model file into ``dest`` (with
+    ``keep_existing``, not over an entry ``dest`` already has)."""
     for entry in sorted(source.iterdir()):
-        if entry.name not in MODEL_FILES:
-            os.replace(entry, dest / entry.name)
+        if entry.name in MODEL_FILES or (keep_existing and (dest / entry.name).exists()):
+            continue
+        os.replace(entry, dest / entry.name)
 
 
 def recover(path: str | os.PathLike[str]) -> None:
@@ -121,19 +123,10 @@ def recover(path: str | os.PathLike[str]) -> None:
             _move_user_files(tmp, previous)
         os.replace(previous, target)
     for leftover in [*_siblings(target, "tmp"), *_siblings(target, "old")]:
-        if target.exists():
-            _move_user_files_back(leftover, target)
+        # user files still in a leftover (only if a kill came mid-move) go back, not over any
+        if target.exists() and leftover.is_dir():
+            _move_user_files(leftover, target, keep_existing=True)
         shutil.rmtree(leftover, ignore_errors=True)
-
-
-def _move_user_files_back(leftover: Path, target: Path) -> None:
-    """User files still in a leftover directory (none, unless a kill came mid-move) return to
-    the model directory, unless it already has one of that name."""
-    if not leftover.is_dir():
-        return
-    for entry in sorted(leftover.iterdir()):
-        if entry.name not in MODEL_FILES and not (target / entry.name).exists():
-            os.replace(entry, target / entry.name)
 
 
 def save_model_dir(
