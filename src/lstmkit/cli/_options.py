@@ -53,6 +53,41 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+def devices(text: str) -> int | str | list[int]:
+    """``--devices``: "auto", a count N >= 1, -1 (every device) or device indices "0,1"."""
+    value = text.strip()
+    if value.lower() == "auto":
+        return "auto"
+    try:
+        if "," in value:
+            indices = [int(part) for part in value.split(",") if part.strip()]
+            if indices and all(i >= 0 for i in indices):
+                return indices
+        elif int(value) >= 1 or int(value) == -1:
+            return int(value)
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(
+        "expected auto, a number of devices >= 1, -1 (all of them) or comma-separated device "
+        f"indices such as 0,1, got {text!r}"
+    )
+
+
+def strategy(text: str) -> str:
+    """``--strategy``: "auto" or a strategy name Lightning knows (ddp, ddp_spawn, fsdp, ...)."""
+    value = text.strip().lower()
+    if value == "auto":
+        return value
+    from lightning.pytorch.strategies import StrategyRegistry  # only when the option is given
+
+    known = StrategyRegistry.available_strategies()
+    if value not in known:
+        raise argparse.ArgumentTypeError(
+            f"expected auto or a Lightning strategy ({', '.join(known)}), got {text!r}"
+        )
+    return value
+
+
 def flat_names(values: list[list[str]] | None) -> list[str]:
     """Flatten repeated options that each take one or more names (commas allowed too)."""
     out: list[str] = []
@@ -134,6 +169,56 @@ def add_threads_option(parser: argparse.ArgumentParser, default: int = 1) -> Non
     )
 
 
+# TrainConfig's choices (lstmkit.train.config.PRECISIONS; not imported: building the parser must
+# not load the training stack; a test checks that the two agree)
+PRECISIONS = ("32", "mixed", "16-mixed", "bf16-mixed")
+SCALING = ("devices", "num_nodes", "strategy", "precision")  # None: TrainConfig's default
+
+
+def add_scaling_options(parser: argparse.ArgumentParser) -> None:
+    """``--devices --num-nodes --strategy --precision``, passed to Lightning through
+    :class:`~lstmkit.train.TrainConfig`; left out, TrainConfig's defaults hold."""
+    group = parser.add_argument_group(
+        "hardware and scaling",
+        "Passed to Lightning, with its meaning: e.g. --devices 2 --strategy ddp trains in 2 "
+        "processes, one per device, each on its share of every epoch's batches.",
+    )
+    group.add_argument(
+        "--devices",
+        type=devices,
+        default=None,
+        metavar="N|auto|I,J",
+        help="how many devices (GPUs, or CPU processes on a machine without one) to train on per "
+        "node, -1 for all, or which ones by index, e.g. 0,1 (default: auto, one GPU if there "
+        "is one, else the CPU)",
+    )
+    group.add_argument(
+        "--num-nodes",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="machines taking part in distributed training, each running --devices processes "
+        "(default: 1)",
+    )
+    group.add_argument(
+        "--strategy",
+        type=strategy,
+        default=None,
+        metavar="NAME",
+        help="how the work is shared between devices: ddp (one process per device, gradients "
+        "averaged every step), ddp_spawn, fsdp, deepspeed, ... (default: auto, ddp when there "
+        "are several devices)",
+    )
+    group.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default=None,
+        help="floating point of the training step: 32, or mixed precision on a GPU: 16-mixed, "
+        "bf16-mixed, or mixed (bf16 where the GPU supports it, else 16); without CUDA mixed "
+        "falls back to 32 with a warning (default: 32)",
+    )
+
+
 def add_training_options(
     parser: argparse.ArgumentParser,
     *,
@@ -146,7 +231,8 @@ def add_training_options(
     threads: int = 1,
 ) -> None:
     """The options of a ``train`` verb: ``--epochs --patience [--batch-size] [--lr] --seed
-    [--impl] --progress --threads``, with the command's defaults.
+    [--impl] --progress --threads`` with the command's defaults, and the scaling options
+    (:func:`add_scaling_options`).
 
     ``batch_help`` says what one batch holds for this command (its default is appended).
     """
@@ -184,6 +270,7 @@ def add_training_options(
         )
     add_progress_option(parser)
     add_threads_option(parser, default=threads)
+    add_scaling_options(parser)
 
 
 def training_kwargs(args: argparse.Namespace, run_dir: Path | None) -> dict[str, Any]:
@@ -193,6 +280,9 @@ def training_kwargs(args: argparse.Namespace, run_dir: Path | None) -> dict[str,
         if hasattr(args, name):
             kwargs[name] = getattr(args, name)
     kwargs.update(seed=args.seed, run_dir=run_dir, enable_progress_bar=show_progress(args))
+    for name in SCALING:  # given on the command line: otherwise TrainConfig's default holds
+        if getattr(args, name, None) is not None:
+            kwargs[name] = getattr(args, name)
     return kwargs
 
 
