@@ -57,6 +57,19 @@ def probability(name: str, value: Any, *, top_closed: bool = False) -> float:
     return out
 
 
+def described(value: Any, limit: int = 40) -> str:
+    """``value`` as a message shows it: its repr (shortened past ``limit`` characters) and, unless
+    it is None, its type with an article: ``5 (an int)``, ``[1, 2] (a list)``."""
+    shown = repr(value)
+    if len(shown) > limit:
+        shown = shown[: limit - 3] + "..."
+    if value is None:
+        return shown
+    kind = type(value).__name__
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
+    return f"{shown} ({article} {kind})"
+
+
 def choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     """``value`` if it is one of ``choices``."""
     if not isinstance(value, str) or value not in choices:
@@ -64,4 +77,12 @@ def choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     return value
 
 
-__all__ = ["choice", "finite_number", "int_at_least", "number", "positive_int", "probability"]
+__all__ = [
+    "choice",
+    "described",
+    "finite_number",
+    "int_at_least",
+    "number",
+    "positive_int",
+    "probability",
+]

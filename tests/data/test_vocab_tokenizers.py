@@ -118,7 +118,7 @@ def test_tokenizer_errors_name_the_problem():
         make_tokenizer("char", vocab_size=10)
     with pytest.raises(ConfigError, match="not fitted yet"):
         CharTokenizer().encode("abc")
-    with pytest.raises(DataError, match="text 1 is a int, expected a string"):
+    with pytest.raises(DataError, match=r"text 1 is 3 \(an int\); expected a string"):
         CharTokenizer().fit(["ok", 3])
     with pytest.raises(ModelFileError, match="got 'morse'"):
         tokenizer_from_dict({"kind": "morse"})

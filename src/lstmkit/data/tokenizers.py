@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from lstmkit._checks import described
 from lstmkit.data.vocab import BOS, EOS, PAD, SPECIALS, UNK, Vocabulary, checked_ids
 from lstmkit.errors import ConfigError, DataError, ModelFileError
 
@@ -28,7 +29,7 @@ def _texts(texts: Iterable[str]) -> list[str]:
     out = []
     for i, text in enumerate(texts):
         if not isinstance(text, str):
-            raise DataError(f"text {i} is a {type(text).__name__}, expected a string")
+            raise DataError(f"text {i} is {described(text)}; expected a string")
         out.append(text)
     if not any(t.strip() for t in out):
         raise DataError("the corpus is empty: there is no text to fit a tokenizer on")

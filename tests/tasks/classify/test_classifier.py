@@ -350,12 +350,21 @@ def test_bad_data():
         clf.fit(["a", "b"], ["x", "x"])
     with pytest.raises(DataError, match="training data: 2 examples but 1 labels"):
         clf.fit(["a", "b"], ["x"])
-    with pytest.raises(DataError, match="training data: example 1 is a float, expected a string"):
+    with pytest.raises(
+        DataError, match=r"training data: example 1 is nan \(a float\); expected a string of text"
+    ):
         clf.fit(["a", float("nan")], ["x", "y"])
     with pytest.raises(DataError, match=r"training data: label 1 is missing \(None\)"):
         clf.fit(["a", "b"], ["x", None])
-    with pytest.raises(DataError, match=r"validation labels \['z'\] do not occur"):
+    with pytest.raises(
+        DataError,
+        match=r"validation data: 1 label\(s\) never seen in training: 'z'; "
+        "the 2 training labels are 'x', 'y'",
+    ):
         clf.fit(["a", "b"], ["x", "y"], val=(["c"], ["z"]))
+    many = [f"c{k:02d}" for k in range(12)]
+    with pytest.raises(DataError, match=r"the 12 training labels are 'c00', .*'c09' and 2 more$"):
+        clf.fit(many, many, val=(["c"], ["z"]))
     with pytest.raises(DataError, match="expected a list of texts, got a single string"):
         clf.fit("a b c", ["x"])
     with pytest.raises(ConfigError, match=r"predict needs a trained model: call fit\(\) or load"):

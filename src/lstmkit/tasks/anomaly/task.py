@@ -37,6 +37,7 @@ so with ``threshold="dynamic"`` batch flags and stream flags differ while their 
 from __future__ import annotations
 
 import logging
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,8 +170,12 @@ class AnomalyDetector(Task):
         self.quantile = scoring.check_quantile(quantile)
         self.risk = Spot(risk).risk  # checked there
         self.threshold_window = positive_int("threshold_window", threshold_window)
-        if isinstance(z_max, bool) or not isinstance(z_max, int | float) or z_max < scoring.Z_MIN:
-            raise ConfigError(f"z_max must be a number >= {scoring.Z_MIN}, got {z_max!r}")
+        if (
+            isinstance(z_max, bool)
+            or not isinstance(z_max, int | float)
+            or not scoring.Z_MIN <= z_max < math.inf  # NaN fails this too
+        ):
+            raise ConfigError(f"z_max must be a finite number >= {scoring.Z_MIN}, got {z_max!r}")
         self.z_max = float(z_max)
         self.min_percent_decrease = probability("min_percent_decrease", min_percent_decrease)
         self.stride = None if stride is None else positive_int("stride", stride)

@@ -11,6 +11,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from lstmkit._checks import described
 from lstmkit.errors import ConfigError, DataError
 from lstmkit.tasks.classify.metrics import sorted_labels
 
@@ -34,7 +35,7 @@ def check_inputs(inputs: Any, what: str, *, numeric: bool, n_features: int | Non
         return [check_array(x, i, what, n_features) for i, x in enumerate(items)]
     for i, text in enumerate(items):
         if not isinstance(text, str):
-            raise DataError(f"{what}: example {i} is a {type(text).__name__}, expected a string")
+            raise DataError(f"{what}: example {i} is {described(text)}; expected a string of text")
     return items
 
 
@@ -71,9 +72,27 @@ def check_labels(labels: Any, n: int, what: str) -> list[Any]:
             hash(v)
         except TypeError:
             raise DataError(
-                f"{what}: label {i} is a {type(v).__name__}; labels must be strings or numbers"
+                f"{what}: label {i} is {described(v)}; labels must be strings or numbers"
             ) from None
     return values
+
+
+def _listed(labels: list[Any], most: int = 10) -> str:
+    """``labels`` as a message lists them: the first ``most``, then how many more."""
+    shown = ", ".join(map(repr, labels[:most]))
+    return shown + (f" and {len(labels) - most} more" if len(labels) > most else "")
+
+
+def check_known_labels(labels: list[Any], classes: list[Any], what: str) -> None:
+    """DataError when ``labels`` hold a label the model was not trained on: it can never predict
+    one, so scores against it would be silently wrong (most often the label is misspelt or the
+    data is not the one the model was trained for)."""
+    unseen = sorted_labels(set(labels) - set(classes))
+    if unseen:
+        raise DataError(
+            f"{what}: {len(unseen)} label(s) never seen in training: {_listed(unseen)}; the "
+            f"{len(classes)} training labels are {_listed(classes)}"
+        )
 
 
 def check_class_weights(value: Any) -> Any:

@@ -51,6 +51,7 @@ from lstmkit.tasks.classify.inputs import (
     check_array,
     check_class_weights,
     check_inputs,
+    check_known_labels,
     check_labels,
     check_val_size,
     class_weight_tensor,
@@ -311,11 +312,7 @@ class SequenceClassifier(Task):
                 f"training data: a classifier needs at least 2 classes, the labels hold only "
                 f"{classes!r}"
             )
-        unseen = sorted_labels(set(val_targets) - set(classes))
-        if unseen:
-            raise DataError(
-                f"validation labels {unseen!r} do not occur in the training labels {classes!r}"
-            )
+        check_known_labels(val_targets, classes, "validation data")
         weights = class_weight_tensor(self.class_weights, targets, classes)
 
         # Preprocessing, fitted on the training examples only.
@@ -469,18 +466,15 @@ class SequenceClassifier(Task):
         """Everything measured on ``inputs``, as JSON-safe values: ``n``, ``accuracy``,
         ``macro_f1``, ``labels``, ``per_class`` precision/recall/F1/support and the
         ``confusion_matrix`` (rows true, columns predicted); see
-        :func:`lstmkit.tasks.classify.metrics.classification_report`. Labels never seen in
-        training are kept (as classes the model cannot predict) and logged."""
+        :func:`lstmkit.tasks.classify.metrics.classification_report`. A label never seen in
+        training is a DataError naming it (the model cannot predict it: most often it is
+        misspelt, or the data is not what the model was trained for)."""
         self._require_fitted("report")
         items = self._check_inputs(inputs, "evaluate")
         truth = check_labels(labels, len(items), "evaluate")
-        unseen = sorted_labels(set(truth) - set(self.classes))  # type: ignore[arg-type]
-        if unseen:
-            log.warning(
-                "labels %s were not in the training data; the model never predicts them", unseen
-            )
+        check_known_labels(truth, self.classes, "evaluate")  # type: ignore[arg-type]
         predicted = self.predict(items)
-        return classification_report(truth, predicted, [*self.classes, *unseen])  # type: ignore[misc]
+        return classification_report(truth, predicted, self.classes)  # type: ignore[arg-type]
 
     def evaluate(
         self,

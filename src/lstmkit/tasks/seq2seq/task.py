@@ -37,7 +37,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from lstmkit._checks import choice, positive_int, probability
+from lstmkit._checks import choice, described, positive_int, probability
 from lstmkit.data.text_batches import pad_ids
 from lstmkit.data.tokenizers import TOKENIZER_KINDS, Tokenizer, make_tokenizer, tokenizer_from_dict
 from lstmkit.data.transduction import as_pairs
@@ -167,7 +167,7 @@ class Seq2Seq(Task):
         ids = []
         for i, text in enumerate(texts):
             if not isinstance(text, str):
-                raise DataError(f"text {i} is a {type(text).__name__}, expected a string")
+                raise DataError(f"text {i} is {described(text)}; expected a string")
             encoded = self.src_tok.encode(text)
             if not encoded:
                 raise DataError(f"text {i} ({text!r}) has no tokens; a source cannot be empty")
