@@ -23,8 +23,6 @@ import torch
 
 from lstmkit.cli import EXIT_CODES, INTERRUPTED_MESSAGE, main
 
-BAD_ANOMALY = "src/lstmkit/cli/detect.py"
-
 
 class Saved:
     """Tiny models saved where the CLI reads them, and small input files."""
@@ -467,29 +465,22 @@ def test_ctrl_c_during_training_exits_130_and_leaves_no_model(saved: Saved, tmp_
     assert not (out / "model").exists()
 
 
-_STOP_IS_2 = pytest.mark.xfail(
-    strict=True, reason=f"{BAD_ANOMALY}: --on-bad-row stop returns 2 for a data error, not 1"
-)
-
-
 @pytest.mark.parametrize(
     ("stdin", "extra", "code", "names"),
     [
         (b"time,x0,x1\n1,0.5,0.5\n2,\xff\xfe,1\n", [], 0, "row 2"),
-        pytest.param(
+        (
             b"time,x0,x1\n1,0.5,0.5\n2,\xff\xfe,1\n",
             ["--on-bad-row", "stop"],
             1,
-            "row 2",
-            marks=_STOP_IS_2,
+            "error: data row 2: not UTF-8 text (byte 0xff at byte 3)",
         ),
         (b"time,x0,x1\n1,0.5,0.5\n2,abc,1\n", [], 0, "'abc'"),
-        pytest.param(
+        (
             b"time,x0,x1\n1,0.5,0.5\n2,abc,1\n",
             ["--on-bad-row", "stop"],
             1,
-            "'abc'",
-            marks=_STOP_IS_2,
+            "error: data row 2: non-numeric value 'abc'",
         ),
         (b"\xef\xbb\xbftime,x0,x1\n1,0.5,0.5\n", [], 0, ""),
         (b"time,x0\n1,0.5\n", [], 1, "x1"),

@@ -185,7 +185,7 @@ def register(subparsers: Any) -> None:
         choices=("skip", "stop"),
         default="skip",
         help="a row with the wrong number of fields or a non-numeric value: report it on stderr "
-        "and skip it, keeping the state (skip, default), or report it and exit with status 2 "
+        "and skip it, keeping the state (skip, default), or report it and exit with status 1 "
         "(stop)",
     )
     add_threads_option(stream, default=1)
@@ -425,9 +425,8 @@ def cmd_stream(args: argparse.Namespace) -> int:
                         problem = "missing or infinite value"
         if problem is not None:
             bad += 1
-            if args.on_bad_row == "stop":
-                print(f"lstmkit: error: data row {row}: {problem}; stopping", file=sys.stderr)
-                return 2
+            if args.on_bad_row == "stop":  # bad data, not bad usage: exit 1 through main
+                raise DataError(f"data row {row}: {problem}; stopping (--on-bad-row stop)")
             print(f"lstmkit: warning: data row {row}: {problem}; skipped", file=sys.stderr)
             sys.stderr.flush()
             continue
