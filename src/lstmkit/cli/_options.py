@@ -10,6 +10,7 @@ import argparse
 import errno
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +98,75 @@ def flat_names(values: list[list[str]] | None) -> list[str]:
     return out
 
 
+# --- parsers --------------------------------------------------------------------------------------
+
+
+def add_command(subparsers: Any, name: str, *, help: str, description: str) -> Any:
+    """``lstmkit NAME VERB``: the command's parser; returns the subparsers its verbs go in."""
+    parser = subparsers.add_parser(name, help=help, description=description)
+    return parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+
+def add_verb(
+    verbs: Any,
+    name: str,
+    func: Callable[[argparse.Namespace], int],
+    *,
+    help: str,
+    description: str | None = None,
+    model: str | None = None,
+) -> argparse.ArgumentParser:
+    """A verb's parser, run as ``func(args)``; with ``model`` (the command's name) its first
+    option is ``--model DIR`` (:func:`add_model_option`)."""
+    parser = verbs.add_parser(name, help=help, description=description)
+    parser.set_defaults(func=func)
+    if model is not None:
+        add_model_option(parser, model)
+    return parser
+
+
 # --- options --------------------------------------------------------------------------------------
+
+
+def add_count_option(
+    parser: Any, flag: str, default: int | None, help: str, metavar: str = "N"
+) -> None:
+    """An option taking a whole number >= 1; ``{}`` in ``help`` stands for the default."""
+    parser.add_argument(
+        flag, type=positive_int, default=default, metavar=metavar, help=help.format(default)
+    )
+
+
+def add_network_options(
+    parser: argparse.ArgumentParser,
+    *,
+    hidden_size: int,
+    num_layers: int,
+    dropout: float | None = None,
+    units: str = "LSTM units (default: {})",
+    layers: str = "stacked layers (default: {})",
+    dropout_help: str = "dropout (default: {:g})",
+) -> None:
+    """``--hidden-size --num-layers [--dropout]`` with the command's defaults; each help is a
+    template in which ``{}`` stands for the default (so a command says what its units are)."""
+    add_count_option(parser, "--hidden-size", hidden_size, units)
+    add_count_option(parser, "--num-layers", num_layers, layers)
+    if dropout is not None:
+        add_dropout_option(parser, dropout, dropout_help)
+
+
+def add_dropout_option(
+    parser: argparse.ArgumentParser, default: float, help: str = "dropout (default: {:g})"
+) -> None:
+    """``--dropout P``, a rate in [0, 1); ``{}`` in ``help`` stands for the default."""
+    parser.add_argument(
+        "--dropout", type=probability, default=default, metavar="P", help=help.format(default)
+    )
+
+
+def add_val_size_option(parser: argparse.ArgumentParser, default: float | None, help: str) -> None:
+    """``--val-size F``, the held-out share in [0, 1) (every command meant a fraction)."""
+    parser.add_argument("--val-size", type=probability, default=default, metavar="F", help=help)
 
 
 def add_model_option(parser: argparse.ArgumentParser, command: str) -> None:

@@ -24,15 +24,17 @@ from typing import Any
 
 from lstmkit.cli import classify_sequences as sequences
 from lstmkit.cli._options import (
-    add_model_option,
+    add_command,
+    add_count_option,
+    add_dropout_option,
     add_seed_option,
     add_threads_option,
     add_training_options,
     add_training_outputs,
+    add_val_size_option,
+    add_verb,
     apply_threads,
-    positive_int,
     print_paths,
-    probability,
     training_kwargs,
     write_csv,
     write_json,
@@ -56,17 +58,19 @@ def _data_option(parser: argparse.ArgumentParser, help_text: str, required: bool
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    verbs = add_command(
+        subparsers,
         "classify",
         help="train, apply, evaluate and benchmark sequence classifiers (texts, numeric series)",
         description="Classify texts (one label per row of a table) or numeric sequences (a .ts "
         "file, or a long table with one row per time step) with a bidirectional LSTM.",
     )
-    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
 
     # --- train -----------------------------------------------------------------------------
-    train = verbs.add_parser(
+    train = add_verb(
+        verbs,
         "train",
+        cmd_train,
         help="train a classifier, evaluate it on the held-out rows and save it",
         description="Train a text classifier; print its metrics on the test split (or the "
         "validation rows); write the model, metrics and plots under --out.",
@@ -92,12 +96,10 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="a separate validation table with the same columns (instead of val rows)",
     )
-    train.add_argument(
-        "--val-size",
-        type=probability,
-        default=None,
-        metavar="F",
-        help="fraction of the training rows held out for early stopping when there are no "
+    add_val_size_option(
+        train,
+        None,
+        "fraction of the training rows held out for early stopping when there are no "
         "validation rows (default: 0.1 for texts; numeric sequences: 0.1 from 1,000 sequences "
         "on, below none and a cosine learning-rate schedule)",
     )
@@ -107,34 +109,21 @@ def register(subparsers: Any) -> None:
         default="word",
         help="word (default), char or bpe (subwords)",
     )
-    train.add_argument(
-        "--min-freq",
-        type=positive_int,
-        default=1,
-        metavar="N",
-        help="keep tokens seen at least N times in training (default: 1)",
+    add_count_option(
+        train, "--min-freq", 1, "keep tokens seen at least N times in training (default: {})"
     )
-    train.add_argument(
+    add_count_option(
+        train,
         "--max-vocab",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="word tokenizer: keep the N most frequent words; bpe: the subword vocabulary size "
+        None,
+        "word tokenizer: keep the N most frequent words; bpe: the subword vocabulary size "
         "(default: all words; 2000 subwords)",
     )
-    train.add_argument(
-        "--max-length",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="keep the first N tokens of each text (default: all)",
+    add_count_option(
+        train, "--max-length", None, "keep the first N tokens of each text (default: all)"
     )
-    train.add_argument(
-        "--embed-size",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="embedding size (default: 100, or the dimension of --vectors)",
+    add_count_option(
+        train, "--embed-size", None, "embedding size (default: 100, or the dimension of --vectors)"
     )
     train.add_argument(
         "--vectors",
@@ -145,20 +134,8 @@ def register(subparsers: Any) -> None:
     train.add_argument(
         "--freeze-embeddings", action="store_true", help="keep the embeddings fixed in training"
     )
-    train.add_argument(
-        "--hidden-size",
-        type=positive_int,
-        default=128,
-        metavar="N",
-        help="LSTM units (default: 128)",
-    )
-    train.add_argument(
-        "--num-layers",
-        type=positive_int,
-        default=1,
-        metavar="N",
-        help="stacked layers (default: 1)",
-    )
+    add_count_option(train, "--hidden-size", 128, "LSTM units (default: {})")
+    add_count_option(train, "--num-layers", 1, "stacked layers (default: {})")
     train.add_argument(
         "--unidirectional",
         action="store_true",
@@ -171,12 +148,8 @@ def register(subparsers: Any) -> None:
         help="how the LSTM outputs become one vector: last (final states, default), mean, max, "
         "attention",
     )
-    train.add_argument(
-        "--dropout",
-        type=probability,
-        default=0.0,
-        metavar="P",
-        help="dropout on the embeddings, between layers and before the head (default: 0)",
+    add_dropout_option(
+        train, 0.0, "dropout on the embeddings, between layers and before the head (default: {:g})"
     )
     train.add_argument(
         "--class-weights",
@@ -205,15 +178,16 @@ def register(subparsers: Any) -> None:
         "--out", required=True, metavar="DIR", help="output directory for the model and reports"
     )
     sequences.add_sequence_options(train, training=True)
-    train.set_defaults(func=cmd_train)
 
     # --- predict ---------------------------------------------------------------------------
-    predict = verbs.add_parser(
+    predict = add_verb(
+        verbs,
         "predict",
+        cmd_predict,
         help="label every row of a table with a saved classifier",
         description="Predict a label (and class probabilities) for every text of a table.",
+        model="classify",
     )
-    add_model_option(predict, "classify")
     _data_option(predict, "table of texts")
     predict.add_argument(
         "--text-col", default=None, metavar="C", help="text column (default: the model's)"
@@ -231,16 +205,17 @@ def register(subparsers: Any) -> None:
     )
     sequences.add_sequence_options(predict, training=False)
     add_threads_option(predict)
-    predict.set_defaults(func=cmd_predict)
 
     # --- evaluate --------------------------------------------------------------------------
-    evaluate = verbs.add_parser(
+    evaluate = add_verb(
+        verbs,
         "evaluate",
+        cmd_evaluate,
         help="accuracy, macro-F1 and per-class scores of a saved classifier",
         description="Score a saved classifier on labelled rows; optionally beside a bag-of-words "
         "logistic-regression baseline fitted on the training rows.",
+        model="classify",
     )
-    add_model_option(evaluate, "classify")
     _data_option(evaluate, "labelled table")
     evaluate.add_argument(
         "--text-col", default=None, metavar="C", help="text column (default: the model's)"
@@ -279,7 +254,6 @@ def register(subparsers: Any) -> None:
     add_seed_option(evaluate, "the baseline's random seed")
     sequences.add_sequence_options(evaluate, training=False)
     add_threads_option(evaluate)
-    evaluate.set_defaults(func=cmd_evaluate)
 
     from lstmkit.cli.classify_benchmark import register_benchmark
 

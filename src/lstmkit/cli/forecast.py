@@ -21,17 +21,21 @@ import pandas as pd
 
 from lstmkit._files import atomic_write
 from lstmkit.cli._options import (
+    add_command,
+    add_count_option,
     add_missing_option,
-    add_model_option,
+    add_network_options,
     add_threads_option,
     add_training_options,
     add_training_outputs,
+    add_val_size_option,
+    add_verb,
     apply_threads,
     check_output_dir,
     check_output_file,
     flat_names,
-    positive_int,
     print_paths,
+    probability,
     training_kwargs,
     write_csv,
     write_json,
@@ -54,15 +58,17 @@ def _quantiles(text: str) -> tuple[float, ...] | None:
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    verbs = add_command(
+        subparsers,
         "forecast",
         help="train, apply and backtest time-series forecasters",
         description="Forecast time series from a CSV or Parquet table of timestamps and values.",
     )
-    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
 
-    train = verbs.add_parser(
+    train = add_verb(
+        verbs,
         "train",
+        cmd_train,
         help="train a forecaster, evaluate it on the held-out end of the data and save it",
         description="Train a forecaster; print its test metrics beside the naive and "
         "seasonal-naive baselines; write the model, metrics and plots under --out.",
@@ -115,12 +121,12 @@ def register(subparsers: Any) -> None:
     train.add_argument(
         "--horizon", required=True, type=int, metavar="H", help="number of steps to forecast"
     )
-    train.add_argument(
+    add_count_option(
+        train,
         "--lookback",
-        type=positive_int,
-        default=None,
-        metavar="L",
-        help="input steps (default: max(2*horizon, 2*season), clipped to the data)",
+        None,
+        "input steps (default: max(2*horizon, 2*season), clipped to the data)",
+        "L",
     )
     train.add_argument(
         "--quantiles",
@@ -152,12 +158,11 @@ def register(subparsers: Any) -> None:
         help="log the targets: auto does when they are positive and their swings grow with "
         "their level (default: auto)",
     )
-    train.add_argument(
+    add_count_option(
+        train,
         "--ensemble",
-        type=positive_int,
-        default=5,
-        metavar="N",
-        help="networks trained with consecutive seeds; the forecast is their median (default: 5)",
+        5,
+        "networks trained with consecutive seeds; the forecast is their median (default: {})",
     )
     train.add_argument(
         "--no-refit",
@@ -173,26 +178,14 @@ def register(subparsers: Any) -> None:
         help="all steps at once (direct, default) or step by step from an LSTM "
         "decoder (autoregressive)",
     )
-    train.add_argument(
-        "--hidden-size",
-        type=positive_int,
-        default=64,
-        metavar="N",
-        help="LSTM hidden units (default: 64)",
-    )
-    train.add_argument(
-        "--num-layers",
-        type=positive_int,
-        default=1,
-        metavar="N",
-        help="stacked LSTM layers (default: 1)",
-    )
-    train.add_argument(
-        "--dropout",
-        type=float,
-        default=0.0,
-        metavar="P",
-        help="dropout between layers and before the head (default: 0)",
+    add_network_options(
+        train,
+        hidden_size=64,
+        num_layers=1,
+        dropout=0.0,
+        units="LSTM hidden units (default: {})",
+        layers="stacked LSTM layers (default: {})",
+        dropout_help="dropout between layers and before the head (default: {:g})",
     )
     train.add_argument(
         "--scaler",
@@ -200,23 +193,13 @@ def register(subparsers: Any) -> None:
         default="standard",
         help="per-column scaling fitted on the training rows (default: standard)",
     )
-    train.add_argument(
-        "--season",
-        type=positive_int,
-        default=None,
-        metavar="M",
-        help="season length in steps (default: from the frequency)",
+    add_count_option(
+        train, "--season", None, "season length in steps (default: from the frequency)", "M"
     )
-    train.add_argument(
-        "--val-size",
-        type=float,
-        default=0.15,
-        metavar="F",
-        help="fraction of each series kept for validation (default: 0.15)",
-    )
+    add_val_size_option(train, 0.15, "fraction of each series kept for validation (default: 0.15)")
     train.add_argument(
         "--test-size",
-        type=float,
+        type=probability,
         default=0.15,
         metavar="F",
         help="fraction of each series kept for testing (default: 0.15)",
@@ -230,14 +213,15 @@ def register(subparsers: Any) -> None:
         metavar="DIR",
         help="output directory for the model, metrics, plots and training logs",
     )
-    train.set_defaults(func=cmd_train)
 
-    predict = verbs.add_parser(
+    predict = add_verb(
+        verbs,
         "predict",
+        cmd_predict,
         help="forecast the steps after the end of each series with a saved model",
         description="Forecast the next horizon steps after the end of the data with a saved model.",
+        model="forecast",
     )
-    add_model_option(predict, "forecast")
     predict.add_argument(
         "--data",
         required=True,
@@ -262,31 +246,28 @@ def register(subparsers: Any) -> None:
         help="also write a plot of the history and forecast",
     )
     add_threads_option(predict)
-    predict.set_defaults(func=cmd_predict)
 
-    backtest = verbs.add_parser(
+    backtest = add_verb(
+        verbs,
         "backtest",
+        cmd_backtest,
         help="rolling-origin evaluation of a saved model against the baselines",
         description="Forecast the last K windows of each series with a saved model (no refit) and "
         "print MAE, RMSE, sMAPE and MASE beside the naive and seasonal-naive baselines.",
+        model="forecast",
     )
-    add_model_option(backtest, "forecast")
     backtest.add_argument(
         "--data", required=True, metavar="FILE", help="a table with the model's columns"
     )
-    backtest.add_argument(
+    add_count_option(
+        backtest,
         "--windows",
-        type=positive_int,
-        default=5,
-        metavar="K",
-        help="number of forecast windows at the end of each series (default: 5)",
+        5,
+        "number of forecast windows at the end of each series (default: {})",
+        "K",
     )
-    backtest.add_argument(
-        "--stride",
-        type=positive_int,
-        default=None,
-        metavar="S",
-        help="steps between window origins (default: the horizon)",
+    add_count_option(
+        backtest, "--stride", None, "steps between window origins (default: the horizon)", "S"
     )
     add_missing_option(backtest, training=False)
     backtest.add_argument(
@@ -296,10 +277,11 @@ def register(subparsers: Any) -> None:
         help="also write every window's forecasts and actual values to a CSV",
     )
     add_threads_option(backtest)
-    backtest.set_defaults(func=cmd_backtest)
 
-    bench = verbs.add_parser(
+    bench = add_verb(
+        verbs,
         "benchmark",
+        cmd_benchmark,
         help="rolling-origin benchmark of the default LSTM, the hybrid and the statistical "
         "baselines over a set of series",
         description="Fit each method once on the rows before the first of several forecast "
@@ -314,27 +296,20 @@ def register(subparsers: Any) -> None:
         metavar="DIR_OR_FILE",
         help="CSV files, or directories whose *.csv files are all benchmarked",
     )
-    bench.add_argument(
-        "--seeds",
-        type=positive_int,
-        default=3,
-        metavar="N",
-        help="seeds per LSTM method, 0..N-1 (default: 3)",
-    )
-    bench.add_argument(
+    add_count_option(bench, "--seeds", 3, "seeds per LSTM method, 0..N-1 (default: {})")
+    add_count_option(
+        bench,
         "--origins",
-        type=positive_int,
-        default=3,
-        metavar="K",
-        help="forecast origins per series, ceil(horizon/2) steps apart (default: 3)",
+        3,
+        "forecast origins per series, ceil(horizon/2) steps apart (default: {})",
+        "K",
     )
-    bench.add_argument(
+    add_count_option(
+        bench,
         "--horizon",
-        type=positive_int,
-        default=None,
-        metavar="H",
-        help="forecast steps for every series (default: by season: 12 monthly, 8 quarterly, "
-        "10 yearly)",
+        None,
+        "forecast steps for every series (default: by season: 12 monthly, 8 quarterly, 10 yearly)",
+        "H",
     )
     bench.add_argument(
         "--methods",
@@ -350,7 +325,6 @@ def register(subparsers: Any) -> None:
         help="Markdown report (default: FORECASTING.md); the JSON goes beside it",
     )
     add_threads_option(bench, default=1)
-    bench.set_defaults(func=cmd_benchmark)
 
 
 def train_outputs(

@@ -24,15 +24,17 @@ from pathlib import Path
 from typing import Any
 
 from lstmkit.cli._options import (
-    add_model_option,
+    add_command,
+    add_count_option,
+    add_network_options,
     add_seed_option,
     add_threads_option,
     add_training_options,
     add_training_outputs,
+    add_verb,
     apply_threads,
     positive_int,
     print_paths,
-    probability,
     training_kwargs,
     write_csv,
     write_json,
@@ -63,22 +65,16 @@ def _names(text: str) -> list[str]:
 
 
 def _model_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--hidden-size", type=positive_int, default=96, metavar="N", help="LSTM units (96)"
+    add_network_options(
+        parser,
+        hidden_size=96,
+        num_layers=2,
+        dropout=0.2,
+        units="LSTM units ({})",
+        layers="BiLSTM layers ({})",
+        dropout_help="dropout ({:g})",
     )
-    parser.add_argument(
-        "--num-layers", type=positive_int, default=2, metavar="N", help="BiLSTM layers (2)"
-    )
-    parser.add_argument(
-        "--dropout", type=probability, default=0.2, metavar="P", help="dropout (0.2)"
-    )
-    parser.add_argument(
-        "--stack",
-        type=positive_int,
-        default=3,
-        metavar="N",
-        help="10 ms frames joined into one LSTM step (3)",
-    )
+    add_count_option(parser, "--stack", 3, "10 ms frames joined into one LSTM step ({})")
     parser.add_argument(
         "--no-spec-augment", action="store_true", help="no time and mel-band masking in training"
     )
@@ -97,15 +93,17 @@ def _decoder_option(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    verbs = add_command(
+        subparsers,
         "speech",
         help="speech recognition: spoken digit strings to text (BiLSTM + CTC)",
         description="Train, apply and evaluate BiLSTM-CTC speech recognisers on WAV files.",
     )
-    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
 
-    make = verbs.add_parser(
+    make = add_verb(
+        verbs,
         "make-data",
+        cmd_make_data,
         help="write connected digit strings (WAV files + transcripts.tsv) from isolated digits",
     )
     make.add_argument(
@@ -124,9 +122,8 @@ def register(subparsers: Any) -> None:
     )
     make.add_argument("--max-digits", type=positive_int, default=7, metavar="N", help="(7)")
     add_seed_option(make)
-    make.set_defaults(func=cmd_make_data)
 
-    train = verbs.add_parser("train", help="train a recogniser on a transcript folder")
+    train = add_verb(verbs, "train", cmd_train, help="train a recogniser on a transcript folder")
     train.add_argument(
         "--data", required=True, metavar="DIR", help="folder with transcripts.tsv and audio"
     )
@@ -144,19 +141,25 @@ def register(subparsers: Any) -> None:
         impl=True,
     )
     train.add_argument("--out", required=True, metavar="DIR", help="output directory")
-    train.set_defaults(func=cmd_train)
 
-    transcribe = verbs.add_parser("transcribe", help="print one transcript per audio file")
-    add_model_option(transcribe, "speech")
+    transcribe = add_verb(
+        verbs,
+        "transcribe",
+        cmd_transcribe,
+        help="print one transcript per audio file",
+        model="speech",
+    )
     transcribe.add_argument("files", nargs="+", metavar="FILE", help="audio files (WAV)")
     _decoder_option(transcribe)
     add_threads_option(transcribe)
-    transcribe.set_defaults(func=cmd_transcribe)
 
-    evaluate = verbs.add_parser(
-        "evaluate", help="error rates, string accuracy and digit confusions on a transcript folder"
+    evaluate = add_verb(
+        verbs,
+        "evaluate",
+        cmd_evaluate,
+        help="error rates, string accuracy and digit confusions on a transcript folder",
+        model="speech",
     )
-    add_model_option(evaluate, "speech")
     evaluate.add_argument("--data", required=True, metavar="DIR", help="transcript folder")
     _decoder_option(evaluate)
     evaluate.add_argument(
@@ -169,10 +172,12 @@ def register(subparsers: Any) -> None:
         help="plot the CTC posteriors of the first utterance over its spectrogram (PNG)",
     )
     add_threads_option(evaluate)
-    evaluate.set_defaults(func=cmd_evaluate)
 
-    loso = verbs.add_parser(
-        "loso", help="leave-one-speaker-out: train on the other speakers, test on each in turn"
+    loso = add_verb(
+        verbs,
+        "loso",
+        cmd_loso,
+        help="leave-one-speaker-out: train on the other speakers, test on each in turn",
     )
     loso.add_argument(
         "--source", required=True, metavar="DIR", help="folder of isolated digit recordings"
@@ -186,7 +191,6 @@ def register(subparsers: Any) -> None:
     loso.add_argument("--epochs", type=positive_int, default=20, metavar="N", help="(20)")
     loso.add_argument("--out", default=None, metavar="FILE", help="write the folds as CSV")
     add_threads_option(loso)
-    loso.set_defaults(func=cmd_loso)
 
 
 def cmd_make_data(args: argparse.Namespace) -> int:

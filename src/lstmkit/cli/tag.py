@@ -21,13 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from lstmkit.cli._options import (
-    add_model_option,
+    add_command,
+    add_count_option,
+    add_network_options,
     add_threads_option,
     add_training_options,
     add_training_outputs,
+    add_verb,
     apply_threads,
     check_output_dir,
-    positive_int,
     print_paths,
     probability,
     training_kwargs,
@@ -53,16 +55,18 @@ def _columns(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    verbs = add_command(
+        subparsers,
         "tag",
         help="train, apply and evaluate BiLSTM-CRF sequence taggers (NER, chunking, POS)",
         description="Sequence tagging of CoNLL files: one token per line, whitespace-separated "
         "columns, a blank line between sentences.",
     )
-    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
 
-    train = verbs.add_parser(
+    train = add_verb(
+        verbs,
         "train",
+        cmd_train,
         help="train a tagger on a CoNLL file, report span F1 and save it",
         description="Train a BiLSTM(-CRF) tagger; print span precision/recall/F1 on the "
         "validation (and test) file; write the model, metrics and loss plot under --out.",
@@ -78,33 +82,21 @@ def register(subparsers: Any) -> None:
         "--test", default=None, metavar="FILE", help="also score this CoNLL file after training"
     )
     _columns(train)
-    train.add_argument(
+    add_count_option(
+        train,
         "--embedding-dim",
-        type=positive_int,
-        default=100,
-        metavar="N",
-        help="word embedding size (default: 100; the vectors' size with --vectors)",
+        100,
+        "word embedding size (default: {}; the vectors' size with --vectors)",
     )
-    train.add_argument(
-        "--hidden-size",
-        type=positive_int,
-        default=100,
-        metavar="N",
-        help="LSTM units per direction (default: 100)",
-    )
-    train.add_argument(
-        "--num-layers",
-        type=positive_int,
-        default=1,
-        metavar="N",
-        help="stacked BiLSTM layers (default: 1)",
-    )
-    train.add_argument(
-        "--dropout",
-        type=probability,
-        default=0.5,
-        metavar="P",
-        help="dropout on embeddings, between layers and before the tag scores (default: 0.5)",
+    add_network_options(
+        train,
+        hidden_size=100,
+        num_layers=1,
+        dropout=0.5,
+        units="LSTM units per direction (default: {})",
+        layers="stacked BiLSTM layers (default: {})",
+        dropout_help="dropout on embeddings, between layers and before the tag scores "
+        "(default: {:g})",
     )
     train.add_argument(
         "--no-crf",
@@ -123,12 +115,8 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="lower-case words for the word vocabulary (characters keep their case)",
     )
-    train.add_argument(
-        "--min-freq",
-        type=positive_int,
-        default=1,
-        metavar="N",
-        help="words seen fewer times in training become <unk> (default: 1)",
+    add_count_option(
+        train, "--min-freq", 1, "words seen fewer times in training become <unk> (default: {})"
     )
     train.add_argument(
         "--word-dropout",
@@ -155,14 +143,15 @@ def register(subparsers: Any) -> None:
         metavar="DIR",
         help="output directory for the model, metrics, loss plot and training logs",
     )
-    train.set_defaults(func=cmd_train)
 
-    predict = verbs.add_parser(
+    predict = add_verb(
+        verbs,
         "predict",
+        cmd_predict,
         help="tag a text or CoNLL file with a saved tagger",
         description="Tag every sentence of a file; write token and predicted tag as CoNLL.",
+        model="tag",
     )
-    add_model_option(predict, "tag")
     predict.add_argument(
         "--data",
         required=True,
@@ -174,16 +163,17 @@ def register(subparsers: Any) -> None:
         "--out", required=True, metavar="FILE", help="CoNLL file to write: token TAB tag"
     )
     add_threads_option(predict)
-    predict.set_defaults(func=cmd_predict)
 
-    evaluate = verbs.add_parser(
+    evaluate = add_verb(
+        verbs,
         "evaluate",
+        cmd_evaluate,
         help="span precision/recall/F1 of a saved tagger on a tagged CoNLL file",
         description="Tag a CoNLL file with a saved tagger and compare with its tags: span "
         "precision, recall and F1 per type and micro-averaged (exact type and boundaries), "
         "and token accuracy.",
+        model="tag",
     )
-    add_model_option(evaluate, "tag")
     evaluate.add_argument("--data", required=True, metavar="FILE", help="tagged CoNLL file")
     _columns(evaluate)
     evaluate.add_argument(
@@ -201,7 +191,6 @@ def register(subparsers: Any) -> None:
         help="also write token, gold tag and predicted tag per line (conlleval's input)",
     )
     add_threads_option(evaluate)
-    evaluate.set_defaults(func=cmd_evaluate)
 
 
 def _apply_columns(tagger: Any, args: argparse.Namespace) -> None:

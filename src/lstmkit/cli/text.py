@@ -22,15 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from lstmkit.cli._options import (
-    add_model_option,
+    add_command,
+    add_count_option,
+    add_network_options,
     add_seed_option,
     add_threads_option,
     add_training_options,
     add_training_outputs,
+    add_verb,
     apply_threads,
     check_output_dir,
     non_negative_float,
-    positive_int,
     print_paths,
     probability,
     training_kwargs,
@@ -46,15 +48,17 @@ def _corpus(arg: str, what: str) -> str:
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    verbs = add_command(
+        subparsers,
         "text",
         help="train, sample from and evaluate LSTM language models",
         description="Language models over characters, words or BPE subwords (AWD-LSTM style).",
     )
-    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
 
-    train = verbs.add_parser(
+    train = add_verb(
+        verbs,
         "train",
+        cmd_train,
         help="train a language model on a text file and save it",
         description="Train a language model with truncated BPTT; hold out the end of the text; "
         "print held-out loss, perplexity and bits per character beside a unigram baseline.",
@@ -78,12 +82,8 @@ def register(subparsers: Any) -> None:
         metavar="F",
         help="share of the corpus held out at its end when there is no --val-corpus (default: 0.1)",
     )
-    train.add_argument(
-        "--max-chars",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="use only the first N characters of the corpus (quick runs)",
+    add_count_option(
+        train, "--max-chars", None, "use only the first N characters of the corpus (quick runs)"
     )
     train.add_argument(
         "--tokenizer",
@@ -91,33 +91,20 @@ def register(subparsers: Any) -> None:
         default="char",
         help="token level (default: char)",
     )
-    train.add_argument(
-        "--bpe-vocab-size",
-        type=positive_int,
-        default=2000,
-        metavar="N",
-        help="subword vocabulary size for --tokenizer bpe (default: 2000)",
+    add_count_option(
+        train, "--bpe-vocab-size", 2000, "subword vocabulary size for --tokenizer bpe (default: {})"
     )
     train.add_argument(
         "--lowercase", action="store_true", help="lowercase the text before tokenising"
     )
-    train.add_argument(
-        "--embed-size",
-        type=positive_int,
-        default=64,
-        metavar="N",
-        help="embedding size (default: 64)",
-    )
-    train.add_argument(
-        "--hidden-size",
-        type=positive_int,
-        default=256,
-        metavar="N",
-        help="LSTM units per layer (default: 256; with weight tying the last layer has "
+    add_count_option(train, "--embed-size", 64, "embedding size (default: {})")
+    add_network_options(
+        train,
+        hidden_size=256,
+        num_layers=2,
+        units="LSTM units per layer (default: {}; with weight tying the last layer has "
         "--embed-size units)",
-    )
-    train.add_argument(
-        "--num-layers", type=positive_int, default=2, metavar="N", help="LSTM layers (default: 2)"
+        layers="LSTM layers (default: {})",
     )
     train.add_argument(
         "--no-tie",
@@ -153,13 +140,7 @@ def register(subparsers: Any) -> None:
         metavar="B",
         help="temporal activation regularisation weight (AWD-LSTM uses 1; default: 0)",
     )
-    train.add_argument(
-        "--bptt",
-        type=positive_int,
-        default=100,
-        metavar="N",
-        help="tokens per truncated-BPTT window (default: 100)",
-    )
+    add_count_option(train, "--bptt", 100, "tokens per truncated-BPTT window (default: {})")
     train.add_argument(
         "--fixed-bptt",
         action="store_true",
@@ -177,15 +158,16 @@ def register(subparsers: Any) -> None:
     train.add_argument(
         "--out", required=True, metavar="DIR", help="output directory for the model and metrics"
     )
-    train.set_defaults(func=cmd_train)
 
-    generate = verbs.add_parser(
+    generate = add_verb(
+        verbs,
         "generate",
+        cmd_generate,
         help="continue a prompt with a saved language model",
         description="Sample a continuation of --prompt, --length tokens long (characters for a "
         "char model), and print the prompt followed by it.",
+        model="text",
     )
-    add_model_option(generate, "text")
     generate.add_argument(
         "--prompt", default="", help="text to continue (default: empty, the start of a text)"
     )
@@ -215,27 +197,26 @@ def register(subparsers: Any) -> None:
     )
     add_seed_option(generate)
     add_threads_option(generate)
-    generate.set_defaults(func=cmd_generate)
 
-    evaluate = verbs.add_parser(
+    evaluate = add_verb(
+        verbs,
         "evaluate",
+        cmd_evaluate,
         help="score a text file with a saved language model",
         description="Print the loss per token, perplexity and bits per character of a text "
         "beside the unigram-frequency baseline of the model's training text.",
+        model="text",
     )
-    add_model_option(evaluate, "text")
     evaluate.add_argument(
         "--corpus", required=True, metavar="FILE", help="UTF-8 text file, or bundled:NAME"
     )
-    evaluate.add_argument(
+    add_count_option(
+        evaluate,
         "--batch-size",
-        type=positive_int,
-        default=1,
-        metavar="N",
-        help="score N parallel streams (faster, slightly pessimistic; default: 1, exact)",
+        1,
+        "score N parallel streams (faster, slightly pessimistic; default: {}, exact)",
     )
     add_threads_option(evaluate)
-    evaluate.set_defaults(func=cmd_evaluate)
 
 
 def format_scores(scores: dict[str, float]) -> str:

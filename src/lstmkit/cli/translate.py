@@ -16,11 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from lstmkit.cli._options import (
-    add_model_option,
+    add_command,
+    add_count_option,
+    add_dropout_option,
     add_seed_option,
     add_threads_option,
     add_training_options,
     add_training_outputs,
+    add_val_size_option,
+    add_verb,
     apply_threads,
     check_output_dir,
     non_negative_float,
@@ -32,13 +36,7 @@ from lstmkit.errors import DataError
 
 
 def _add_decoding(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--beam",
-        type=positive_int,
-        default=1,
-        metavar="N",
-        help="beam size (default: 1, greedy decoding)",
-    )
+    add_count_option(parser, "--beam", 1, "beam size (default: {}, greedy decoding)")
     parser.add_argument(
         "--length-penalty",
         type=non_negative_float,
@@ -50,16 +48,18 @@ def _add_decoding(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    verbs = add_command(
+        subparsers,
         "translate",
         help="train and apply sequence-to-sequence models on text pairs",
         description="Sequence-to-sequence models (BiLSTM encoder, attentional LSTM decoder) "
         "trained on pairs of texts: source<TAB>target per line.",
     )
-    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
 
-    train = verbs.add_parser(
+    train = add_verb(
+        verbs,
         "train",
+        cmd_train,
         help="train a model on a pairs file and save it",
         description="Train a Seq2Seq model on a TSV of source<TAB>target lines; print its "
         "validation (and, with --test, test) exact match and BLEU; write the model under --out.",
@@ -76,12 +76,10 @@ def register(subparsers: Any) -> None:
     train.add_argument(
         "--test", default=None, metavar="FILE", help="also evaluate on these pairs after training"
     )
-    train.add_argument(
-        "--val-size",
-        type=float,
-        default=0.1,
-        metavar="F",
-        help="share of --pairs held out for validation when --val is not given (default: 0.1)",
+    add_val_size_option(
+        train,
+        0.1,
+        "share of --pairs held out for validation when --val is not given (default: 0.1)",
     )
     train.add_argument(
         "--tokenizer",
@@ -96,30 +94,10 @@ def register(subparsers: Any) -> None:
         help="attention score: additive (Bahdanau), multiplicative (Luong 'general') or none "
         "(default: additive)",
     )
-    train.add_argument(
-        "--hidden-size",
-        type=positive_int,
-        default=128,
-        metavar="N",
-        help="LSTM units per direction (default: 128)",
-    )
-    train.add_argument(
-        "--embed-size",
-        type=positive_int,
-        default=64,
-        metavar="N",
-        help="embedding size (default: 64)",
-    )
-    train.add_argument(
-        "--num-layers",
-        type=positive_int,
-        default=1,
-        metavar="N",
-        help="stacked layers (default: 1)",
-    )
-    train.add_argument(
-        "--dropout", type=float, default=0.0, metavar="P", help="dropout (default: 0)"
-    )
+    add_count_option(train, "--hidden-size", 128, "LSTM units per direction (default: {})")
+    add_count_option(train, "--embed-size", 64, "embedding size (default: {})")
+    add_count_option(train, "--num-layers", 1, "stacked layers (default: {})")
+    add_dropout_option(train, 0.0)
     train.add_argument(
         "--teacher-forcing",
         type=float,
@@ -138,14 +116,15 @@ def register(subparsers: Any) -> None:
     train.add_argument(
         "--out", required=True, metavar="DIR", help="output directory for the model and logs"
     )
-    train.set_defaults(func=cmd_train)
 
-    run = verbs.add_parser(
+    run = add_verb(
+        verbs,
         "run",
+        cmd_run,
         help="translate texts with a saved model",
         description="Translate one or more texts with a saved model and print one output per line.",
+        model="translate",
     )
-    add_model_option(run, "translate")
     run.add_argument(
         "--text",
         required=True,
@@ -161,24 +140,26 @@ def register(subparsers: Any) -> None:
         help="also write the attention map of the first text (greedy decoding)",
     )
     add_threads_option(run)
-    run.set_defaults(func=cmd_run)
 
-    evaluate = verbs.add_parser(
+    evaluate = add_verb(
+        verbs,
         "evaluate",
+        cmd_evaluate,
         help="exact match, BLEU and chrF of a saved model on a pairs file",
         description="Translate the sources of a pairs file and print exact match (the share of "
         "outputs equal to the reference), corpus BLEU and chrF (sacrebleu).",
+        model="translate",
     )
-    add_model_option(evaluate, "translate")
     evaluate.add_argument(
         "--pairs", required=True, metavar="FILE", help="pairs to score: source<TAB>target per line"
     )
     _add_decoding(evaluate)
     add_threads_option(evaluate)
-    evaluate.set_defaults(func=cmd_evaluate)
 
-    data = verbs.add_parser(
+    data = add_verb(
+        verbs,
         "make-data",
+        cmd_make_data,
         help="write a synthetic pairs file (date conversion or string reversal)",
         description="Write pairs of a synthetic task: 'date' (a date in one of several English "
         "formats -> YYYY-MM-DD) or 'reverse' (a random string -> the string reversed).",
@@ -199,7 +180,6 @@ def register(subparsers: Any) -> None:
         "to write a truly held-out test set); draws go on until N pairs are found",
     )
     data.add_argument("--out", required=True, metavar="FILE.tsv", help="the pairs file to write")
-    data.set_defaults(func=cmd_make_data)
 
 
 def _print_scores(what: str, metrics: Any, n_pairs: int) -> None:
