@@ -25,9 +25,13 @@ RANK = {
     "viz": 2,
     "data": 3,
     "train": 3,
+    # export writes networks (nn) to files and knows the tasks by duck typing, below them, so
+    # that a task's export() method can call it
+    "export": 3,
     "tasks": 4,
     "bench": 5,
     "experiments": 5,
+    "serve": 5,
     "cli": 6,
 }
 
