@@ -52,6 +52,7 @@ COMMANDS: tuple[str, ...] = (
     "tag",
     "translate",
     "speech",
+    "serve",
 )
 
 
