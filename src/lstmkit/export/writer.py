@@ -101,4 +101,6 @@ def write_torch_export(
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         program = torch.export.export(module, example, strict=False)
-    return atomic_write(path, lambda tmp: torch.export.save(program, str(tmp)))
+    buffer = io.BytesIO()
+    torch.export.save(program, buffer)
+    return atomic_write(path, lambda tmp: tmp.write_bytes(buffer.getvalue()))
