@@ -1,0 +1,112 @@
+"""The service's other task verbs, the limits' own checks and the command's refusals, in process
+(the app through an in-memory ASGI client; tests/serve/test_serve_http.py runs the real server)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+
+from starlette.testclient import TestClient  # noqa: E402
+
+from lstmkit.cli import main  # noqa: E402
+from lstmkit.errors import ConfigError, ModelFileError  # noqa: E402
+from lstmkit.serve import Limits, build_app, load_task  # noqa: E402
+from lstmkit.serve.load import run_load  # noqa: E402
+
+TASKS = Path(__file__).parents[1] / "tasks"
+CLASSIFIER = TASKS / "classify" / "data"
+TAGGER = TASKS / "tagging" / "data"
+SEQ2SEQ = TASKS / "seq2seq" / "data"
+
+
+def _client(path: Path, **limits: int) -> TestClient:
+    return TestClient(build_app(load_task(path), limits=Limits(**limits), model_dir=path))
+
+
+@pytest.mark.parametrize("name", ["text_v1", "numeric_v1"])
+def test_classifier_predict_equals_the_library(name):
+    path = CLASSIFIER / name
+    inputs = json.loads((path / "expected.json").read_text(encoding="utf-8"))["inputs"]
+    model = load_task(path)
+    answer = _client(path).post("/predict", json={"inputs": inputs})
+    assert answer.status_code == 200, answer.text
+    outputs = answer.json()["outputs"]
+    assert [o["label"] for o in outputs] == model.predict(inputs)
+    np.testing.assert_allclose(
+        [o["probabilities"] for o in outputs], model.predict_proba(inputs), rtol=1e-6, atol=1e-9
+    )
+    health = _client(path).get("/health").json()
+    assert health["task"] == "SequenceClassifier"
+    assert health["model_info"]["classes"] == list(model.classes)
+
+
+def test_tagger_and_seq2seq_predict_equal_the_library():
+    tagger_inputs = json.loads((TAGGER / "tagger_v1.json").read_text(encoding="utf-8"))["inputs"]
+    answer = _client(TAGGER / "tagger_v1").post("/predict", json={"inputs": tagger_inputs})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["outputs"] == load_task(TAGGER / "tagger_v1").predict(tagger_inputs)
+
+    texts = json.loads((SEQ2SEQ / "seq2seq_v1.json").read_text(encoding="utf-8"))["inputs"]
+    client = _client(SEQ2SEQ / "seq2seq_v1")
+    model = load_task(SEQ2SEQ / "seq2seq_v1")
+    for beam in (1, 3):
+        answer = client.post("/predict", json={"inputs": texts, "beam_size": beam})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["outputs"] == model.translate(texts, beam_size=beam)
+    answer = client.post("/predict", json={"inputs": texts, "beam_size": 0})
+    assert answer.status_code == 422
+    assert answer.json()["error"] == "beam_size: Input should be greater than or equal to 1"
+    assert client.post("/stream", json={"stream_id": "a", "rows": [[1.0]]}).status_code == 404
+
+
+def test_a_chunked_body_over_the_limit_gets_413():
+    client = _client(TAGGER / "tagger_v1", max_body_bytes=100)
+
+    def chunks():
+        yield b'{"inputs": [["a"'
+        yield b', "b"' * 40
+        yield b"]]}"
+
+    answer = client.post("/predict", content=chunks(), headers={"content-type": "application/json"})
+    assert answer.status_code == 413
+    assert answer.json() == {"error": "the request body is over the limit of 100 bytes"}
+    small = client.post("/predict", json={"inputs": [["a", "b"]]})
+    assert small.status_code == 200
+
+
+def test_limits_refuse_bad_values():
+    with pytest.raises(ConfigError, match=r"^Limits.max_batch must be an integer >= 1, got 0$"):
+        Limits(max_batch=0)
+    with pytest.raises(ConfigError, match=r"^Limits.max_streams must be an integer >= 1, got 1.5"):
+        Limits(max_streams=1.5)  # type: ignore[arg-type]
+
+
+def test_load_task_refuses_what_it_cannot_serve(tmp_path):
+    with pytest.raises(ModelFileError, match="is not a saved lstmkit model"):
+        load_task(tmp_path)
+    lm = TASKS / "language_model" / "data" / "char-v0"
+    model_dir = next(p.parent for p in lm.rglob("config.json"))
+    with pytest.raises(ModelFileError, match="holds a 'LanguageModel' model; lstmkit serve serves"):
+        load_task(model_dir)
+
+
+def test_serve_command_refuses_a_missing_model(tmp_path, capsys):
+    assert main(["serve", "--model", str(tmp_path / "nope"), "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("lstmkit: error: ") and "is not a saved lstmkit model" in err
+    with pytest.raises(SystemExit):
+        main(["serve", "--model", str(tmp_path), "--port", "70000"])
+    assert "expected a port number in 0..65535, got 70000" in capsys.readouterr().err
+
+
+def test_load_test_runs_on_loopback_only():
+    with pytest.raises(ConfigError, match="the load test runs on loopback only"):
+        run_load("http://example.com:80/predict", b"{}", requests=1)
+    with pytest.raises(ConfigError, match="requests must be >= 1, got 0"):
+        run_load("http://127.0.0.1:9/predict", b"{}", requests=0)
