@@ -53,6 +53,7 @@ COMMANDS: tuple[str, ...] = (
     "translate",
     "speech",
     "serve",
+    "export",
 )
 
 

@@ -1,0 +1,74 @@
+"""``lstmkit export --model DIR --format onnx|torch-export --out FILE``: a saved model's network as
+a file that runs without lstmkit.
+
+``onnx`` (needs the ``export`` extra: pip install 'lstmkit[export]') keeps the batch and time axes
+dynamic and runs with onnxruntime alone, no torch; ``torch-export`` writes a ``torch.export``
+program (``.pt2``) whose batch size and sequence length are fixed (2 and 5). Exportable: the
+forecaster, anomaly detector (prediction and autoencoder methods), sequence classifier, tagger
+(its emissions), language model (one step with its state) and speech recogniser. See
+docs/export.md for each task's inputs and outputs and the few lines that run the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from lstmkit.errors import ModelFileError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "export",
+        help="export a saved model's network to ONNX or torch.export",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--model",
+        metavar="DIR",
+        required=True,
+        help="a saved model directory (or a train --out directory)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("onnx", "torch-export"),
+        default="onnx",
+        help="onnx (dynamic batch and length; default) or torch-export (.pt2, fixed shapes)",
+    )
+    p.add_argument(
+        "--out", metavar="FILE", required=True, help="the file to write; its directory must exist"
+    )
+    p.set_defaults(func=_export)
+
+
+def _load(path: str) -> object:
+    from lstmkit import tasks
+    from lstmkit.tasks import persistence
+
+    root = Path(path)
+    if not (root / persistence.CONFIG_FILE).is_file() and persistence.is_model_dir(root / "model"):
+        root = root / "model"  # the directory a CLI ``train --out`` wrote
+    if not persistence.is_model_dir(root):
+        raise ModelFileError(
+            f"{path} is not a saved lstmkit model (a directory with {persistence.CONFIG_FILE})"
+        )
+    try:
+        kind = json.loads((root / persistence.CONFIG_FILE).read_text(encoding="utf-8"))["task"]
+        cls = getattr(tasks, kind)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise ModelFileError(f"{root / persistence.CONFIG_FILE} names no lstmkit task") from None
+    return cls.load(root)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from lstmkit.export import export_model
+    from lstmkit.export.writer import check_format, check_out
+
+    check_format(args.format)
+    check_out(args.out)  # before the (slower) load
+    model = _load(args.model)
+    written = export_model(model, args.out, format=args.format)
+    print(f"wrote {written} ({args.format}, {type(model).__name__})")
+    return 0
