@@ -27,6 +27,7 @@ from torch import nn
 
 from lstmkit.errors import ConfigError
 from lstmkit.tasks import persistence
+from lstmkit.train.distributed import on_main_process
 
 T = TypeVar("T", bound="Task")
 
@@ -96,15 +97,22 @@ class Task:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save to directory ``path`` (config.json, weights.safetensors, state.json), atomically:
-        a crash never leaves half a model under ``path``."""
+        a crash never leaves half a model under ``path``.
+
+        After a DDP ``fit`` every rank holds the same model; only rank 0 writes it, and the other
+        ranks return once it is written (:func:`~lstmkit.train.distributed.on_main_process`)."""
         self._require_fitted("save")
-        return persistence.save_model_dir(
-            path,
-            task=self.TASK,
-            config=self._saved_config(),
-            tensors=self._weights().state_dict(),
-            state=self._state(),
+        written = on_main_process(
+            lambda: persistence.save_model_dir(
+                path,
+                task=self.TASK,
+                config=self._saved_config(),
+                tensors=self._weights().state_dict(),
+                state=self._state(),
+            ),
+            f"the model {os.fspath(path)!r}",
         )
+        return written if written is not None else Path(path)
 
     @classmethod
     def load(cls: type[T], path: str | os.PathLike[str]) -> T:

@@ -10,11 +10,14 @@
 Checkpoints (``run_dir/checkpoints/best.ckpt`` and ``last.ckpt``) are Lightning's, i.e. pickles:
 ``resume`` only accepts checkpoints inside the run directory's own ``checkpoints`` folder and loads
 them with ``weights_only=True``. Finished models are saved by the tasks as safetensors, never
-pickles. Scaling out is Lightning's: ``TrainConfig(strategy="ddp", devices=N, num_nodes=M)``.
+pickles. Scaling out is Lightning's: ``TrainConfig(strategy="ddp", devices=N, num_nodes=M)``;
+``batch_size`` stays the global batch, split among the processes (:mod:`lstmkit.train.distributed`),
+and :func:`is_main_process` tells a script which process prints and writes (rank 0).
 """
 
 from lstmkit._lazy import lazy_attributes
 from lstmkit.train.config import OPTIMIZERS, PRECISIONS, SCHEDULES, TrainConfig
+from lstmkit.train.distributed import global_rank, is_main_process, world_size
 from lstmkit.train.loop import (
     FitResult,
     History,
@@ -50,7 +53,10 @@ __all__ = [
     "TrainConfig",
     "build_optimizer",
     "fit",
+    "global_rank",
+    "is_main_process",
     "make_loader",
     "quiet_lightning",
     "seed_everything",
+    "world_size",
 ]

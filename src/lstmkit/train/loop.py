@@ -27,6 +27,7 @@ from torch.utils.data import DataLoader, Dataset
 from lstmkit._lazy import lazy_attributes
 from lstmkit.errors import ConfigError, ModelFileError, ShapeError
 from lstmkit.train.config import TrainConfig, progress_default
+from lstmkit.train.distributed import can_shard, shard_loader
 
 if TYPE_CHECKING:
     from lstmkit.train.module import LossFn
@@ -387,6 +388,10 @@ def fit(
 
     batches = max(1, len(train_loader))
     loggers = _loggers(run_dir)
+    # Under DDP lstmkit splits each global batch among the ranks itself (``distributed``), so
+    # several processes train on the same batches as one; Lightning's own distributed sampler is
+    # left for loaders it cannot split.
+    shardable = can_shard(train_loader) and (val_loader is None or can_shard(val_loader))
     with quiet_lightning():
         trainer = L.Trainer(
             accelerator=config.accelerator,
@@ -407,7 +412,11 @@ def fit(
             log_every_n_steps=min(config.log_every_n_steps, batches),
             num_sanity_val_steps=0,
             profiler=_profiler(config.profiler, run_dir),
+            use_distributed_sampler=not shardable,
         )
+        if shardable and trainer.world_size > 1:
+            train_loader = shard_loader(train_loader)
+            val_loader = shard_loader(val_loader) if val_loader is not None else None
         with _ctrl_c_stays_a_keyboard_interrupt(trainer):
             trainer.fit(
                 module,

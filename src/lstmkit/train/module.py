@@ -15,6 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from lstmkit.train.config import TrainConfig
+from lstmkit.train.distributed import ShardBatch
 
 LossFn = Callable[[nn.Module, Any], Tensor]
 
@@ -59,7 +60,27 @@ class TaskModule(L.LightningModule):
         return self._loss(batch, "val_loss")
 
     def _loss(self, batch: Any, name: str) -> Tensor:
-        """The batch's loss, logged as the epoch mean (weighted by batch size) under ``name``."""
+        """The batch's loss, logged as the epoch mean (weighted by batch size) under ``name``.
+
+        Under DDP the batch is this rank's :class:`~lstmkit.train.distributed.ShardBatch` of a
+        global batch: the loss is weighted so that DDP's mean of the ranks' gradients is the
+        gradient of the global batch's mean, and logged with the share's row count, so the
+        synced epoch mean is the mean over every example (Lightning sums both over the ranks).
+        """
+        if isinstance(batch, ShardBatch):
+            loss = self.loss_fn(self.model, batch.data)
+            self.log(
+                name,
+                loss.detach() if batch.count else torch.zeros_like(loss.detach()),
+                on_step=False,
+                on_epoch=True,
+                prog_bar=True,
+                # a float: Lightning divides the summed counts by the world size in their
+                # own dtype, so an integer count would be truncated (7 rows / 2 ranks -> 3)
+                batch_size=float(batch.count),  # type: ignore[arg-type]
+                sync_dist=True,
+            )
+            return loss * batch.weight
         loss = self.loss_fn(self.model, batch)
         self.log(
             name,
