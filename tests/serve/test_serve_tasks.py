@@ -87,13 +87,29 @@ def test_limits_refuse_bad_values():
         Limits(max_streams=1.5)  # type: ignore[arg-type]
 
 
+def test_language_model_generates_what_the_library_generates():
+    path = TASKS / "language_model" / "data" / "char-v0" / "model"
+    model = load_task(path)
+    client = _client(path)
+    body = {"inputs": ["the ", "my "], "length": 20, "temperature": 0.8, "top_k": 5, "seed": 3}
+    answer = client.post("/predict", json=body)
+    assert answer.status_code == 200, answer.text
+    options = {"temperature": 0.8, "top_k": 5, "seed": 3}
+    assert answer.json()["outputs"] == [model.generate(p, 20, **options) for p in body["inputs"]]
+    answer = client.post("/predict", json={"inputs": ["the "], "length": 2001})
+    assert answer.status_code == 422
+    assert answer.json()["error"] == "length: Input should be less than or equal to 2000"
+    answer = client.post("/predict", json={"inputs": ["the "], "temperature": -1})
+    assert answer.status_code == 400 and "temperature" in answer.json()["error"]
+
+
 def test_load_task_refuses_what_it_cannot_serve(tmp_path):
     with pytest.raises(ModelFileError, match="is not a saved lstmkit model"):
         load_task(tmp_path)
-    lm = TASKS / "language_model" / "data" / "char-v0"
-    model_dir = next(p.parent for p in lm.rglob("config.json"))
-    with pytest.raises(ModelFileError, match="holds a 'LanguageModel' model; lstmkit serve serves"):
-        load_task(model_dir)
+    config = {"format": "lstmkit-model", "format_version": 1, "task": "SpeechRecognizer"}
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(ModelFileError, match="holds a 'SpeechRecognizer' model; lstmkit serve"):
+        load_task(tmp_path)
 
 
 def test_serve_command_refuses_a_missing_model(tmp_path, capsys):

@@ -15,6 +15,8 @@ Endpoints (the task decides which verbs exist):
     ``{"label": ..., "probabilities": [...]}`` (in ``/health``'s ``classes`` order).
   - Tagger: each input a list of tokens; each output the list of tags.
   - Seq2Seq: each input a text; each output the translated text (greedy, or ``beam_size``).
+  - LanguageModel: each input a prompt; each output its continuation of ``length`` tokens
+    (``temperature``, ``top_k``, ``top_p`` and ``seed`` as ``generate`` takes them).
 * ``POST /stream`` (AnomalyDetector with a stream: method ``prediction`` or ``zscore``) —
   ``{"stream_id": "...", "rows": [[x0, x1, ...], ...]}`` scores the rows in order on that stream,
   keeping its state between requests; ``POST /stream/reset`` with ``{"stream_id": "..."}`` closes
@@ -66,6 +68,7 @@ log = logging.getLogger(__name__)
 
 Value = int | float | str | None  # int first: integer times stay integers
 Table = dict[str, list[Value]]
+MAX_GENERATE = 2000  # tokens per prompt: a bound on one request's time
 StreamId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
@@ -88,6 +91,15 @@ class TagRequest(_Body):
 class TranslateRequest(_Body):
     inputs: list[str] = Field(min_length=1)
     beam_size: int = Field(1, ge=1, le=16)
+
+
+class GenerateRequest(_Body):
+    inputs: list[str] = Field(min_length=1, description="prompts ('' starts a new text)")
+    length: int = Field(100, ge=1, le=MAX_GENERATE, description="tokens to generate per prompt")
+    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float | None = None
+    seed: int = 0
 
 
 class StreamRequest(_Body):
@@ -119,7 +131,14 @@ class ResetResponse(BaseModel):
 
 # --- loading --------------------------------------------------------------------------------------
 
-SERVED_TASKS = ("Forecaster", "AnomalyDetector", "SequenceClassifier", "Tagger", "Seq2Seq")
+SERVED_TASKS = (
+    "Forecaster",
+    "AnomalyDetector",
+    "SequenceClassifier",
+    "Tagger",
+    "Seq2Seq",
+    "LanguageModel",
+)
 
 
 def load_task(path: str | os.PathLike[str]) -> Task:
@@ -357,6 +376,18 @@ def build_app(
         def predict_tags(body: TagRequest) -> Outputs:
             _check_batch(len(body.inputs), limits, "inputs")
             return Outputs(outputs=run(lambda: task.predict(body.inputs)))  # type: ignore[attr-defined]
+
+    elif kind == "LanguageModel":
+
+        @app.post("/predict", response_model=Outputs)
+        def generate(body: GenerateRequest) -> Outputs:
+            _check_batch(len(body.inputs), limits, "inputs")
+            options = body.model_dump(exclude={"inputs", "length"})
+            out = [
+                run(lambda p=p: task.generate(p, body.length, **options))  # type: ignore[attr-defined]
+                for p in body.inputs
+            ]
+            return Outputs(outputs=out)
 
     else:
 
