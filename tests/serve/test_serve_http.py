@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -311,3 +312,28 @@ def test_load_script_reports_rate_and_latency(detector_server, tmp_path):
     assert report["requests"] == 30 and report["errors"] == 0
     assert 0 < report["p50_ms"] <= report["p99_ms"]
     assert report["requests_per_s"] > 0
+    assert detector_server.request("POST", "/stream/reset", {"stream_id": "load"})[0] == 200
+
+
+@pytest.mark.slow
+def test_concurrent_requests_to_one_stream_each_apply_whole(detector_server):
+    """8 clients send 5 requests each of 2 rows to one stream id: every row is counted once and,
+    the rows being equal, the state matches 80 sequential updates whatever the order."""
+    row = [0.3, -0.2]
+    body = {"stream_id": "shared", "rows": [row, row]}
+
+    def client() -> list[int]:
+        return [detector_server.request("POST", "/stream", body)[0] for _ in range(5)]
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = [s for result in pool.map(lambda _: client(), range(8)) for s in result]
+    assert statuses == [200] * 40
+    status, answer = detector_server.request(
+        "POST", "/stream", {"stream_id": "shared", "rows": [[1.5, 0.7]]}
+    )
+    assert status == 200 and answer["steps"] == 81
+    want = AnomalyDetector.load(DETECTOR).stream()
+    for _ in range(80):
+        want.update(row)
+    np.testing.assert_allclose(answer["scores"][0], want.update([1.5, 0.7])[0], rtol=1e-6)
+    assert detector_server.request("POST", "/stream/reset", {"stream_id": "shared"})[0] == 200
