@@ -37,6 +37,7 @@ __getattr__, __dir__ = lazy_attributes(
         "Tagger": "lstmkit.tasks",
         "TrainConfig": "lstmkit.train",
         "read_table": "lstmkit.data",
+        "export_model": "lstmkit.export",
     },
 )
 
@@ -62,5 +63,6 @@ __all__ = [
     "TrainConfig",
     "UnsupportedConfigError",
     "__version__",
+    "export_model",
     "read_table",
 ]

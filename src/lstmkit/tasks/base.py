@@ -114,6 +114,15 @@ class Task:
         )
         return written if written is not None else Path(path)
 
+    def export(self, path: str | os.PathLike[str], *, format: str = "onnx") -> Path:
+        """Write the network inside :meth:`predict` to file ``path``: ``format="onnx"`` (dynamic
+        batch and length; runs with onnxruntime alone) or ``"torch-export"`` (a ``.pt2`` of
+        fixed shape). See :func:`lstmkit.export.export_model` and docs/export.md; a task whose
+        predict is not one network call (Seq2Seq) raises ConfigError."""
+        from lstmkit.export import export_model
+
+        return export_model(self, path, format=format)
+
     @classmethod
     def load(cls: type[T], path: str | os.PathLike[str]) -> T:
         """Load a model saved by :meth:`save` (on the CPU; no pickles are read)."""
