@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -126,3 +128,18 @@ def test_load_test_runs_on_loopback_only():
         run_load("http://example.com:80/predict", b"{}", requests=1)
     with pytest.raises(ConfigError, match="requests must be >= 1, got 0"):
         run_load("http://127.0.0.1:9/predict", b"{}", requests=0)
+
+
+@pytest.mark.parametrize("missing", ["fastapi", "uvicorn"])
+def test_serve_without_the_extra_names_the_install_command(missing, tmp_path):
+    code = (
+        f"import sys; sys.modules[{missing!r}] = None\n"
+        "from lstmkit.cli import main\n"
+        f"sys.exit(main(['serve', '--model', {str(CLASSIFIER / 'text_v1')!r}]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert done.returncode == 1, done.stderr
+    assert f"lstmkit serve needs FastAPI and uvicorn ({missing} is not installed): " in done.stderr
+    assert "pip install 'lstmkit[serve]'" in done.stderr
