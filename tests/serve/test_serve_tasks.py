@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 pytest.importorskip("fastapi")
@@ -143,3 +144,32 @@ def test_serve_without_the_extra_names_the_install_command(missing, tmp_path):
     assert done.returncode == 1, done.stderr
     assert f"lstmkit serve needs FastAPI and uvicorn ({missing} is not installed): " in done.stderr
     assert "pip install 'lstmkit[serve]'" in done.stderr
+
+
+@pytest.mark.slow
+def test_forecaster_with_future_covariates_takes_a_future_table(tmp_path):
+    from tests.tasks.conftest import TINY, monthly_frame
+
+    from lstmkit.tasks import Forecaster
+
+    monthly = monthly_frame(72)
+    model = Forecaster(horizon=3, lookback=12, hidden_size=8, ensemble=1)
+    model.fit(monthly, time_col="date", targets="y", future_covariates=["promo"], **TINY)
+    client = TestClient(build_app(model))
+    history = monthly[["date", "y", "promo"]]
+    dates = pd.date_range("2006-01-01", periods=3, freq="MS")
+    future = pd.DataFrame({"date": dates, "promo": [1.0, 0.0, 0.0]})
+
+    def table(frame: pd.DataFrame) -> dict:
+        return {c: [str(v) for v in frame[c]] if c == "date" else frame[c].tolist() for c in frame}
+
+    body = {"inputs": [table(history)], "future": [table(future)]}
+    answer = client.post("/predict", json=body)
+    assert answer.status_code == 200, answer.text
+    want = model.predict(history, future=future)
+    np.testing.assert_allclose(answer.json()["outputs"][0]["y"], want["y"], rtol=1e-6)
+    answer = client.post("/predict", json={"inputs": [table(history)]})
+    assert answer.status_code == 400 and "future" in answer.json()["error"]
+    answer = client.post("/predict", json={"inputs": [table(history)], "future": []})
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "future must hold one table per input (1), got 0"

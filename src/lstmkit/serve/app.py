@@ -8,7 +8,8 @@ Endpoints (the task decides which verbs exist):
   ``{"outputs": [...]}`` in the same order, each what the task's own ``predict`` returns:
 
   - Forecaster: each input is a table ``{"column": [values...]}`` with the model's columns; each
-    output the forecast table (the time column as ISO text, each target, its quantiles).
+    output the forecast table (the time column as ISO text, each target, its quantiles). With
+    known-future covariates, ``"future"`` holds one table of their next values per input.
   - AnomalyDetector: each input a table as above; each output its score table
     (``score``, ``<channel>_score``, ``threshold``, ``is_anomaly``; no score yet is ``null``).
   - SequenceClassifier: each input a text or a numeric sequence; each output
@@ -78,6 +79,12 @@ class _Body(BaseModel):
 
 class TableRequest(_Body):
     inputs: list[Table] = Field(min_length=1, description="tables, column -> values")
+
+
+class ForecastRequest(TableRequest):
+    future: list[Table] | None = Field(
+        None, description="with known-future covariates: one table per input, their next values"
+    )
 
 
 class ClassifyRequest(_Body):
@@ -347,14 +354,35 @@ def build_app(
             "model_info": _info(task),
         }
 
-    if kind in ("Forecaster", "AnomalyDetector"):
+    if kind == "Forecaster":
 
         @app.post("/predict", response_model=Outputs)
-        def predict_tables(body: TableRequest) -> Outputs:
+        def forecast(body: ForecastRequest) -> Outputs:
             _check_batch(len(body.inputs), limits, "inputs")
             frames = [_frame(t, f"inputs[{i}]") for i, t in enumerate(body.inputs)]
-            call = task.predict if kind == "Forecaster" else task.score  # type: ignore[attr-defined]
-            return Outputs(outputs=[frame_json(run(lambda f=f: call(f))) for f in frames])
+            if body.future is not None and len(body.future) != len(frames):
+                raise DataError(
+                    f"future must hold one table per input ({len(frames)}), got {len(body.future)}"
+                )
+            futures = (
+                [None] * len(frames)
+                if body.future is None
+                else [_frame(t, f"future[{i}]") for i, t in enumerate(body.future)]
+            )
+            return Outputs(
+                outputs=[
+                    frame_json(run(lambda h=h, f=f: task.predict(h, f)))  # type: ignore[attr-defined]
+                    for h, f in zip(frames, futures, strict=True)
+                ]
+            )
+
+    elif kind == "AnomalyDetector":
+
+        @app.post("/predict", response_model=Outputs)
+        def score(body: TableRequest) -> Outputs:
+            _check_batch(len(body.inputs), limits, "inputs")
+            frames = [_frame(t, f"inputs[{i}]") for i, t in enumerate(body.inputs)]
+            return Outputs(outputs=[frame_json(run(lambda f=f: task.score(f))) for f in frames])  # type: ignore[attr-defined]
 
     elif kind == "SequenceClassifier":
 
