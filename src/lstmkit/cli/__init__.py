@@ -112,8 +112,13 @@ def _skip_exit_collection() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _skip_exit_collection()
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        # Building the parser imports every command (seconds): Ctrl-C here is an interrupt too.
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    except KeyboardInterrupt:
+        print(f"\n{INTERRUPTED_MESSAGE}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",

@@ -318,6 +318,16 @@ class Forecaster(Reading, Windowing, Evaluation, Task):
             freq=freq,
             missing=missing,
         )
+        try:
+            return self._fit_table(table, missing, train_config)
+        except BaseException:
+            # Ctrl-C (or any error) part-way leaves no half-fitted forecaster behind: a partial
+            # ensemble would otherwise predict and save as if it were the whole one.
+            self.columns = None
+            self.nets, self.holdout_nets, self.epochs = [], [], []
+            raise
+
+    def _fit_table(self, table: SeriesTable, missing: str, train_config: TrainConfig) -> Forecaster:
         self.model = self._requested["model"]
         if self.model == "auto":
             return self._fit_auto(table, missing, train_config)
