@@ -173,3 +173,33 @@ def test_forecaster_with_future_covariates_takes_a_future_table(tmp_path):
     answer = client.post("/predict", json={"inputs": [table(history)], "future": []})
     assert answer.status_code == 400
     assert answer.json()["error"] == "future must hold one table per input (1), got 0"
+
+
+def test_idle_streams_make_room_only_when_allowed():
+    import time
+
+    detector = TASKS / "anomaly" / "data" / "prediction-v0" / "model"
+    strict = _client(detector, max_streams=1)
+    lenient = _client(detector, max_streams=1, stream_idle_seconds=0.05)
+    for client in (strict, lenient):
+        assert client.post("/stream", json={"stream_id": "a", "rows": [[1, 2]]}).status_code == 200
+    time.sleep(0.1)
+    assert strict.post("/stream", json={"stream_id": "b", "rows": [[1, 2]]}).status_code == 429
+    answer = lenient.post("/stream", json={"stream_id": "b", "rows": [[1, 2]]})
+    assert answer.status_code == 200 and answer.json()["steps"] == 1
+    assert lenient.post("/stream/reset", json={"stream_id": "a"}).status_code == 404
+    assert lenient.get("/health").json()["limits"]["stream_idle_seconds"] == 0.05
+    # a stream used within the idle time keeps its place
+    assert lenient.post("/stream", json={"stream_id": "c", "rows": [[1, 2]]}).status_code == 429
+    with pytest.raises(ConfigError, match="stream_idle_seconds must be a number > 0, got 0"):
+        Limits(stream_idle_seconds=0)
+
+
+def test_language_model_requests_are_bounded_in_total_tokens():
+    client = _client(TASKS / "language_model" / "data" / "char-v0" / "model")
+    answer = client.post("/predict", json={"inputs": ["a"] * 6, "length": 2000})
+    assert answer.status_code == 422
+    assert answer.json()["error"] == (
+        "6 prompts x 2000 tokens = 12,000 tokens in one request; the limit is 10,000: "
+        "split the request"
+    )

@@ -23,6 +23,16 @@ def _port(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text}")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "serve",
@@ -57,6 +67,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="most stream ids holding state at once (default 1000)",
     )
     p.add_argument(
+        "--stream-idle-seconds",
+        type=_seconds,
+        default=None,
+        help="when --max-streams are open, a new stream id closes the streams idle longer than "
+        "this (default: never; the new id gets 429 until one is reset)",
+    )
+    p.add_argument(
         "--threads", type=positive_int, default=1, help="torch threads per request (default 1)"
     )
     p.set_defaults(func=_serve)
@@ -67,7 +84,10 @@ def _serve(args: argparse.Namespace) -> int:
     from lstmkit.serve.server import serve
 
     limits = Limits(
-        max_body_bytes=args.max_body_bytes, max_batch=args.max_batch, max_streams=args.max_streams
+        max_body_bytes=args.max_body_bytes,
+        max_batch=args.max_batch,
+        max_streams=args.max_streams,
+        stream_idle_seconds=args.stream_idle_seconds,
     )
     serve(
         args.model,

@@ -37,6 +37,7 @@ import logging
 import math
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -70,6 +71,7 @@ log = logging.getLogger(__name__)
 Value = int | float | str | None  # int first: integer times stay integers
 Table = dict[str, list[Value]]
 MAX_GENERATE = 2000  # tokens per prompt: a bound on one request's time
+MAX_GENERATE_TOTAL = 10_000  # tokens over all prompts of one request
 StreamId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
@@ -243,28 +245,50 @@ def _check_batch(n: int, limits: Limits, what: str) -> None:
 
 
 class _Streams:
-    """The open streams of one detector: at most ``limit``, each with its own lock."""
+    """The open streams of one detector: at most ``limit``, each with its own lock. With
+    ``idle_seconds``, a new stream id that finds the limit reached closes the streams left idle
+    longer than that (least recently used first) to make room."""
 
-    def __init__(self, detector: Any, limit: int) -> None:
+    def __init__(self, detector: Any, limit: int, idle_seconds: float | None) -> None:
         self.detector = detector
         self.limit = limit
+        self.idle_seconds = idle_seconds
         self._lock = threading.Lock()
-        self._open: OrderedDict[str, tuple[Any, threading.Lock]] = OrderedDict()
+        # id -> [stream, its lock, last use (time.monotonic)], least recently used first
+        self._open: OrderedDict[str, list[Any]] = OrderedDict()
+
+    def _evict_idle(self) -> None:
+        if self.idle_seconds is None:
+            return
+        cutoff = time.monotonic() - self.idle_seconds
+        for stream_id, (_, lock, used) in list(self._open.items()):
+            if used > cutoff:
+                break  # the rest were used more recently
+            if lock.acquire(blocking=False):  # never close a stream a request is using
+                try:
+                    del self._open[stream_id]
+                    log.info("closed stream %r, idle for %.0f s", stream_id, cutoff - used)
+                finally:
+                    lock.release()
 
     def get(self, stream_id: str) -> tuple[Any, threading.Lock]:
         with self._lock:
-            if stream_id in self._open:
-                return self._open[stream_id]
-            if len(self._open) >= self.limit:
-                raise TooManyStreams(
-                    f"{len(self._open)} streams are open, the limit (lstmkit serve "
-                    f"--max-streams); close one with POST /stream/reset before opening "
-                    f"{stream_id!r}"
-                )
-            with torch.inference_mode():
-                entry = (self.detector.stream(), threading.Lock())
-            self._open[stream_id] = entry
-            return entry
+            entry = self._open.get(stream_id)
+            if entry is None:
+                if len(self._open) >= self.limit:
+                    self._evict_idle()
+                if len(self._open) >= self.limit:
+                    raise TooManyStreams(
+                        f"{len(self._open)} streams are open, the limit (lstmkit serve "
+                        f"--max-streams); close one with POST /stream/reset before opening "
+                        f"{stream_id!r}"
+                    )
+                with torch.inference_mode():
+                    entry = [self.detector.stream(), threading.Lock(), 0.0]
+                self._open[stream_id] = entry
+            entry[2] = time.monotonic()
+            self._open.move_to_end(stream_id)
+            return entry[0], entry[1]
 
     def close(self, stream_id: str) -> int:
         with self._lock:
@@ -334,7 +358,7 @@ def build_app(
     endpoints = ["GET /health", "POST /predict", "GET /docs"]
     streams: _Streams | None = None
     if kind == "AnomalyDetector" and task.method != "reconstruction":  # type: ignore[attr-defined]
-        streams = _Streams(task, limits.max_streams)
+        streams = _Streams(task, limits.max_streams, limits.stream_idle_seconds)
         endpoints[2:2] = ["POST /stream", "POST /stream/reset"]
 
     @app.get("/health")
@@ -349,6 +373,7 @@ def build_app(
                 "max_body_bytes": limits.max_body_bytes,
                 "max_batch": limits.max_batch,
                 "max_streams": limits.max_streams,
+                "stream_idle_seconds": limits.stream_idle_seconds,
             },
             "open_streams": None if streams is None else len(streams),
             "model_info": _info(task),
@@ -410,6 +435,12 @@ def build_app(
         @app.post("/predict", response_model=Outputs)
         def generate(body: GenerateRequest) -> Outputs:
             _check_batch(len(body.inputs), limits, "inputs")
+            total = len(body.inputs) * body.length
+            if total > MAX_GENERATE_TOTAL:
+                raise BatchTooLarge(
+                    f"{len(body.inputs)} prompts x {body.length} tokens = {total:,} tokens in one "
+                    f"request; the limit is {MAX_GENERATE_TOTAL:,}: split the request"
+                )
             options = body.model_dump(exclude={"inputs", "length"})
             out = [
                 run(lambda p=p: task.generate(p, body.length, **options))  # type: ignore[attr-defined]

@@ -29,18 +29,27 @@ class Limits:
         max_body_bytes: largest request body, in bytes (413 above it).
         max_batch: most inputs in one ``/predict`` request, or rows in one ``/stream`` request.
         max_streams: most stream ids with state held at once (``/stream``); a new id beyond it
-            is refused (429) until a stream is closed with ``/stream/reset``.
+            is refused (429) until a stream is closed with ``/stream/reset`` or, with
+            ``stream_idle_seconds``, has been idle that long.
+        stream_idle_seconds: with ``max_streams`` reached, a new id closes the streams idle for
+            longer than this, least recently used first (None: streams are never closed).
     """
 
     max_body_bytes: int = 1_000_000
     max_batch: int = 64
     max_streams: int = 1000
+    stream_idle_seconds: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("max_body_bytes", "max_batch", "max_streams"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"Limits.{name} must be an integer >= 1, got {value!r}")
+        idle = self.stream_idle_seconds
+        if idle is not None and (
+            isinstance(idle, bool) or not isinstance(idle, (int, float)) or not idle > 0
+        ):
+            raise ConfigError(f"Limits.stream_idle_seconds must be a number > 0, got {idle!r}")
 
 
 def _error_response(status: int, message: str) -> tuple[Message, Message]:
