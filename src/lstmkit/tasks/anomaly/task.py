@@ -356,13 +356,17 @@ class AnomalyDetector(Task):
                     (win,) = batch  # (B, window, C)
                     return torch.nn.functional.mse_loss(model(win).float(), win)
 
-            self.fit_result = fit(
-                self.net,
-                loss_fn,
-                (train_x,),
-                (val_x,) if val_x is not None else None,
-                train_config,
-            )
+            try:
+                self.fit_result = fit(
+                    self.net,
+                    loss_fn,
+                    (train_x,),
+                    (val_x,) if val_x is not None else None,
+                    train_config,
+                )
+            except BaseException:  # Ctrl-C or an error mid-training: no half-trained model left
+                self.net, self.threshold_ = None, None
+                raise
             self.history = self.fit_result.history
             self.net.eval()
 

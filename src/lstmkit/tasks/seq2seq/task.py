@@ -246,7 +246,11 @@ class Seq2Seq(Task):
                 ignore_index=pad,
             )
 
-        self.fit_result = fit(self.net, loss_fn, train_t, val_t, train_config)
+        try:
+            self.fit_result = fit(self.net, loss_fn, train_t, val_t, train_config)
+        except BaseException:  # Ctrl-C or an error mid-training: no half-trained model left
+            self.net = None
+            raise
         self.history = self.fit_result.history
         self.net.eval()
         return self

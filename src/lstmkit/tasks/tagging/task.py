@@ -299,7 +299,11 @@ class Tagger(Task):
                 / n_tokens
             )
 
-        self.fit_result = fit(self.net, loss_fn, train_loader, val_loader, train_config)
+        try:
+            self.fit_result = fit(self.net, loss_fn, train_loader, val_loader, train_config)
+        except BaseException:  # Ctrl-C or an error mid-training: no half-trained model left
+            self.net = None
+            raise
         self.history = self.fit_result.history
         self.net.eval()
         return self
