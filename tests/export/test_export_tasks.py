@@ -42,8 +42,12 @@ def fitted():
     tasks = {}
     for name in NAMES:
         case = _case(name)
-        # The classifier with a variant cell: its LSTM goes through the ONNX Loop route.
-        options = {"layer_norm": True, "peephole": True} if name == "classify" else {}
+        # The classifier's cell goes through the ONNX Loop route, the detector's through ONNX's
+        # LSTM op with peepholes (lstmkit's own translation), the others through torch's mapping.
+        options = {
+            "classify": {"layer_norm": True, "peephole": True},
+            "anomaly": {"peephole": True},
+        }.get(name, {})
         task = case.make(**options)
         case.fit(task)
         tasks[name] = task

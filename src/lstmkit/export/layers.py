@@ -1,18 +1,21 @@
 """Recurrent layers in a form ``torch.onnx.export(dynamo=False)`` writes with a dynamic time axis.
 
 :func:`exportable` copies a network and replaces each :class:`lstmkit.nn.LSTM`/``GRU``/``RNN`` in
-it by one of two stand-ins, both in inference behaviour (dropout between layers, recurrent dropout
-and zoneout are the identity, as in eval mode):
+it by a stand-in, all in inference behaviour (dropout between layers, recurrent dropout and
+zoneout are the identity, as in eval mode):
 
 * ``"onnx-op"`` — the plain cells (no peephole, coupled gates, layer norm, projection, or
   ``forget_gate=False``): the weights go into a ``torch.nn.LSTM``/``GRU``/``RNN``, which the
   exporter writes as ONNX's own ``LSTM``/``GRU``/``RNN`` op (gate order and the GRU's
   ``linear_before_reset`` are the exporter's mapping); true lengths become the op's
-  ``sequence_lens`` through packing.
-* ``"onnx-loop"`` — every LSTM variant: the cell's equations in a TorchScript loop over time, one
-  per layer and direction, which the exporter writes as an ONNX ``Loop`` whose trip count is the
-  input's time axis. True lengths mask the state (a sequence's state stops changing after its last
-  step, and the reverse direction starts from zeros at it), as lstmkit's engines do.
+  ``sequence_lens`` through packing. A peephole LSTM with no other variant is also written as
+  ONNX's ``LSTM`` op, with its ``P`` input, by a custom autograd op whose symbolic is lstmkit's
+  translation (:class:`_OnnxLSTM`).
+* ``"onnx-loop"`` — every other LSTM variant: the cell's equations in a TorchScript loop over
+  time, one per layer and direction, which the exporter writes as an ONNX ``Loop`` whose trip
+  count is the input's time axis. True lengths mask the state (a sequence's state stops changing
+  after its last step, and the reverse direction starts from zeros at it), as lstmkit's engines
+  do.
 
 :func:`route` says which a layer takes.
 """
@@ -42,8 +45,14 @@ def route(layer: nn.Module) -> str:
             f"route() takes an lstmkit LSTM, GRU or RNN layer, got {type(layer).__name__}"
         )
     if isinstance(layer, LSTM) and not (layer.is_plain and not layer.proj_size):
-        return "onnx-loop"
+        return "onnx-op" if _peephole_only(layer) else "onnx-loop"
     return "onnx-op"
+
+
+def _peephole_only(layer: LSTM) -> bool:
+    """A peephole LSTM that ONNX's ``LSTM`` op computes (its ``P`` input): nothing else varied."""
+    o = layer.options
+    return o.peephole and o.forget_gate and not (o.coupled_gates or o.layer_norm or o.proj_size)
 
 
 def exportable(module: nn.Module, *, script: bool = True) -> nn.Module:
@@ -53,18 +62,25 @@ def exportable(module: nn.Module, *, script: bool = True) -> nn.Module:
     ``script=False`` leaves the variants' loops as Python (for ``torch.export``, which unrolls
     them at the example's length).
     """
+    layers = [m for m in module.modules() if isinstance(m, _LAYERS)]
+    # The peephole op is a custom autograd op, which a module holding TorchScript loops cannot
+    # carry through tracing; torch.export (script=False) would trace its forward only. Both
+    # cases give peephole layers the loop instead.
+    peephole_op = script and all(route(m) == "onnx-op" for m in layers)
     if isinstance(module, _LAYERS):
-        return _replacement(module, script)
+        return _replacement(module, script, peephole_op)
     out = copy.deepcopy(module).eval()
     for name, child in list(out.named_modules()):
         if isinstance(child, _LAYERS):
             parent_name, _, attr = name.rpartition(".")
             parent = out.get_submodule(parent_name) if parent_name else out
-            setattr(parent, attr, _replacement(child, script))
+            setattr(parent, attr, _replacement(child, script, peephole_op))
     return out.eval()
 
 
-def _replacement(layer: nn.Module, script: bool) -> nn.Module:
+def _replacement(layer: nn.Module, script: bool, peephole_op: bool) -> nn.Module:
+    if isinstance(layer, LSTM) and _peephole_only(layer):
+        return (_PeepholeLayer(layer) if peephole_op else _LoopLayer(layer, script)).eval()
     if route(layer) == "onnx-loop":
         return _LoopLayer(layer, script).eval()
     return _TorchLayer(layer).eval()
@@ -295,3 +311,109 @@ class _LoopLayer(_Layout):
                 c_n.append(c)
             x = torch.cat(outs, dim=2) if dirs == 2 else outs[0]
         return self._outputs(x, (torch.stack(h_n), torch.stack(c_n)), unbatched)
+
+
+class _OnnxLSTM(torch.autograd.Function):
+    """ONNX's ``LSTM`` op for one layer (both directions), with peepholes.
+
+    ``forward`` returns the values computed beforehand in torch (``y``, ``h``, ``c``, in the op's
+    layout), so tracing sees the right numbers; ``symbolic`` writes the op itself, whose graph
+    does not read them (the exporter then drops their computation as dead code).
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any, x, seq_lens, h0, c0, w, r, b, p, y, h, c, hidden: int, direction: str
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        return y.clone(), h.clone(), c.clone()
+
+    @staticmethod
+    def symbolic(g, x, seq_lens, h0, c0, w, r, b, p, y, h, c, hidden, direction):  # noqa: ANN001
+        return g.op(
+            "LSTM",
+            x,
+            w,
+            r,
+            b,
+            seq_lens,
+            h0,
+            c0,
+            p,
+            hidden_size_i=hidden,
+            direction_s=direction,
+            outputs=3,
+        )
+
+
+# torch's gate blocks i, f, g, o -> ONNX's i, o, f, c.
+_ONNX_GATES = (0, 3, 1, 2)
+
+
+def _gates(t: Tensor | None, like: Tensor) -> Tensor:
+    """Gate blocks (rows) in ONNX's order; a missing bias is zeros."""
+    t = like.new_zeros(like.shape[0]) if t is None else t.detach()
+    return torch.cat([t.chunk(4, 0)[k] for k in _ONNX_GATES], 0)
+
+
+class _PeepholeLayer(_LoopLayer):
+    """A peephole LSTM exported as ONNX's ``LSTM`` op (weights mapped to its layout and gate
+    order, ``P`` = the peephole weights i, o, f); the loop computes the traced values."""
+
+    def __init__(self, layer: LSTM) -> None:
+        super().__init__(layer, script=False)
+        dirs = layer.num_directions
+        for index in range(layer.num_layers):
+            ws = [layer.direction_weights(index, d) for d in range(dirs)]
+            like = ws[0].weight_ih
+            self.register_buffer(
+                f"onnx_w{index}", torch.stack([_gates(w.weight_ih, like) for w in ws])
+            )
+            self.register_buffer(
+                f"onnx_r{index}", torch.stack([_gates(w.weight_hh, like) for w in ws])
+            )
+            biases = [torch.cat([_gates(w.bias_ih, like), _gates(w.bias_hh, like)]) for w in ws]
+            self.register_buffer(f"onnx_b{index}", torch.stack(biases))
+            peep = [torch.cat([w.weight_ci, w.weight_co, w.weight_cf]).detach() for w in ws]
+            self.register_buffer(f"onnx_p{index}", torch.stack(peep))
+
+    def forward(
+        self, input: Tensor, hx: Any = None, lengths: Any = None, **_: Any
+    ) -> tuple[Any, Any]:
+        x, unbatched, (h0, c0) = self._inputs(input, hx)
+        if lengths is None:
+            seq_lens = torch.ones_like(x[:, :, 0], dtype=torch.int32).sum(0, dtype=torch.int32)
+            mask = torch.ones_like(x[:, :, :1], dtype=torch.bool)
+        else:
+            lengths = torch.as_tensor(lengths).to(x.device, torch.int64)
+            seq_lens = lengths.to(torch.int32)
+            steps = torch.arange(x.shape[0]).unsqueeze(1)  # (T, 1)
+            mask = (steps < lengths.unsqueeze(0)).unsqueeze(2)  # (T, B, 1)
+        dirs = self.num_directions
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            k = slice(layer * dirs, (layer + 1) * dirs)
+            runs = [
+                self.directions[layer * dirs + d](x, mask, h0[k][d], c0[k][d]) for d in range(dirs)
+            ]
+            y_t = torch.stack([run[0] for run in runs], 1)  # (T, dirs, B, H): the op's layout
+            h_t = torch.stack([run[1] for run in runs])
+            c_t = torch.stack([run[2] for run in runs])
+            y, h, c = _OnnxLSTM.apply(
+                x,
+                seq_lens,
+                h0[k],
+                c0[k],
+                getattr(self, f"onnx_w{layer}"),
+                getattr(self, f"onnx_r{layer}"),
+                getattr(self, f"onnx_b{layer}"),
+                getattr(self, f"onnx_p{layer}"),
+                y_t,
+                h_t,
+                c_t,
+                self.hidden_size,
+                "bidirectional" if dirs == 2 else "forward",
+            )
+            x = y.transpose(1, 2).reshape(y.shape[0], y.shape[2], -1)  # (T, B, dirs * H)
+            h_n.append(h)
+            c_n.append(c)
+        return self._outputs(x, (torch.cat(h_n), torch.cat(c_n)), unbatched)

@@ -68,10 +68,12 @@ def write_onnx(
         warnings.simplefilter("ignore")  # the tracer's notes on shapes read as Python ints
         # Tracing first lets the TorchScript loops (lstmkit's LSTM variants) sit inside a traced
         # module; the exporter then writes them as ONNX Loop.
-        traced = torch.jit.trace(module, example, check_trace=False)
+        scripted = any(isinstance(m, torch.jit.ScriptModule) for m in module.modules())
+        if scripted:
+            module = torch.jit.trace(module, example, check_trace=False)
         buffer = io.BytesIO()
         torch.onnx.export(
-            traced,
+            module,
             example,
             buffer,
             dynamo=False,
