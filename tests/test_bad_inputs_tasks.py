@@ -213,6 +213,12 @@ CASES += [
     Case("clf-pooling", lambda m, t: _clf(pooling="sum"), ConfigError, "sum"),
     Case("clf-hidden-0", lambda m, t: _clf(hidden_size=0), ConfigError, "hidden_size"),
     Case("clf-dropout-nan", lambda m, t: _clf(dropout=NAN), ConfigError, "nan"),
+    Case(
+        "clf-class-weight-inf",
+        lambda m, t: _clf(class_weights={"pos": INF}),
+        ConfigError,
+        "class weight of 'pos' must be a finite number > 0, got inf",
+    ),
     Case("clf-val-size", lambda m, t: _clf(val_size=1.5), ConfigError, "1.5"),
     Case("clf-max-length-0", lambda m, t: _clf(max_length=0), ConfigError, "max_length"),
     Case("clf-class-weights", lambda m, t: _clf(class_weights="heavy"), ConfigError, "heavy"),
@@ -265,6 +271,7 @@ CASES += [
     Case("lm-tokenizer", lambda m, t: _lm(tokenizer="byte"), ConfigError, "byte"),
     Case("lm-bptt-0", lambda m, t: _lm(bptt=0), ConfigError, "bptt"),
     Case("lm-ar-neg", lambda m, t: _lm(ar=-1.0), ConfigError, "ar"),
+    Case("lm-tar-inf", lambda m, t: _lm(tar=INF), ConfigError, "tar must be a finite number"),
     Case("lm-weight-drop", lambda m, t: _lm(weight_drop=1.0), ConfigError, "weight_drop"),
     Case("lm-embed-0", lambda m, t: _lm(embed_size=0), ConfigError, "embed_size"),
     Case(

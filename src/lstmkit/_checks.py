@@ -25,13 +25,18 @@ def positive_int(name: str, value: Any) -> int:
 
 
 def number(name: str, value: Any, *, low: float = 0.0, positive: bool = False) -> float:
-    """``value`` as a float >= ``low`` (> ``low`` with ``positive``); NaN is refused."""
+    """``value`` as a finite float >= ``low`` (> ``low`` with ``positive``); NaN and infinities
+    are refused (no option of lstmkit means anything at infinity: a learning rate, a decay, a
+    clipping norm, a penalty)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ConfigError(f"{name} must be a number, got {value!r}")
     out = float(value)
-    if out != out or out < low or (positive and out == low):
+    finite = math.isfinite(out)
+    if not finite or out < low or (positive and out == low):
         bound = f"> {low:g}" if positive else f">= {low:g}"
-        raise ConfigError(f"{name} must be {bound}, got {value!r}")
+        raise ConfigError(
+            f"{name} must be {'' if finite else 'a finite number '}{bound}, got {value!r}"
+        )
     return out
 
 

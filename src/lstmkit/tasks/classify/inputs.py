@@ -100,8 +100,8 @@ def check_class_weights(value: Any) -> Any:
         return value
     if isinstance(value, dict):
         for k, w in value.items():
-            if isinstance(w, bool) or not isinstance(w, int | float) or not w > 0:
-                raise ConfigError(f"class weight of {k!r} must be a number > 0, got {w!r}")
+            if isinstance(w, bool) or not isinstance(w, int | float) or not 0 < w < float("inf"):
+                raise ConfigError(f"class weight of {k!r} must be a finite number > 0, got {w!r}")
         return dict(value)
     raise ConfigError(
         f"class_weights must be None, 'balanced' or a dict label -> weight, got {value!r}"
