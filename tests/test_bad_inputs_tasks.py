@@ -29,6 +29,7 @@ from tests.bad_inputs import (
 )
 
 from lstmkit.errors import ConfigError, DataError, ModelFileError
+from lstmkit.tasks.classify.metrics import accuracy as _accuracy
 
 CASES: list[Case] = [
     # --- Forecaster: options
@@ -291,6 +292,18 @@ CASES += [
         lambda m, t: _lm(hidden_size=4, embed_size=4).fit(t / "corpus.txt", max_epochs=1),
         DataError,
         "corpus.txt",
+    ),
+    Case(
+        "lm-generate-prompt-int",
+        lambda m, t: m.language_model.generate(5, 3),
+        ConfigError,
+        "prompt must be a string, got 5 (an int)",
+    ),
+    Case(
+        "clf-metrics-unhashable",
+        lambda m, t: _accuracy([["a"], "b"], ["a", "b"]),
+        DataError,
+        "y_true must hold hashable labels, got ['a'] (a list)",
     ),
     Case(
         "lm-generate-length-0",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lstmkit._checks import described
 from lstmkit.errors import ConfigError, DataError, ShapeError
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def _as_list(values: Any, name: str) -> list[Any]:
     out = list(values)
     for v in out:
         if not isinstance(v, Hashable):
-            raise DataError(f"{name} must hold hashable labels, got a {type(v).__name__}")
+            raise DataError(f"{name} must hold hashable labels, got {described(v)}")
     return out
 
 

@@ -46,7 +46,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmkit._checks import int_at_least, number, positive_int, probability
+from lstmkit._checks import described, int_at_least, number, positive_int, probability
 from lstmkit.data.corpus import read_text, split_tail
 from lstmkit.data.tokenizers import TOKENIZER_KINDS, Tokenizer, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import ConfigError, DataError
@@ -386,7 +386,7 @@ class LanguageModel(Task):
             raise ConfigError(f"length must be a positive number of tokens, got {length!r}")
         temperature, top_k, top_p = check_sampling(temperature, top_k, top_p)
         if not isinstance(prompt, str):
-            raise ConfigError(f"prompt must be a string, got {type(prompt).__name__}")
+            raise ConfigError(f"prompt must be a string, got {described(prompt)}")
         unknown = tokenizer.unknown(prompt) if prompt else []
         if unknown:
             shown = ", ".join(repr(p) for p in unknown[:10]) + (" ..." if len(unknown) > 10 else "")

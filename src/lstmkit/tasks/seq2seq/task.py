@@ -387,7 +387,7 @@ class Seq2Seq(Task):
         if self.attention == "none":
             raise ConfigError("this model has no attention (attention='none'); nothing to show")
         if not isinstance(text, str):
-            raise DataError(f"text must be a string, got {type(text).__name__}")
+            raise DataError(f"text must be a string, got {described(text)}")
         found = self._search(
             [text], beam_size=1, max_len=max_len, length_penalty=0.0, keep_attention=True
         )
