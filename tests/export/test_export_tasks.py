@@ -213,3 +213,29 @@ def test_missing_extra_names_the_install_command():
 
     with pytest.raises(ConfigError, match=r"pip install 'lstmkit\[export\]'"):
         writer.require("a_package_that_is_not_installed")
+
+
+@pytest.mark.slow
+def test_forecaster_with_an_autoregressive_layer_norm_decoder_and_known_future(tmp_path):
+    from tests.tasks.conftest import monthly_frame
+
+    from lstmkit.tasks import Forecaster
+
+    frame = monthly_frame(72)
+    frame["promo"] = np.arange(len(frame)) % 3
+    model = Forecaster(horizon=3, hidden_size=8, ensemble=2, decoder="autoregressive",
+                       layer_norm=True)  # fmt: skip
+    model.fit(frame, time_col="date", targets="y", future_covariates=["promo"], max_epochs=1,
+              enable_progress_bar=False, seed=0)  # fmt: skip
+    spec = task_spec(model)
+    session = ort.InferenceSession(str(model.export(tmp_path / "f.onnx")))
+    assert [i.name for i in session.get_inputs()] == ["past", "future"]
+    generator = torch.Generator().manual_seed(0)
+    for batch, steps in ((1, 7), (4, 13)):
+        past = torch.randn(batch, steps, spec.example[0].shape[2], generator=generator)
+        future = torch.randn(batch, 3, spec.example[1].shape[2], generator=generator)
+        (got,) = session.run(None, {"past": past.numpy(), "future": future.numpy()})
+        with torch.no_grad():
+            want = spec.net.eval()(past, future).numpy()
+        assert got.shape == (2, batch, 3, 1, len(model.quantiles))
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-5)

@@ -104,6 +104,8 @@ class _Layout(nn.Module):
             setattr(self, name, getattr(layer, name))
         self.num_directions = layer.num_directions
         self.proj_size = getattr(layer, "proj_size", 0)
+        # Task code reads the dtype from it (the forecaster's decoder); unused by the graph.
+        self.register_buffer("weight_ih_l0", layer.weight_ih_l0.detach().clone())
 
     def _inputs(self, input: Tensor, hx: Any) -> tuple[Tensor, bool, tuple[Tensor, ...]]:
         unbatched = input.dim() == 2
