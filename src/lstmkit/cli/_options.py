@@ -10,13 +10,16 @@ import argparse
 import errno
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
 from lstmkit._files import atomic_write
+
+T = TypeVar("T")
 
 # --- argparse types -------------------------------------------------------------------------------
 
@@ -128,6 +131,19 @@ def add_verb(
 # --- options --------------------------------------------------------------------------------------
 
 
+def add_path_option(
+    parser: Any, flag: str, help: str, *, metavar: str = "FILE", required: bool = False
+) -> None:
+    """An option naming a file or folder to read or write (``--data``, ``--val``, ``--out``,
+    ``--plot`` ...); without ``required`` it defaults to None (not given)."""
+    parser.add_argument(flag, required=required, default=None, metavar=metavar, help=help)
+
+
+def add_column_option(parser: Any, flag: str, help: str, *, required: bool = False) -> None:
+    """An option naming a column of the input table (``--time-col``, ``--label-col`` ...)."""
+    parser.add_argument(flag, required=required, default=None, metavar="C", help=help)
+
+
 def add_count_option(
     parser: Any, flag: str, default: int | None, help: str, metavar: str = "N"
 ) -> None:
@@ -153,6 +169,12 @@ def add_network_options(
     add_count_option(parser, "--num-layers", num_layers, layers)
     if dropout is not None:
         add_dropout_option(parser, dropout, dropout_help)
+
+
+def network_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The model keyword arguments of the options :func:`add_network_options` added."""
+    names = ("hidden_size", "num_layers", "dropout")
+    return {name: getattr(args, name) for name in names if hasattr(args, name)}
 
 
 def add_dropout_option(
@@ -362,6 +384,19 @@ def apply_threads(args: argparse.Namespace) -> None:
         torch.set_num_threads(args.threads)
 
 
+def load_model(args: argparse.Namespace, cls: type[T]) -> T:
+    """How a verb that applies a saved model begins: ``--threads``, then ``cls.load(--model)``."""
+    apply_threads(args)
+    return cls.load(args.model)  # type: ignore[attr-defined]
+
+
+def timed(func: Callable[..., Any], *args: Any, **kwargs: Any) -> float:
+    """Call ``func`` (a model's ``fit``); return the wall-clock seconds it took."""
+    start = time.perf_counter()
+    func(*args, **kwargs)
+    return time.perf_counter() - start
+
+
 # --- outputs --------------------------------------------------------------------------------------
 
 
@@ -448,6 +483,21 @@ def add_training_outputs(
     run_dir = getattr(model.fit_result, "run_dir", None)
     if run_dir is not None:
         paths["training logs"] = Path(run_dir)
+
+
+def print_training_outputs(
+    paths: dict[str, Path],
+    model: Any,
+    out: Path,
+    *,
+    title: str = "training",
+    heading: str | None = "wrote:",
+) -> int:
+    """The end of a ``train`` verb: add the loss plot and log folder to ``paths``
+    (:func:`add_training_outputs`), print them all (:func:`print_paths`); returns exit code 0."""
+    add_training_outputs(paths, model, out, title=title)
+    print_paths(paths, heading)
+    return 0
 
 
 def print_paths(paths: dict[str, Path], heading: str | None = "wrote:") -> None:

@@ -18,23 +18,27 @@ Every ``--data`` accepts ``bundled:NAME`` (e.g. ``bundled:sentiment``) as well a
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 from typing import Any
 
 from lstmkit.cli import classify_sequences as sequences
 from lstmkit.cli._options import (
+    add_column_option,
     add_command,
     add_count_option,
     add_dropout_option,
+    add_path_option,
     add_seed_option,
     add_threads_option,
     add_training_options,
-    add_training_outputs,
     add_val_size_option,
     add_verb,
     apply_threads,
+    load_model,
+    network_kwargs,
     print_paths,
+    print_training_outputs,
+    timed,
     training_kwargs,
     write_csv,
     write_json,
@@ -82,19 +86,15 @@ def register(subparsers: Any) -> None:
     train.add_argument(
         "--label-col", default="label", metavar="C", help="label column (default: label)"
     )
-    train.add_argument(
+    add_column_option(
+        train,
         "--split-col",
-        default=None,
-        metavar="C",
-        help="split column: rows 'train' train, 'val'/'valid'/'dev' validate (early stopping), "
+        "split column: rows 'train' train, 'val'/'valid'/'dev' validate (early stopping), "
         "'test' is held out and scored at the end; without it every row trains and "
         "--val-size of them validate",
     )
-    train.add_argument(
-        "--val",
-        default=None,
-        metavar="FILE",
-        help="a separate validation table with the same columns (instead of val rows)",
+    add_path_option(
+        train, "--val", "a separate validation table with the same columns (instead of val rows)"
     )
     add_val_size_option(
         train,
@@ -125,12 +125,7 @@ def register(subparsers: Any) -> None:
     add_count_option(
         train, "--embed-size", None, "embedding size (default: 100, or the dimension of --vectors)"
     )
-    train.add_argument(
-        "--vectors",
-        default=None,
-        metavar="FILE",
-        help="initialise the embeddings from a word2vec/GloVe text file",
-    )
+    add_path_option(train, "--vectors", "initialise the embeddings from a word2vec/GloVe text file")
     train.add_argument(
         "--freeze-embeddings", action="store_true", help="keep the embeddings fixed in training"
     )
@@ -174,8 +169,8 @@ def register(subparsers: Any) -> None:
                 f"(default: {TEXT_TRAINING[action.dest]} for texts, "
                 f"{SEQUENCE_TRAINING[action.dest]} for numeric sequences",
             )
-    train.add_argument(
-        "--out", required=True, metavar="DIR", help="output directory for the model and reports"
+    add_path_option(
+        train, "--out", "output directory for the model and reports", metavar="DIR", required=True
     )
     sequences.add_sequence_options(train, training=True)
 
@@ -189,19 +184,18 @@ def register(subparsers: Any) -> None:
         model="classify",
     )
     _data_option(predict, "table of texts")
-    predict.add_argument(
-        "--text-col", default=None, metavar="C", help="text column (default: the model's)"
-    )
+    add_column_option(predict, "--text-col", "text column (default: the model's)")
     predict.add_argument(
         "--no-proba",
         action="store_true",
         help="leave out the p_<label> probability columns",
     )
-    predict.add_argument(
+    add_path_option(
+        predict,
         "--out",
-        required=True,
+        "CSV to write: the input columns, 'prediction' and p_<label> per class",
         metavar="FILE.csv",
-        help="CSV to write: the input columns, 'prediction' and p_<label> per class",
+        required=True,
     )
     sequences.add_sequence_options(predict, training=False)
     add_threads_option(predict)
@@ -217,27 +211,17 @@ def register(subparsers: Any) -> None:
         model="classify",
     )
     _data_option(evaluate, "labelled table")
-    evaluate.add_argument(
-        "--text-col", default=None, metavar="C", help="text column (default: the model's)"
-    )
-    evaluate.add_argument(
-        "--label-col", default=None, metavar="C", help="label column (default: the model's)"
-    )
+    add_column_option(evaluate, "--text-col", "text column (default: the model's)")
+    add_column_option(evaluate, "--label-col", "label column (default: the model's)")
     evaluate.add_argument(
         "--split",
         default=None,
         metavar="NAME",
         help="score only the rows of this split, e.g. test (default: every row)",
     )
-    evaluate.add_argument(
-        "--split-col", default=None, metavar="C", help="split column (default: the model's)"
-    )
-    evaluate.add_argument(
-        "--plot", default=None, metavar="FILE.png", help="write the confusion matrix plot"
-    )
-    evaluate.add_argument(
-        "--json", default=None, metavar="FILE.json", help="write the metrics as JSON"
-    )
+    add_column_option(evaluate, "--split-col", "split column (default: the model's)")
+    add_path_option(evaluate, "--plot", "write the confusion matrix plot", metavar="FILE.png")
+    add_path_option(evaluate, "--json", "write the metrics as JSON", metavar="FILE.json")
     evaluate.add_argument(
         "--baseline",
         action="store_true",
@@ -245,11 +229,10 @@ def register(subparsers: Any) -> None:
         "'train' rows of --data (or on --baseline-train) and is scored on the same rows as "
         "the model",
     )
-    evaluate.add_argument(
+    add_path_option(
+        evaluate,
         "--baseline-train",
-        default=None,
-        metavar="FILE",
-        help="the baseline's training table (default: the 'train' split rows of --data)",
+        "the baseline's training table (default: the 'train' split rows of --data)",
     )
     add_seed_option(evaluate, "the baseline's random seed")
     sequences.add_sequence_options(evaluate, training=False)
@@ -296,7 +279,6 @@ def _held_out(clf: Any, data: str, split_col: str | None) -> tuple[str | None, A
 def cmd_train(args: argparse.Namespace) -> int:
     from lstmkit.tasks.classify import SequenceClassifier
     from lstmkit.tasks.classify.metrics import format_report
-    from lstmkit.viz.confusion import plot_confusion_matrix
 
     apply_threads(args)
     if sequences.is_sequence_input(args):
@@ -314,11 +296,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.tokenizer,
         tokenizer_options=options,
         embed_size=args.embed_size,
-        hidden_size=args.hidden_size,
-        num_layers=args.num_layers,
+        **network_kwargs(args),
         bidirectional=not args.unidirectional,
         pooling=args.pooling,
-        dropout=args.dropout,
         class_weights=None if args.class_weights == "none" else args.class_weights,
         vectors=args.vectors,
         freeze_embeddings=args.freeze_embeddings,
@@ -327,17 +307,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         impl=args.impl,
     )
     train_options = training_kwargs(args, out / "run")  # the seed is a training option
-    start = time.perf_counter()
-    clf.fit_frame(
-        args.data, args.text_col, args.label_col, args.split_col, val=args.val, **train_options
+    seconds = timed(
+        clf.fit_frame,
+        args.data,
+        args.text_col,
+        args.label_col,
+        args.split_col,
+        val=args.val,
+        **train_options,
     )
-    seconds = time.perf_counter() - start
     result = clf.fit_result
     print(
         f"trained a {'bi' if clf.bidirectional else ''}LSTM ({clf.pooling} pooling) on "
-        f"{len(clf.classes)} classes in {seconds:.1f} s: {result.epochs} epoch(s)"
-        + (", stopped early" if result.stopped_early else "")
-        + (f", best epoch {result.best_epoch}" if result.best_epoch is not None else "")
+        f"{len(clf.classes)} classes in {seconds:.1f} s: {sequences.epochs_text(result)}"
     )
     paths: dict[str, Path] = {"model": clf.save(out / "model")}
     part, rows = _held_out(clf, args.data, args.split_col)
@@ -346,24 +328,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     if part is not None:
         report = clf.report_frame(rows)
         print(format_report(report, title=f"{part} rows:"))
-        paths["metrics"] = write_json(
-            {"part": part, **report}, out / "metrics.json", sort_keys=False
-        )
-        paths["confusion plot"] = plot_confusion_matrix(
-            report["confusion_matrix"], report["labels"], out / "confusion.png"
-        )
+        sequences.write_scores(paths, report, out, part=part)
     else:
         print("no test or validation rows to score (use --split-col or --val)")
-    add_training_outputs(paths, clf, out)
-    print_paths(paths)
-    return 0
+    return print_training_outputs(paths, clf, out)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from lstmkit.tasks.classify import SequenceClassifier
 
-    apply_threads(args)
-    clf = SequenceClassifier.load(args.model)
+    clf = load_model(args, SequenceClassifier)
     if clf.numeric:
         return sequences.cmd_predict(args, clf)
     frame = clf.predict_frame(args.data, text_col=args.text_col, proba=not args.no_proba)
@@ -381,8 +355,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from lstmkit.tasks.classify.metrics import bow_logistic_baseline, format_report
     from lstmkit.viz.confusion import plot_confusion_matrix
 
-    apply_threads(args)
-    clf = SequenceClassifier.load(args.model)
+    clf = load_model(args, SequenceClassifier)
     if clf.numeric:
         return sequences.cmd_evaluate(args, clf)
     columns = {"text_col": args.text_col, "label_col": args.label_col}

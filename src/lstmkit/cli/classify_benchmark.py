@@ -8,12 +8,20 @@ import argparse
 import shlex
 from typing import Any
 
-from lstmkit.cli._options import add_threads_option, apply_threads, flat_names, print_paths
+from lstmkit.cli._options import (
+    add_threads_option,
+    add_verb,
+    apply_threads,
+    flat_names,
+    print_paths,
+)
 
 
 def register_benchmark(verbs: Any) -> None:
-    bench = verbs.add_parser(
+    bench = add_verb(
+        verbs,
         "benchmark",
+        cmd_benchmark,
         help="the numeric classifier vs a hand-written BiLSTM and MiniRocket on .ts pairs",
         description="Fit and score each model with each seed on every NAME_TRAIN.ts / "
         "NAME_TEST.ts pair in DIR; write a markdown table and a JSON.",
@@ -54,7 +62,6 @@ def register_benchmark(verbs: Any) -> None:
         help="markdown report; the JSON goes beside it (default: CLASSIFICATION.md)",
     )
     add_threads_option(bench, default=1)
-    bench.set_defaults(func=cmd_benchmark)
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:

@@ -12,14 +12,17 @@ prints the metrics frame (accuracy, macro-F1, n) and the per-class report.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 from typing import Any
 
 from lstmkit.cli._options import (
-    add_training_outputs,
+    add_column_option,
+    add_path_option,
     flat_names,
+    network_kwargs,
     print_paths,
+    print_training_outputs,
+    timed,
     training_kwargs,
     write_csv,
     write_json,
@@ -41,17 +44,13 @@ def add_sequence_options(parser: argparse.ArgumentParser, *, training: bool) -> 
         "numeric sequences (a .ts file, or a long table with one row per time step)"
     )
     default = "" if training else " (default: the model's)"
-    group.add_argument(
-        "--series-col",
-        default=None,
-        metavar="C",
-        help=f"long table: the column naming each row's sequence{default}",
+    add_column_option(
+        group, "--series-col", f"long table: the column naming each row's sequence{default}"
     )
-    group.add_argument(
+    add_column_option(
+        group,
         "--time-col",
-        default=None,
-        metavar="C",
-        help=f"long table: the column ordering the rows of a sequence (default: file order)"
+        f"long table: the column ordering the rows of a sequence (default: file order)"
         f"{'' if training else '; the model' + chr(39) + 's if it had one'}",
     )
     group.add_argument(
@@ -64,11 +63,10 @@ def add_sequence_options(parser: argparse.ArgumentParser, *, training: bool) -> 
         + ("every column but series, time and label)" if training else "the model's)"),
     )
     if training:
-        group.add_argument(
+        add_path_option(
+            group,
             "--test",
-            default=None,
-            metavar="FILE",
-            help="held-out sequences (.ts, or a table with the same columns) scored after training",
+            "held-out sequences (.ts, or a table with the same columns) scored after training",
         )
 
 
@@ -125,10 +123,28 @@ def check_known_labels(clf: Any, labels: list[Any], source: str) -> None:
         )
 
 
+def epochs_text(result: Any) -> str:
+    """``N epoch(s)[, stopped early][, best epoch B]``: how a classifier's training went."""
+    return (
+        f"{result.epochs} epoch(s)"
+        + (", stopped early" if result.stopped_early else "")
+        + (f", best epoch {result.best_epoch}" if result.best_epoch is not None else "")
+    )
+
+
+def write_scores(paths: dict[str, Path], report: dict[str, Any], out: Path, **about: Any) -> None:
+    """Add ``out/metrics.json`` (``about``, then the report) and ``out/confusion.png``."""
+    from lstmkit.viz.confusion import plot_confusion_matrix
+
+    paths["metrics"] = write_json({**about, **report}, out / "metrics.json", sort_keys=False)
+    paths["confusion plot"] = plot_confusion_matrix(
+        report["confusion_matrix"], report["labels"], out / "confusion.png"
+    )
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from lstmkit.tasks.classify import SequenceClassifier
     from lstmkit.tasks.classify.metrics import format_report
-    from lstmkit.viz.confusion import plot_confusion_matrix
 
     given = [flag for name, flag in TEXT_ONLY.items() if getattr(args, name, None) is not None]
     if args.freeze_embeddings:
@@ -145,20 +161,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     # None leaves the API's numeric default (val_size "auto", TrainConfig's epochs/patience/batch)
     clf = SequenceClassifier(
         None,
-        hidden_size=args.hidden_size,
-        num_layers=args.num_layers,
+        **network_kwargs(args),
         bidirectional=not args.unidirectional,
         pooling=args.pooling,
-        dropout=args.dropout,
         class_weights=None if args.class_weights == "none" else args.class_weights,
         max_length=args.max_length,
         val_size=args.val_size,
         impl=args.impl,
     )
-    start = time.perf_counter()
     options = {k: v for k, v in training_kwargs(args, out / "run").items() if v is not None}
-    clf.fit(seqs.series, labels, **options)
-    seconds = time.perf_counter() - start
+    seconds = timed(clf.fit, seqs.series, labels, **options)
     if not is_ts(args.data):
         clf.columns = {
             "series_col": args.series_col,
@@ -169,26 +181,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     result = clf.fit_result
     print(
         f"trained on {len(seqs.series)} sequences ({clf.n_features} feature(s), "
-        f"{len(clf.classes)} classes) in {seconds:.1f} s: {result.epochs} epoch(s)"
-        + (", stopped early" if result.stopped_early else "")
-        + (f", best epoch {result.best_epoch}" if result.best_epoch is not None else "")
+        f"{len(clf.classes)} classes) in {seconds:.1f} s: {epochs_text(result)}"
     )
     paths: dict[str, Path] = {"model": clf.save(out / "model")}
     if test is not None:
         check_known_labels(clf, test.labels, test.source)
         report = clf.report(test.series, test.labels)
         print(format_report(report, title=f"test ({test.source}):"))
-        paths["metrics"] = write_json(
-            {"part": "test", "data": test.source, **report}, out / "metrics.json", sort_keys=False
-        )
-        paths["confusion plot"] = plot_confusion_matrix(
-            report["confusion_matrix"], report["labels"], out / "confusion.png"
-        )
+        write_scores(paths, report, out, part="test", data=test.source)
     else:
         print("no test sequences to score (use --test)")
-    add_training_outputs(paths, clf, out)
-    print_paths(paths)
-    return 0
+    return print_training_outputs(paths, clf, out)
 
 
 def cmd_predict(args: argparse.Namespace, clf: Any) -> int:

@@ -16,7 +16,6 @@ import csv
 import math
 import re
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,15 +23,23 @@ from typing import Any
 import pandas as pd
 
 from lstmkit.cli._options import (
+    add_column_option,
+    add_command,
+    add_count_option,
     add_missing_option,
-    add_model_option,
+    add_network_options,
+    add_path_option,
     add_seed_option,
     add_threads_option,
     add_training_options,
+    add_val_size_option,
+    add_verb,
     apply_threads,
     flat_names,
-    positive_int,
+    load_model,
+    network_kwargs,
     print_paths,
+    timed,
     training_kwargs,
     write_csv,
 )
@@ -48,22 +55,24 @@ def _fraction(text: str) -> float:
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    verbs = add_command(
+        subparsers,
         "detect",
         help="train, apply and stream anomaly detectors on time series",
         description="Detect anomalies in multivariate time series with an LSTM (prediction "
         "errors or autoencoder reconstruction errors) or the rolling z-score baseline.",
     )
-    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
 
-    train = verbs.add_parser(
+    train = add_verb(
+        verbs,
         "train",
+        cmd_train,
         help="train a detector on (mostly nominal) data and save it",
         description="Train a detector; its fixed threshold comes from the validation part (the "
         "last --val-size of the data). Writes the model, the training data's scores and a plot.",
     )
-    train.add_argument("--data", required=True, metavar="FILE", help="CSV or Parquet file")
-    train.add_argument("--time-col", required=True, metavar="C", help="the timestamp column")
+    add_path_option(train, "--data", "CSV or Parquet file", required=True)
+    add_column_option(train, "--time-col", "the timestamp column", required=True)
     train.add_argument(
         "--columns",
         required=True,
@@ -79,25 +88,20 @@ def register(subparsers: Any) -> None:
         help="one-step-ahead LSTM errors (prediction, default; streams in O(1) per row), LSTM "
         "autoencoder errors (reconstruction) or the rolling z-score baseline (zscore)",
     )
-    train.add_argument(
+    add_count_option(
+        train,
         "--window",
-        type=positive_int,
-        default=64,
-        metavar="W",
-        help="rows per training chunk / autoencoder window / z-score window (default: 64)",
+        64,
+        "rows per training chunk / autoencoder window / z-score window (default: {})",
+        "W",
     )
-    train.add_argument(
-        "--hidden-size", type=positive_int, default=64, metavar="N", help="LSTM units (default: 64)"
-    )
-    train.add_argument(
-        "--num-layers", type=positive_int, default=1, metavar="N", help="LSTM layers (default: 1)"
-    )
-    train.add_argument(
+    add_network_options(train, hidden_size=64, num_layers=1, layers="LSTM layers (default: {})")
+    add_count_option(
+        train,
         "--smoothing",
-        type=positive_int,
-        default=4,
-        metavar="SPAN",
-        help="EWMA span of the per-channel errors, 1 for none (default: 4)",
+        4,
+        "EWMA span of the per-channel errors, 1 for none (default: {})",
+        "SPAN",
     )
     train.add_argument(
         "--threshold",
@@ -123,39 +127,35 @@ def register(subparsers: Any) -> None:
         help="quantile of the validation scores used as the fixed threshold (default: 1.0, "
         "their maximum)",
     )
-    train.add_argument(
-        "--val-size",
-        type=_fraction,
-        default=0.2,
-        metavar="F",
-        help="trailing fraction of the data for early stopping and the threshold (default: 0.2)",
+    add_val_size_option(
+        train,
+        0.2,
+        "trailing fraction of the data for early stopping and the threshold (default: 0.2)",
     )
     add_missing_option(train, training=True)
     add_training_options(train, epochs=40, patience=10, threads=1)
-    train.add_argument(
-        "--out", required=True, metavar="DIR", help="output directory for the model and files"
+    add_path_option(
+        train, "--out", "output directory for the model and files", metavar="DIR", required=True
     )
-    train.set_defaults(func=cmd_train)
 
-    score = verbs.add_parser(
+    score = add_verb(
+        verbs,
         "score",
+        cmd_score,
         help="score a table with a saved detector; intervals, plot and metrics",
         description="Score every row of a table with a saved detector. Writes the scores CSV, "
         "the detected intervals (<stem>.intervals.csv), a plot (<stem>.png) and, with --labels, "
         "the metrics (<stem>.metrics.csv).",
+        model="detect",
     )
-    add_model_option(score, "detect")
-    score.add_argument(
-        "--data", required=True, metavar="FILE", help="a table with the model's columns"
+    add_path_option(score, "--data", "a table with the model's columns", required=True)
+    add_path_option(
+        score, "--out", "CSV file for the per-row scores", metavar="FILE.csv", required=True
     )
-    score.add_argument(
-        "--out", required=True, metavar="FILE.csv", help="CSV file for the per-row scores"
-    )
-    score.add_argument(
+    add_path_option(
+        score,
         "--labels",
-        default=None,
-        metavar="FILE",
-        help="CSV of labelled anomalies with columns start,end (timestamps, inclusive): print and "
+        "CSV of labelled anomalies with columns start,end (timestamps, inclusive): print and "
         "write point-wise, event-wise and point-adjusted precision/recall/F1",
     )
     add_missing_option(score, training=False)
@@ -168,18 +168,19 @@ def register(subparsers: Any) -> None:
         "(spot) (default: the model's)",
     )
     add_threads_option(score, default=1)
-    score.set_defaults(func=cmd_score)
 
-    stream = verbs.add_parser(
+    stream = add_verb(
+        verbs,
         "stream",
+        cmd_stream,
         help="score CSV rows from stdin one at a time (prediction and zscore detectors)",
         description="Read CSV from stdin: a header line naming at least the training columns, "
         "then one row per time step. Writes a header and then one line 'row,score,is_anomaly' "
         "(plus the time column when the header has it) per row, flushed at once. Rows are "
         "numbered from 1, the header not counted; each record must fit on one line. Bad rows "
         "are reported on stderr.",
+        model="detect",
     )
-    add_model_option(stream, "detect")
     stream.add_argument(
         "--on-bad-row",
         choices=("skip", "stop"),
@@ -189,10 +190,11 @@ def register(subparsers: Any) -> None:
         "(stop)",
     )
     add_threads_option(stream, default=1)
-    stream.set_defaults(func=cmd_stream)
 
-    bench = verbs.add_parser(
+    bench = add_verb(
+        verbs,
         "benchmark",
+        cmd_benchmark,
         help="event-wise F1 of every method on a synthetic series, and streaming latency; or "
         "the online detector on the Numenta Anomaly Benchmark (--nab DIR)",
         description="Generate a seeded synthetic series with injected anomalies, train each "
@@ -201,12 +203,12 @@ def register(subparsers: Any) -> None:
         "stream every NAB series through the online LSTM detector (learning from nothing after "
         "NAB's probationary period) and print its NAB scores for the three profiles.",
     )
-    bench.add_argument(
+    add_path_option(
+        bench,
         "--nab",
-        default=None,
-        metavar="DIR",
-        help="a NAB folder (data/, labels/combined_windows.json, labels/combined_labels.json): "
+        "a NAB folder (data/, labels/combined_windows.json, labels/combined_labels.json): "
         "run the NAB benchmark instead of the synthetic one",
+        metavar="DIR",
     )
     bench.add_argument(
         "--series",
@@ -223,45 +225,28 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="with --nab: the seeds to run, scored separately and averaged (default: --seed)",
     )
-    bench.add_argument(
-        "--jobs",
-        type=positive_int,
-        default=2,
-        metavar="N",
-        help="with --nab: worker processes, one torch thread each (default: 2)",
+    add_count_option(
+        bench, "--jobs", 2, "with --nab: worker processes, one torch thread each (default: {})"
     )
-    bench.add_argument(
+    add_path_option(
+        bench,
         "--report",
-        default=None,
+        "with --nab: write the scoreboard with ours beside it (e.g. ANOMALY.md)",
         metavar="FILE.md",
-        help="with --nab: write the scoreboard with ours beside it (e.g. ANOMALY.md)",
     )
-    bench.add_argument(
-        "--rows", type=positive_int, default=4000, metavar="N", help="rows (default: 4000)"
-    )
-    bench.add_argument(
-        "--epochs", type=positive_int, default=40, metavar="N", help="maximum epochs (default: 40)"
-    )
-    bench.add_argument(
-        "--hidden-size", type=positive_int, default=64, metavar="N", help="LSTM units (default: 64)"
-    )
-    bench.add_argument(
-        "--steps",
-        type=positive_int,
-        default=2000,
-        metavar="N",
-        help="stream updates to time (default: 2000)",
-    )
+    add_count_option(bench, "--rows", 4000, "rows (default: {})")
+    add_count_option(bench, "--epochs", 40, "maximum epochs (default: {})")
+    add_count_option(bench, "--hidden-size", 64, "LSTM units (default: {})")
+    add_count_option(bench, "--steps", 2000, "stream updates to time (default: {})")
     add_seed_option(bench)
     add_threads_option(bench, default=1)
-    bench.add_argument(
+    add_path_option(
+        bench,
         "--out",
-        default=None,
-        metavar="FILE.csv",
-        help="also write the metrics table to a CSV (with --nab: the per-series table; the totals "
+        "also write the metrics table to a CSV (with --nab: the per-series table; the totals "
         "go to <stem>.totals.csv)",
+        metavar="FILE.csv",
     )
-    bench.set_defaults(func=cmd_benchmark)
 
 
 def _stem(path: Path) -> Path:
@@ -295,23 +280,21 @@ def cmd_train(args: argparse.Namespace) -> int:
     det = AnomalyDetector(
         args.method,
         window=args.window,
-        hidden_size=args.hidden_size,
-        num_layers=args.num_layers,
+        **network_kwargs(args),
         smoothing=args.smoothing,
         threshold=args.threshold,
         quantile=args.quantile,
         risk=args.risk,
         val_size=args.val_size,
     )
-    start = time.perf_counter()
-    det.fit(
+    seconds = timed(
+        det.fit,
         args.data,
         time_col=args.time_col,
         columns=flat_names(args.columns),
         missing=args.missing,
         **training_kwargs(args, out / "run" if args.method != "zscore" else None),
     )
-    seconds = time.perf_counter() - start
     table = det.read(args.data, missing=args.missing)
     result = det.detect(table)
     epochs = f"{det.fit_result.epochs} epochs, " if det.fit_result else ""
@@ -383,8 +366,7 @@ def _fmt(value: float) -> str:
 def cmd_stream(args: argparse.Namespace) -> int:
     from lstmkit.tasks.anomaly import AnomalyDetector
 
-    apply_threads(args)
-    det = AnomalyDetector.load(args.model)
+    det = load_model(args, AnomalyDetector)
     stream = det.stream()
     lines = _lines(sys.stdin)
     header_line, undecodable = next(lines, (None, None))

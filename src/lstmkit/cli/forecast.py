@@ -13,7 +13,6 @@ beside the naive and seasonal-naive baselines and writes, under ``--out DIR``::
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +20,12 @@ import pandas as pd
 
 from lstmkit._files import atomic_write
 from lstmkit.cli._options import (
+    add_column_option,
     add_command,
     add_count_option,
     add_missing_option,
     add_network_options,
+    add_path_option,
     add_threads_option,
     add_training_options,
     add_training_outputs,
@@ -34,8 +35,10 @@ from lstmkit.cli._options import (
     check_output_dir,
     check_output_file,
     flat_names,
+    network_kwargs,
     print_paths,
     probability,
+    timed,
     training_kwargs,
     write_csv,
     write_json,
@@ -73,13 +76,13 @@ def register(subparsers: Any) -> None:
         description="Train a forecaster; print its test metrics beside the naive and "
         "seasonal-naive baselines; write the model, metrics and plots under --out.",
     )
-    train.add_argument(
+    add_path_option(
+        train,
         "--data",
+        "CSV (.csv/.tsv/.txt) or Parquet (.parquet) file, one row per timestamp",
         required=True,
-        metavar="FILE",
-        help="CSV (.csv/.tsv/.txt) or Parquet (.parquet) file, one row per timestamp",
     )
-    train.add_argument("--time-col", required=True, metavar="C", help="the timestamp column")
+    add_column_option(train, "--time-col", "the timestamp column", required=True)
     train.add_argument(
         "--target",
         required=True,
@@ -105,12 +108,7 @@ def register(subparsers: Any) -> None:
         help="known-future covariates (calendar, planned values); predicting then "
         "needs their future values (forecast predict --future)",
     )
-    train.add_argument(
-        "--id-col",
-        metavar="C",
-        default=None,
-        help="series id column: train one global model on many series",
-    )
+    add_column_option(train, "--id-col", "series id column: train one global model on many series")
     train.add_argument(
         "--freq",
         default=None,
@@ -207,11 +205,12 @@ def register(subparsers: Any) -> None:
     add_training_options(
         train, epochs=100, patience=10, batch_size=64, batch_help="windows per batch", lr=1e-3
     )
-    train.add_argument(
+    add_path_option(
+        train,
         "--out",
-        required=True,
+        "output directory for the model, metrics, plots and training logs",
         metavar="DIR",
-        help="output directory for the model, metrics, plots and training logs",
+        required=True,
     )
 
     predict = add_verb(
@@ -222,28 +221,24 @@ def register(subparsers: Any) -> None:
         description="Forecast the next horizon steps after the end of the data with a saved model.",
         model="forecast",
     )
-    predict.add_argument(
+    add_path_option(
+        predict,
         "--data",
+        "history: a table with the model's columns, at least lookback rows",
         required=True,
-        metavar="FILE",
-        help="history: a table with the model's columns, at least lookback rows",
     )
-    predict.add_argument(
+    add_path_option(
+        predict,
         "--future",
-        default=None,
-        metavar="FILE",
-        help="known-future covariate values for the forecast timestamps (needed "
+        "known-future covariate values for the forecast timestamps (needed "
         "only if the model has future covariates)",
     )
     add_missing_option(predict, training=False)
-    predict.add_argument(
-        "--out", required=True, metavar="FILE.csv", help="CSV file to write the forecasts to"
+    add_path_option(
+        predict, "--out", "CSV file to write the forecasts to", metavar="FILE.csv", required=True
     )
-    predict.add_argument(
-        "--plot",
-        default=None,
-        metavar="FILE.png",
-        help="also write a plot of the history and forecast",
+    add_path_option(
+        predict, "--plot", "also write a plot of the history and forecast", metavar="FILE.png"
     )
     add_threads_option(predict)
 
@@ -256,9 +251,7 @@ def register(subparsers: Any) -> None:
         "print MAE, RMSE, sMAPE and MASE beside the naive and seasonal-naive baselines.",
         model="forecast",
     )
-    backtest.add_argument(
-        "--data", required=True, metavar="FILE", help="a table with the model's columns"
-    )
+    add_path_option(backtest, "--data", "a table with the model's columns", required=True)
     add_count_option(
         backtest,
         "--windows",
@@ -270,11 +263,11 @@ def register(subparsers: Any) -> None:
         backtest, "--stride", None, "steps between window origins (default: the horizon)", "S"
     )
     add_missing_option(backtest, training=False)
-    backtest.add_argument(
+    add_path_option(
+        backtest,
         "--out",
-        default=None,
+        "also write every window's forecasts and actual values to a CSV",
         metavar="FILE.csv",
-        help="also write every window's forecasts and actual values to a CSV",
     )
     add_threads_option(backtest)
 
@@ -429,16 +422,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         ensemble=args.ensemble,
         refit=args.refit,
         decoder=args.decoder,
-        hidden_size=args.hidden_size,
-        num_layers=args.num_layers,
-        dropout=args.dropout,
+        **network_kwargs(args),
         scaler=args.scaler,
         season=args.season,
         val_size=args.val_size,
         test_size=args.test_size,
     )
-    start = time.perf_counter()
-    forecaster.fit(
+    seconds = timed(
+        forecaster.fit,
         args.data,
         time_col=args.time_col,
         targets=flat_names(args.target),
@@ -449,7 +440,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         missing=args.missing,
         **training_kwargs(args, out / "run"),
     )
-    seconds = time.perf_counter() - start
     evaluation = forecaster.evaluate_windows(part="test", statistical=True)
     result = forecaster.fit_result
     epochs = ", ".join(map(str, forecaster.epochs))

@@ -27,14 +27,18 @@ from lstmkit.cli._options import (
     add_command,
     add_count_option,
     add_network_options,
+    add_path_option,
     add_seed_option,
     add_threads_option,
     add_training_options,
-    add_training_outputs,
     add_verb,
     apply_threads,
+    load_model,
+    network_kwargs,
     positive_int,
     print_paths,
+    print_training_outputs,
+    timed,
     training_kwargs,
     write_csv,
     write_json,
@@ -106,13 +110,13 @@ def register(subparsers: Any) -> None:
         cmd_make_data,
         help="write connected digit strings (WAV files + transcripts.tsv) from isolated digits",
     )
-    make.add_argument(
+    add_path_option(
+        make,
         "--source",
-        default=None,
+        "folder of {digit}_{speaker}_{index}.wav recordings (default: the bundled subset)",
         metavar="DIR",
-        help="folder of {digit}_{speaker}_{index}.wav recordings (default: the bundled subset)",
     )
-    make.add_argument("--out", required=True, metavar="DIR", help="folder to write")
+    add_path_option(make, "--out", "folder to write", metavar="DIR", required=True)
     make.add_argument(
         "-n", type=positive_int, default=200, metavar="N", help="utterances to write (200)"
     )
@@ -124,12 +128,10 @@ def register(subparsers: Any) -> None:
     add_seed_option(make)
 
     train = add_verb(verbs, "train", cmd_train, help="train a recogniser on a transcript folder")
-    train.add_argument(
-        "--data", required=True, metavar="DIR", help="folder with transcripts.tsv and audio"
+    add_path_option(
+        train, "--data", "folder with transcripts.tsv and audio", metavar="DIR", required=True
     )
-    train.add_argument(
-        "--val", default=None, metavar="DIR", help="validation folder: early stopping (advised)"
-    )
+    add_path_option(train, "--val", "validation folder: early stopping (advised)", metavar="DIR")
     _model_options(train)
     add_training_options(
         train,
@@ -140,7 +142,7 @@ def register(subparsers: Any) -> None:
         lr=3e-3,
         impl=True,
     )
-    train.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    add_path_option(train, "--out", "output directory", metavar="DIR", required=True)
 
     transcribe = add_verb(
         verbs,
@@ -160,16 +162,13 @@ def register(subparsers: Any) -> None:
         help="error rates, string accuracy and digit confusions on a transcript folder",
         model="speech",
     )
-    evaluate.add_argument("--data", required=True, metavar="DIR", help="transcript folder")
+    add_path_option(evaluate, "--data", "transcript folder", metavar="DIR", required=True)
     _decoder_option(evaluate)
-    evaluate.add_argument(
-        "--json", default=None, metavar="FILE", help="also write every score and transcript"
-    )
-    evaluate.add_argument(
+    add_path_option(evaluate, "--json", "also write every score and transcript")
+    add_path_option(
+        evaluate,
         "--plot",
-        default=None,
-        metavar="FILE",
-        help="plot the CTC posteriors of the first utterance over its spectrogram (PNG)",
+        "plot the CTC posteriors of the first utterance over its spectrogram (PNG)",
     )
     add_threads_option(evaluate)
 
@@ -179,17 +178,17 @@ def register(subparsers: Any) -> None:
         cmd_loso,
         help="leave-one-speaker-out: train on the other speakers, test on each in turn",
     )
-    loso.add_argument(
-        "--source", required=True, metavar="DIR", help="folder of isolated digit recordings"
+    add_path_option(
+        loso, "--source", "folder of isolated digit recordings", metavar="DIR", required=True
     )
-    loso.add_argument("--work", required=True, metavar="DIR", help="folder for the fold data")
+    add_path_option(loso, "--work", "folder for the fold data", metavar="DIR", required=True)
     loso.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated seeds (0)")
     loso.add_argument(
         "--held-out", type=_names, default=None, help="the folds to run (default: every speaker)"
     )
     loso.add_argument("--n-train", type=positive_int, default=600, metavar="N", help="(600)")
     loso.add_argument("--epochs", type=positive_int, default=20, metavar="N", help="(20)")
-    loso.add_argument("--out", default=None, metavar="FILE", help="write the folds as CSV")
+    add_path_option(loso, "--out", "write the folds as CSV")
     add_threads_option(loso)
 
 
@@ -218,19 +217,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out)
     options = {} if args.impl == "auto" else {"impl": args.impl}
     model = SpeechRecognizer(
-        hidden_size=args.hidden_size,
-        num_layers=args.num_layers,
-        dropout=args.dropout,
+        **network_kwargs(args),
         stack=args.stack,
         spec_augment=not args.no_spec_augment,
         speed_perturb=not args.no_speed_perturb,
         **options,
     )
-    start = time.perf_counter()
-    model.fit(args.data, args.val, **training_kwargs(args, out / "run"))
+    seconds = timed(model.fit, args.data, args.val, **training_kwargs(args, out / "run"))
     result = model.fit_result
     print(
-        f"trained in {time.perf_counter() - start:.1f} s: {result.epochs} epochs, best epoch "
+        f"trained in {seconds:.1f} s: {result.epochs} epochs, best epoch "
         f"{result.best_epoch}; tokens {''.join(model.tokens)!r}"
     )
     paths = {"model": model.save(out / "model")}
@@ -238,16 +234,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         scores = model.evaluate(args.val).loc["model"].to_dict()
         print(_format_scores(scores, f"validation ({args.val})"))
         paths["metrics"] = write_json({"validation": scores}, out / "metrics.json")
-    add_training_outputs(paths, model, out, title="speech recogniser")
-    print_paths(paths, "\nwrote:")
-    return 0
+    return print_training_outputs(paths, model, out, title="speech recogniser", heading="\nwrote:")
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
     from lstmkit.tasks.speech import SpeechRecognizer
 
-    apply_threads(args)
-    model = SpeechRecognizer.load(args.model)
+    model = load_model(args, SpeechRecognizer)
     for path, text in zip(args.files, model.predict(args.files, decoder=args.decoder), strict=True):
         print(f"{path}\t{text}")
     return 0
@@ -279,8 +272,7 @@ def _confusion_table(confusions: dict[str, int]) -> str:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from lstmkit.tasks.speech import SpeechRecognizer
 
-    apply_threads(args)
-    model = SpeechRecognizer.load(args.model)
+    model = load_model(args, SpeechRecognizer)
     report = model.report(args.data, decoder=args.decoder)
     print(_format_scores(report, f"{int(report['n_utterances'])} utterances ({args.data})"))
     print("\ndigit confusions (rows: said; columns: transcribed; <del>/<ins>: missed/extra):")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +23,18 @@ from lstmkit.cli._options import (
     add_command,
     add_count_option,
     add_network_options,
+    add_path_option,
     add_threads_option,
     add_training_options,
-    add_training_outputs,
     add_verb,
     apply_threads,
     check_output_dir,
+    load_model,
+    network_kwargs,
     print_paths,
+    print_training_outputs,
     probability,
+    timed,
     training_kwargs,
     write_json,
 )
@@ -71,16 +74,11 @@ def register(subparsers: Any) -> None:
         description="Train a BiLSTM(-CRF) tagger; print span precision/recall/F1 on the "
         "validation (and test) file; write the model, metrics and loss plot under --out.",
     )
-    train.add_argument("--data", required=True, metavar="FILE", help="training CoNLL file")
-    train.add_argument(
-        "--val",
-        default=None,
-        metavar="FILE",
-        help="validation CoNLL file: early stopping and best-epoch choice (recommended)",
+    add_path_option(train, "--data", "training CoNLL file", required=True)
+    add_path_option(
+        train, "--val", "validation CoNLL file: early stopping and best-epoch choice (recommended)"
     )
-    train.add_argument(
-        "--test", default=None, metavar="FILE", help="also score this CoNLL file after training"
-    )
+    add_path_option(train, "--test", "also score this CoNLL file after training")
     _columns(train)
     add_count_option(
         train,
@@ -125,11 +123,10 @@ def register(subparsers: Any) -> None:
         metavar="P",
         help="probability of replacing a training word by <unk> (default: 0.05)",
     )
-    train.add_argument(
+    add_path_option(
+        train,
         "--vectors",
-        default=None,
-        metavar="FILE",
-        help="pretrained word vectors (word2vec or GloVe text file) for the word embeddings",
+        "pretrained word vectors (word2vec or GloVe text file) for the word embeddings",
     )
     train.add_argument(
         "--freeze-embeddings", action="store_true", help="keep the pretrained vectors fixed"
@@ -137,11 +134,12 @@ def register(subparsers: Any) -> None:
     add_training_options(
         train, epochs=30, patience=5, batch_size=32, batch_help="sentences per batch", lr=0.005
     )
-    train.add_argument(
+    add_path_option(
+        train,
         "--out",
-        required=True,
+        "output directory for the model, metrics, loss plot and training logs",
         metavar="DIR",
-        help="output directory for the model, metrics, loss plot and training logs",
+        required=True,
     )
 
     predict = add_verb(
@@ -152,16 +150,14 @@ def register(subparsers: Any) -> None:
         description="Tag every sentence of a file; write token and predicted tag as CoNLL.",
         model="tag",
     )
-    predict.add_argument(
+    add_path_option(
+        predict,
         "--data",
-        required=True,
-        metavar="FILE",
-        help="a .txt file (one sentence per line, tokens separated by spaces) or a CoNLL file "
+        "a .txt file (one sentence per line, tokens separated by spaces) or a CoNLL file "
         "(only its token column is read)",
+        required=True,
     )
-    predict.add_argument(
-        "--out", required=True, metavar="FILE", help="CoNLL file to write: token TAB tag"
-    )
+    add_path_option(predict, "--out", "CoNLL file to write: token TAB tag", required=True)
     add_threads_option(predict)
 
     evaluate = add_verb(
@@ -174,7 +170,7 @@ def register(subparsers: Any) -> None:
         "and token accuracy.",
         model="tag",
     )
-    evaluate.add_argument("--data", required=True, metavar="FILE", help="tagged CoNLL file")
+    add_path_option(evaluate, "--data", "tagged CoNLL file", required=True)
     _columns(evaluate)
     evaluate.add_argument(
         "--json",
@@ -184,11 +180,10 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="print the scores as JSON instead of a table (or write them to FILE)",
     )
-    evaluate.add_argument(
+    add_path_option(
+        evaluate,
         "--predictions",
-        default=None,
-        metavar="FILE",
-        help="also write token, gold tag and predicted tag per line (conlleval's input)",
+        "also write token, gold tag and predicted tag per line (conlleval's input)",
     )
     add_threads_option(evaluate)
 
@@ -207,9 +202,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = check_output_dir(args.out)  # before any work
     tagger = Tagger(
         embedding_dim=args.embedding_dim,
-        hidden_size=args.hidden_size,
-        num_layers=args.num_layers,
-        dropout=args.dropout,
+        **network_kwargs(args),
         use_crf=not args.no_crf,
         char_features=not args.no_chars,
         lowercase=args.lowercase,
@@ -220,14 +213,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         tag_col=-1 if args.tag_col is None else args.tag_col,
         freeze_embeddings=args.freeze_embeddings,
     )
-    start = time.perf_counter()
-    tagger.fit(
+    seconds = timed(
+        tagger.fit,
         args.data,
         args.val,
         vectors=args.vectors,
         **training_kwargs(args, out / "run"),
     )
-    seconds = time.perf_counter() - start
     result = tagger.fit_result
     print(
         f"trained in {seconds:.1f} s: {result.epochs} epochs, best epoch {result.best_epoch}; "
@@ -244,17 +236,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     paths = {"model": tagger.save(out / "model")}
     if metrics:
         paths["metrics"] = write_json(metrics, out / "metrics.json")
-    add_training_outputs(paths, tagger, out, title="tagger")
-    print_paths(paths, "\nwrote:")
-    return 0
+    return print_training_outputs(paths, tagger, out, title="tagger", heading="\nwrote:")
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from lstmkit.data.conll import write_conll
     from lstmkit.tasks.tagging import Tagger
 
-    apply_threads(args)
-    tagger = Tagger.load(args.model)
+    tagger = load_model(args, Tagger)
     tokens = tagger.read_tokens(args.data)
     tags = tagger.predict(tokens)
     pairs = [(t, g) for t, g in zip(tokens, tags, strict=True) if t]
@@ -269,8 +258,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from lstmkit.data.conll import write_conll
     from lstmkit.tasks.tagging import Tagger, format_span_scores, span_scores
 
-    apply_threads(args)
-    tagger = Tagger.load(args.model)
+    tagger = load_model(args, Tagger)
     _apply_columns(tagger, args)
     rows = tagger.compare(args.data)  # (tokens, gold, predicted) per sentence
     scores = span_scores([gold for _, gold, _ in rows], [pred for _, _, pred in rows])

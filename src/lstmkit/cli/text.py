@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +24,19 @@ from lstmkit.cli._options import (
     add_command,
     add_count_option,
     add_network_options,
+    add_path_option,
     add_seed_option,
     add_threads_option,
     add_training_options,
-    add_training_outputs,
     add_verb,
     apply_threads,
     check_output_dir,
+    load_model,
+    network_kwargs,
     non_negative_float,
-    print_paths,
+    print_training_outputs,
     probability,
+    timed,
     training_kwargs,
     write_json,
 )
@@ -63,17 +65,14 @@ def register(subparsers: Any) -> None:
         description="Train a language model with truncated BPTT; hold out the end of the text; "
         "print held-out loss, perplexity and bits per character beside a unigram baseline.",
     )
-    train.add_argument(
+    add_path_option(
+        train,
         "--corpus",
+        "UTF-8 text file, or bundled:NAME (e.g. bundled:char_text)",
         required=True,
-        metavar="FILE",
-        help="UTF-8 text file, or bundled:NAME (e.g. bundled:char_text)",
     )
-    train.add_argument(
-        "--val-corpus",
-        default=None,
-        metavar="FILE",
-        help="held-out text (default: the last --val-fraction of the corpus)",
+    add_path_option(
+        train, "--val-corpus", "held-out text (default: the last --val-fraction of the corpus)"
     )
     train.add_argument(
         "--val-fraction",
@@ -155,8 +154,8 @@ def register(subparsers: Any) -> None:
         lr=2e-3,
         impl=True,
     )
-    train.add_argument(
-        "--out", required=True, metavar="DIR", help="output directory for the model and metrics"
+    add_path_option(
+        train, "--out", "output directory for the model and metrics", metavar="DIR", required=True
     )
 
     generate = add_verb(
@@ -207,9 +206,7 @@ def register(subparsers: Any) -> None:
         "beside the unigram-frequency baseline of the model's training text.",
         model="text",
     )
-    evaluate.add_argument(
-        "--corpus", required=True, metavar="FILE", help="UTF-8 text file, or bundled:NAME"
-    )
+    add_path_option(evaluate, "--corpus", "UTF-8 text file, or bundled:NAME", required=True)
     add_count_option(
         evaluate,
         "--batch-size",
@@ -255,8 +252,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.tokenizer,
         tokenizer_options=options,
         embed_size=args.embed_size,
-        hidden_size=args.hidden_size,
-        num_layers=args.num_layers,
+        **network_kwargs(args),
         tie_weights=not args.no_tie,
         embed_dropout=args.embed_dropout,
         input_dropout=args.input_dropout,
@@ -271,14 +267,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         impl=args.impl,
     )
     out = check_output_dir(args.out)  # before any work
-    start = time.perf_counter()
-    lm.fit(
+    seconds = timed(
+        lm.fit,
         text,
         val,
         val_fraction=args.val_fraction,
         **training_kwargs(args, out / "run"),
     )
-    seconds = time.perf_counter() - start
     train_characters = lm.train_characters or 0
     val = lm.held_out  # the text fit held out (or --val-corpus)
     result = lm.fit_result
@@ -302,16 +297,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         metrics["held_out"] = scores
     paths: dict[str, Path] = {"model": lm.save(out / "model")}
     paths["metrics"] = write_json(metrics, out / "metrics.json")
-    add_training_outputs(paths, lm, out, title="language model")
-    print_paths(paths, "\nwrote:")
-    return 0
+    return print_training_outputs(paths, lm, out, title="language model", heading="\nwrote:")
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from lstmkit.tasks.language_model import LanguageModel
 
-    apply_threads(args)
-    lm = LanguageModel.load(args.model)
+    lm = load_model(args, LanguageModel)
     continuation = lm.generate(
         args.prompt,
         args.length,
@@ -327,8 +319,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from lstmkit.tasks.language_model import LanguageModel
 
-    apply_threads(args)
-    lm = LanguageModel.load(args.model)
+    lm = load_model(args, LanguageModel)
     text = _corpus(args.corpus, "the text to score")
     scores = lm.perplexity(text, batch_size=args.batch_size)
     print(f"{int(scores['tokens']):,} tokens, {int(scores['characters']):,} characters")

@@ -11,7 +11,6 @@ argument also accepts ``bundled:NAME``. ``train`` writes, under ``--out DIR``::
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +18,21 @@ from lstmkit.cli._options import (
     add_command,
     add_count_option,
     add_dropout_option,
+    add_path_option,
     add_seed_option,
     add_threads_option,
     add_training_options,
-    add_training_outputs,
     add_val_size_option,
     add_verb,
     apply_threads,
     check_output_dir,
+    load_model,
+    network_kwargs,
     non_negative_float,
     positive_int,
     print_paths,
+    print_training_outputs,
+    timed,
     training_kwargs,
 )
 from lstmkit.errors import DataError
@@ -64,18 +67,13 @@ def register(subparsers: Any) -> None:
         description="Train a Seq2Seq model on a TSV of source<TAB>target lines; print its "
         "validation (and, with --test, test) exact match and BLEU; write the model under --out.",
     )
-    train.add_argument(
-        "--pairs", required=True, metavar="FILE", help="training pairs: source<TAB>target per line"
-    )
-    train.add_argument(
+    add_path_option(train, "--pairs", "training pairs: source<TAB>target per line", required=True)
+    add_path_option(
+        train,
         "--val",
-        default=None,
-        metavar="FILE",
-        help="validation pairs for early stopping (default: hold out --val-size of --pairs)",
+        "validation pairs for early stopping (default: hold out --val-size of --pairs)",
     )
-    train.add_argument(
-        "--test", default=None, metavar="FILE", help="also evaluate on these pairs after training"
-    )
+    add_path_option(train, "--test", "also evaluate on these pairs after training")
     add_val_size_option(
         train,
         0.1,
@@ -113,8 +111,8 @@ def register(subparsers: Any) -> None:
     add_training_options(
         train, epochs=30, patience=5, batch_size=64, batch_help="pairs per batch", lr=2e-3
     )
-    train.add_argument(
-        "--out", required=True, metavar="DIR", help="output directory for the model and logs"
+    add_path_option(
+        train, "--out", "output directory for the model and logs", metavar="DIR", required=True
     )
 
     run = add_verb(
@@ -133,11 +131,11 @@ def register(subparsers: Any) -> None:
         help="a text to translate (repeat for several)",
     )
     _add_decoding(run)
-    run.add_argument(
+    add_path_option(
+        run,
         "--plot",
-        default=None,
+        "also write the attention map of the first text (greedy decoding)",
         metavar="FILE.png",
-        help="also write the attention map of the first text (greedy decoding)",
     )
     add_threads_option(run)
 
@@ -150,8 +148,8 @@ def register(subparsers: Any) -> None:
         "outputs equal to the reference), corpus BLEU and chrF (sacrebleu).",
         model="translate",
     )
-    evaluate.add_argument(
-        "--pairs", required=True, metavar="FILE", help="pairs to score: source<TAB>target per line"
+    add_path_option(
+        evaluate, "--pairs", "pairs to score: source<TAB>target per line", required=True
     )
     _add_decoding(evaluate)
     add_threads_option(evaluate)
@@ -172,14 +170,13 @@ def register(subparsers: Any) -> None:
     )
     data.add_argument("--n", required=True, type=positive_int, metavar="N", help="number of pairs")
     add_seed_option(data)
-    data.add_argument(
+    add_path_option(
+        data,
         "--exclude",
-        default=None,
-        metavar="FILE",
-        help="leave out pairs whose source appears in this pairs file (e.g. the training file, "
+        "leave out pairs whose source appears in this pairs file (e.g. the training file, "
         "to write a truly held-out test set); draws go on until N pairs are found",
     )
-    data.add_argument("--out", required=True, metavar="FILE.tsv", help="the pairs file to write")
+    add_path_option(data, "--out", "the pairs file to write", metavar="FILE.tsv", required=True)
 
 
 def _print_scores(what: str, metrics: Any, n_pairs: int) -> None:
@@ -203,21 +200,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     model = Seq2Seq(
         tokenizer=args.tokenizer,
         attention=args.attention,
-        hidden_size=args.hidden_size,
         embed_size=args.embed_size,
-        num_layers=args.num_layers,
-        dropout=args.dropout,
+        **network_kwargs(args),
         input_feeding=not args.no_input_feeding,
         teacher_forcing=args.teacher_forcing,
         val_size=args.val_size,
     )
-    start = time.perf_counter()
-    model.fit(
+    seconds = timed(
+        model.fit,
         pairs,
         val,
         **training_kwargs(args, out / "run"),
     )
-    seconds = time.perf_counter() - start
     result = model.fit_result
     assert result is not None
     print(
@@ -227,16 +221,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     if test is not None:
         _print_scores("test", model.evaluate(test), len(test))
     paths: dict[str, Path] = {"model": model.save(out / "model")}
-    add_training_outputs(paths, model, out)
-    print_paths(paths)
-    return 0
+    return print_training_outputs(paths, model, out)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from lstmkit.tasks.seq2seq import Seq2Seq
 
-    apply_threads(args)
-    model = Seq2Seq.load(args.model)
+    model = load_model(args, Seq2Seq)
     outputs = model.translate(args.text, beam_size=args.beam, length_penalty=args.length_penalty)
     for text in outputs:
         print(text)
@@ -253,8 +244,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from lstmkit.data.transduction import read_pairs
     from lstmkit.tasks.seq2seq import Seq2Seq
 
-    apply_threads(args)
-    model = Seq2Seq.load(args.model)
+    model = load_model(args, Seq2Seq)
     pairs = read_pairs(args.pairs)
     scores = model.evaluate(pairs, beam_size=args.beam, length_penalty=args.length_penalty)
     decoding = "greedy" if args.beam == 1 else f"beam {args.beam}"
