@@ -123,7 +123,14 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--budget-sequences", type=int, help="training sequences per run")
     p.add_argument("--budget-seconds", type=float, help="training seconds per run")
     p.add_argument("--hidden-size", type=int, help="units of the recurrent layer")
-    p.add_argument("--lr", type=float, help="Adam learning rate")
+    p.add_argument(
+        "--regime",
+        choices=("modern", "paper"),
+        default="modern",
+        help="training regime: modern (Adam, mini-batches, clipping; default) or paper (the 1997 "
+        "paper's online gradient descent, learning rate, squared error and initialisation)",
+    )
+    p.add_argument("--lr", type=float, help="learning rate (Adam, or SGD with --regime paper)")
     p.add_argument(
         "--forget-bias", type=float, help="initial forget-gate bias of the LSTMs that have one"
     )
@@ -196,7 +203,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.name == "all":
         if any(v is not None for v in params.values()):
             raise ConfigError("--T, --p and --K apply to one experiment, not to 'all'")
-        configs = plan(quick=args.quick)
+        configs = plan(quick=args.quick, regime=args.regime)
         overrides = {k: v for k, v in _overrides(args).items() if v is not None}
         if overrides:
             from lstmkit.experiments.runner import with_overrides
@@ -204,7 +211,15 @@ def _run(args: argparse.Namespace) -> int:
             configs = [with_overrides(c, **overrides) for c in configs]
     else:
         given = {k: v for k, v in params.items() if v is not None}
-        configs = [make_config(args.name, quick=args.quick, task_params=given, **_overrides(args))]
+        configs = [
+            make_config(
+                args.name,
+                quick=args.quick,
+                task_params=given,
+                regime=args.regime,
+                **_overrides(args),
+            )
+        ]
     _check_jobs(args.jobs)
     for config in configs:
         print(

@@ -73,6 +73,12 @@ class SequenceModel(nn.Module):
     ``readout="last"``: ``(B, T, D) -> (B, output_size)`` from the hidden state at each sequence's
     own last step (``lengths``; the last padded step when omitted).
     ``readout="every"``: ``(B, T, D) -> (B, T, output_size)``.
+
+    ``direct=True`` adds connections from the input straight to the output (a second linear map
+    ``direct``, summed with the head), as the 1997 paper's net for the long-lag task 2a had ("each
+    layer receives connections from all layers below"). With it, ``memory_on`` switches the
+    recurrent path off (False: the output is ``direct(x)`` alone) so a runner can add the memory
+    once the direct connections have learned what they can, as the paper did (Section 5.2).
     """
 
     def __init__(
@@ -84,6 +90,7 @@ class SequenceModel(nn.Module):
         readout: str,
         impl: str = "auto",
         forget_bias: float = 1.0,
+        direct: bool = False,
     ) -> None:
         super().__init__()
         if readout not in ("last", "every"):
@@ -92,6 +99,8 @@ class SequenceModel(nn.Module):
         self.readout = readout
         self.rnn = make_layer(kind, input_size, hidden_size, impl, forget_bias)
         self.head = nn.Linear(hidden_size, output_size)
+        self.direct = nn.Linear(input_size, output_size) if direct else None
+        self.memory_on = True
         self.config = {
             "model": kind,
             "input_size": input_size,
@@ -99,25 +108,80 @@ class SequenceModel(nn.Module):
             "output_size": output_size,
             "readout": readout,
             "forget_bias": float(forget_bias),
+            "direct": bool(direct),
         }
 
     def forward(self, inputs: Tensor, lengths: Tensor | None = None) -> Tensor:
         # The layer runs over the padded batch without ``lengths``: the recurrence is causal, so
         # the output at a sequence's last step is the same either way, and torch's fused kernel
         # is several times faster without the packing that lengths need.
+        shortcut = None
+        if self.direct is not None:
+            shortcut = self.read_out(inputs, lengths, self.direct)
+            if not self.memory_on:
+                return shortcut
         out, _ = self.rnn(inputs)  # (B, T, H)
-        return self.read_out(out, lengths)
+        read = self.read_out(out, lengths)
+        return read if shortcut is None else read + shortcut
 
-    def read_out(self, out: Tensor, lengths: Tensor | None = None) -> Tensor:
+    def add_memory(self) -> None:
+        """Switch the recurrent path on with a zero head, so adding it leaves the outputs as they
+        were and only the errors that the direct connections cannot remove train it."""
+        if not self.memory_on:
+            with torch.no_grad():
+                self.head.weight.zero_()
+                self.head.bias.zero_()
+            self.memory_on = True
+
+    def read_out(
+        self, out: Tensor, lengths: Tensor | None = None, head: nn.Module | None = None
+    ) -> Tensor:
         """The head applied to the layer's output ``(B, T, H)``, at every or at the last step."""
+        head = self.head if head is None else head
         if self.readout == "every":
-            return self.head(out)
+            return head(out)
         if lengths is None:
             last = out[:, -1]
         else:
             index = (torch.as_tensor(lengths, device=out.device) - 1).view(-1, 1, 1)
             last = out.gather(1, index.expand(-1, 1, out.shape[-1])).squeeze(1)
-        return self.head(last)
+        return head(last)
+
+
+def init_uniform(
+    model: SequenceModel,
+    interval: float,
+    input_gate_bias: tuple[float, ...] = (),
+    output_gate_bias: tuple[float, ...] = (),
+) -> SequenceModel:
+    """Initialise ``model`` the 1997 paper's way, in place: every weight and bias uniform in
+    ``[-interval, interval]`` (the paper: 0.2 for Experiments 1-2, 0.1 for the others), then the
+    LSTM's input- and output-gate biases set to the given values, cycled over the hidden units
+    (the paper sets them per cell block, e.g. -3 and -6 for the adding problem's two blocks).
+    Gate biases apply to the LSTMs with an input gate (``lstm``, ``lstm-peephole``,
+    ``lstm-nofg``); a GRU or vanilla RNN gets the uniform part only. Returns ``model``.
+    """
+    if not interval > 0:
+        raise ConfigError(f"interval must be > 0, got {interval!r}")
+    with torch.no_grad():
+        for weight in model.parameters():
+            weight.uniform_(-interval, interval)
+        options = getattr(model.rnn, "options", None)
+        if options is None:
+            return model
+        names = options.gate_names
+        hidden = model.rnn.hidden_size
+        for gate, values in (("i", input_gate_bias), ("o", output_gate_bias)):
+            if not values or gate not in names:
+                continue
+            k = names.index(gate)
+            cycle = torch.tensor(values, dtype=torch.float32).repeat(hidden // len(values) + 1)
+            for name in ("bias_ih_l0", "bias_hh_l0"):
+                bias = getattr(model.rnn, name)
+                block = bias[k * hidden : (k + 1) * hidden]
+                # the two biases add up; the whole value goes into bias_ih
+                block.copy_(cycle[:hidden] if name == "bias_ih_l0" else torch.zeros(hidden))
+    return model
 
 
 def build_model(config: dict[str, Any]) -> SequenceModel:
@@ -130,6 +194,7 @@ def build_model(config: dict[str, Any]) -> SequenceModel:
             int(config["output_size"]),
             config["readout"],
             forget_bias=float(config.get("forget_bias", 1.0)),
+            direct=bool(config.get("direct", False)),
         )
     except KeyError as err:
         raise ConfigError(f"model config lacks {err.args[0]!r}") from None

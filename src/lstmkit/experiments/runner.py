@@ -7,7 +7,11 @@ and seed gets:
   of a seed sees the same sequences in the same order), the same validation set and the same test
   set (seeded with the seed plus fixed offsets);
 * the same budget: a number of training sequences and/or wall-clock seconds (whichever ends first);
-* Adam with gradient-norm clipping (the paper used plain online gradient descent; see
+* a training regime (``RunConfig.regime``): ``"modern"`` — Adam with gradient-norm clipping on
+  mini-batches, the task's own loss (cross-entropy for symbols), lstmkit's initialisation; or
+  ``"paper"`` — the 1997 paper's: plain gradient descent on one sequence per update (online), its
+  learning rate, squared error on sigmoid outputs summed over the sequence, weights uniform in
+  its interval with its gate biases, no clipping (:data:`PAPER_SETTINGS`; see
   ``docs/experiments.md``).
 
 Every ``eval_every`` sequences the model is scored on the validation set: that is the learning
@@ -41,7 +45,13 @@ from lstmkit._checks import positive_int
 from lstmkit._files import atomic_write
 from lstmkit._version import __version__
 from lstmkit.errors import ConfigError
-from lstmkit.experiments.models import MODEL_LABELS, MODELS, SequenceModel, save_model
+from lstmkit.experiments.models import (
+    MODEL_LABELS,
+    MODELS,
+    SequenceModel,
+    init_uniform,
+    save_model,
+)
 from lstmkit.experiments.tasks import TASKS, Batch, Task, make_task
 
 log = logging.getLogger(__name__)
@@ -74,6 +84,17 @@ class RunConfig:
     confirm_checks: int = 2
     threads: int = 1
     quick: bool = False
+    regime: str = "modern"
+    #: paper regime: weights uniform in [-init_interval, init_interval] (None: lstmkit's init)
+    init_interval: float | None = None
+    input_gate_bias: tuple[float, ...] = ()
+    output_gate_bias: tuple[float, ...] = ()
+    #: input-to-output connections beside the recurrent layer (the paper's net for task 2a)
+    direct: bool = False
+    #: with ``direct``: train the direct connections alone for this many sequences, then add the
+    #: recurrent path with a zero head (the paper adds the memory cell once the error stopped
+    #: decreasing); 0 = from the start
+    memory_after: int = 0
 
     def task(self) -> Task:
         return make_task(self.experiment, **self.task_params)
@@ -82,6 +103,8 @@ class RunConfig:
     def result_id(self) -> str:
         """File stem of this run's results: the experiment and its parameters, e.g. adding-T100."""
         parts = [self.experiment] + [f"{k}{v}" for k, v in sorted(self.task_params.items())]
+        if self.regime != "modern":
+            parts.append(self.regime)
         return "-".join(parts) + ("-quick" if self.quick else "")
 
     def check(self) -> RunConfig:
@@ -114,6 +137,15 @@ class RunConfig:
             raise ConfigError(f"budget_seconds must be > 0, got {self.budget_seconds!r}")
         if not self.lr > 0:
             raise ConfigError(f"lr must be > 0, got {self.lr!r}")
+        if self.regime not in REGIMES:
+            raise ConfigError(f"regime must be one of {', '.join(REGIMES)}, got {self.regime!r}")
+        if self.memory_after < 0 or (self.memory_after and not self.direct):
+            raise ConfigError(
+                f"memory_after must be >= 0 and needs direct=True, got {self.memory_after!r} "
+                f"with direct={self.direct!r}"
+            )
+        if self.init_interval is not None and not self.init_interval > 0:
+            raise ConfigError(f"init_interval must be > 0, got {self.init_interval!r}")
         self.task()  # validates the task parameters
         return self
 
@@ -157,6 +189,33 @@ FULL_PLAN: tuple[tuple[str, dict[str, Any]], ...] = (
     ("long-lag", {"p": 100}),
     ("copy", {"T": 50, "K": 10}),
 )
+# The training regimes: "modern" (Adam, mini-batches, clipping, the task's loss) and "paper".
+REGIMES: tuple[str, ...] = ("modern", "paper")
+# The 1997 paper's training regime per experiment (its Section 5 and Tables 10-11, verified against
+# the paper's text): online updates (one sequence per update, plain gradient descent), its learning
+# rate, weights uniform in [-0.2, 0.2] (Experiments 1-2) or [-0.1, 0.1], its input/output gate bias
+# initialisation (cycled over the hidden units; "r" in the paper = uniform like the other weights,
+# here an empty tuple), no clipping. Long-lag 2a: the paper's net had no output gate (we cannot
+# drop it, so its bias stays uniform). Copy is not in the paper; it gets Experiment 5's settings.
+_PAPER_COMMON: dict[str, Any] = {"regime": "paper", "batch_size": 1, "clip": 0.0}
+PAPER_SETTINGS: dict[str, dict[str, Any]] = {
+    "adding": {**_PAPER_COMMON, "lr": 0.5, "init_interval": 0.1, "input_gate_bias": (-3.0, -6.0)},
+    "multiplication": {**_PAPER_COMMON, "lr": 0.1, "init_interval": 0.1},
+    "reber": {
+        **_PAPER_COMMON,
+        "lr": 0.5,
+        "init_interval": 0.2,
+        "output_gate_bias": (-1.0, -2.0, -3.0),
+    },
+    "long-lag": {**_PAPER_COMMON, "lr": 1.0, "init_interval": 0.2},
+    "temporal-order": {
+        **_PAPER_COMMON,
+        "lr": 0.5,
+        "init_interval": 0.1,
+        "input_gate_bias": (-2.0, -4.0),
+    },
+    "copy": {**_PAPER_COMMON, "lr": 0.1, "init_interval": 0.1},
+}
 # Quick mode: tiny problems and budgets, so that every experiment runs in seconds (tests, CI).
 QUICK_PARAMS: dict[str, dict[str, Any]] = {
     "adding": {"T": 20},
@@ -183,16 +242,22 @@ def make_config(
     *,
     quick: bool = False,
     task_params: dict[str, Any] | None = None,
+    regime: str = "modern",
     **overrides: Any,
 ) -> RunConfig:
-    """The run configuration of ``experiment``: its full (or quick) settings, then ``overrides``."""
+    """The run configuration of ``experiment``: its full (or quick) settings, the ``regime``'s
+    (``"modern"`` or ``"paper"``: :data:`PAPER_SETTINGS`), then ``overrides``."""
     if experiment not in TASKS:
         raise ConfigError(f"unknown experiment {experiment!r}; expected one of {', '.join(TASKS)}")
+    if regime not in REGIMES:
+        raise ConfigError(f"regime must be one of {', '.join(REGIMES)}, got {regime!r}")
     settings: dict[str, Any] = dict(FULL_SETTINGS.get(experiment, {}))
     params = dict(task_params or {})
     if quick:
         settings.update(QUICK_SETTINGS)
         params = {**QUICK_PARAMS.get(experiment, {}), **params}
+    if regime == "paper":
+        settings.update(PAPER_SETTINGS[experiment])
     settings.update({k: v for k, v in overrides.items() if v is not None})
     if "models" in settings:
         settings["models"] = tuple(settings["models"])
@@ -251,6 +316,9 @@ class ExperimentResult:
         config = dict(data["config"])
         config["models"] = tuple(config["models"])
         config["seeds"] = tuple(config["seeds"])
+        for key in ("input_gate_bias", "output_gate_bias"):
+            if key in config:
+                config[key] = tuple(config[key])
         runs = []
         for run in data["runs"]:
             run = dict(run)
@@ -306,8 +374,21 @@ def train_one(
             task.output_size,
             task.readout,
             forget_bias=config.forget_bias,
+            direct=config.direct,
         )
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+        if config.direct and config.memory_after > 0:
+            model.memory_on = False
+        if config.init_interval is not None:
+            init_uniform(
+                model, config.init_interval, config.input_gate_bias, config.output_gate_bias
+            )
+    paper = config.regime == "paper"
+    if paper:
+        optimizer: torch.optim.Optimizer = torch.optim.SGD(model.parameters(), lr=config.lr)
+        loss_of = task.squared_error
+    else:
+        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+        loss_of = task.loss
     stream = torch.Generator().manual_seed(seed)
     budget_n = config.budget_sequences or float("inf")
     budget_s = config.budget_seconds or float("inf")
@@ -322,13 +403,17 @@ def train_one(
     model.train()
     while True:
         batch = task.sample(config.batch_size, stream)
-        loss = task.loss(model(batch.inputs, batch.lengths), batch)
+        loss = loss_of(model(batch.inputs, batch.lengths), batch)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), config.clip)
+        if config.clip > 0:  # 0: no clipping (the paper regime)
+            nn.utils.clip_grad_norm_(model.parameters(), config.clip)
         optimizer.step()
         steps += 1
         seen += len(batch)
+        if not model.memory_on and seen >= config.memory_after:
+            model.add_memory()
+            log.info("%s seed %d: recurrent path added after %d sequences", model_kind, seed, seen)
         # The budget counts training time only, not the validation checks.
         elapsed = time.perf_counter() - start - eval_seconds
         out_of_budget = seen >= budget_n or elapsed >= budget_s
@@ -541,11 +626,11 @@ def plot_learning_curves(result: ExperimentResult, path: str | os.PathLike[str])
     return save_png(fig, path)
 
 
-def plan(quick: bool = False) -> list[RunConfig]:
-    """The run configurations of the full report (or of its quick version)."""
+def plan(quick: bool = False, regime: str = "modern") -> list[RunConfig]:
+    """The run configurations of the full report (or of its quick version) in ``regime``."""
     if quick:
-        return [make_config(name, quick=True) for name in TASKS]
-    return [make_config(name, task_params=params) for name, params in FULL_PLAN]
+        return [make_config(name, quick=True, regime=regime) for name in TASKS]
+    return [make_config(name, task_params=params, regime=regime) for name, params in FULL_PLAN]
 
 
 def config_command(config: RunConfig) -> str:
@@ -553,6 +638,8 @@ def config_command(config: RunConfig) -> str:
     parts = ["lstmkit", "experiments", "run", config.experiment]
     for key, value in sorted(config.task_params.items()):
         parts += [f"--{key}", str(value)]
+    if config.regime != "modern":
+        parts += ["--regime", config.regime]
     if config.quick:
         parts.append("--quick")
     parts += ["--models", ",".join(config.models), "--seeds", ",".join(map(str, config.seeds))]
@@ -587,6 +674,8 @@ def with_overrides(config: RunConfig, **overrides: Any) -> RunConfig:
 
 __all__ = [
     "ExperimentResult",
+    "PAPER_SETTINGS",
+    "REGIMES",
     "merge_results",
     "config_command",
     "ModelRun",

@@ -98,6 +98,21 @@ class Task:
         """The error of a model that learned nothing useful (e.g. predicts the mean), if defined."""
         return None
 
+    def squared_error(self, outputs: Tensor, batch: Batch) -> Tensor:
+        """The 1997 paper's training loss: squared error of logistic-sigmoid outputs against the
+        targets (class indices become one-hot vectors), summed over output units and scored steps,
+        averaged over the sequences. Summed, not averaged, over steps: the paper's online learner
+        takes every step's error at full weight, so the final step of a long sequence is not
+        diluted by the many intermediate ones.
+        """
+        targets = batch.targets
+        if not targets.is_floating_point():
+            targets = F.one_hot(targets.clamp_min(0), self.output_size).to(outputs.dtype)
+        per = (torch.sigmoid(outputs) - targets) ** 2
+        if batch.mask is not None:
+            per = per * batch.mask.unsqueeze(-1).to(per.dtype)
+        return per.sum() / len(batch)
+
     def describe(self) -> str:
         args = ", ".join(f"{k}={v}" for k, v in self.params().items())
         return f"{self.name}({args})" if args else self.name
@@ -150,6 +165,11 @@ class AddingTask(Task):
 
     def baseline_error(self, batch: Batch) -> float:
         return float(((batch.targets - 0.5) ** 2).mean())
+
+    def squared_error(self, outputs: Tensor, batch: Batch) -> Tensor:
+        """Squared error of the (linear) output at the sequence end, averaged over sequences
+        (the paper's output unit is a logistic sigmoid; the target lies in [0, 1] either way)."""
+        return ((outputs.squeeze(-1) - batch.targets) ** 2).sum() / len(batch)
 
 
 # --- multiplication (Section 5.5) ----------------------------------------------------------------
