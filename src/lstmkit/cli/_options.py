@@ -24,37 +24,30 @@ T = TypeVar("T")
 # --- argparse types -------------------------------------------------------------------------------
 
 
+def _checked(text: str, convert: Callable[[str], T], ok: Callable[[T], bool], expected: str) -> T:
+    """``convert(text)``, refused with "expected EXPECTED, got VALUE" unless ``ok`` of it."""
+    try:
+        value = convert(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if not ok(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {value}")
+    return value
+
+
 def positive_int(text: str) -> int:
     """An integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+    return _checked(text, int, lambda v: v >= 1, "a positive integer")
 
 
 def probability(text: str) -> float:
-    """A number in [0, 1): a dropout rate or a held-out fraction."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value}")
-    return value
+    """A number in [0, 1): a dropout rate or a held-out fraction (NaN is refused)."""
+    return _checked(text, float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 
 
 def non_negative_float(text: str) -> float:
     """A number >= 0 (NaN is refused: the comparison is written so that it fails)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
+    return _checked(text, float, lambda v: v >= 0, "a number >= 0")
 
 
 def devices(text: str) -> int | str | list[int]:
