@@ -140,7 +140,32 @@ def test_cli_stream_writes_json(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "AnomalyDetector stream" in text and "p99 ms" in text
     data = json.loads(out.read_text())
-    assert data["settings"]["mode"] == "stream" and len(data["results"]) == 3
+    assert data["settings"]["mode"] == "stream" and len(data["results"]) == 6
+    assert "OnlineDetector row, with update" in text and "rows/s" in text
+
+
+def test_online_stream_bench_splits_rows_with_and_without_an_update():
+    from lstmkit.bench.stream import ONLINE_CONTENDERS, run_online_stream_bench
+
+    results = run_online_stream_bench(
+        rows=100, probation=40, update_every=20, warm_steps=3, long=50
+    )
+    assert [r["contender"] for r in results] == list(ONLINE_CONTENDERS)
+    without, with_update, every = results
+    assert (without["steps"], with_update["steps"], every["steps"]) == (95, 5, 100)
+    for row in results:
+        assert set(row) >= {"median_ms", "p99_ms", "mean_ms", "rows_per_s", "update_every"}
+        assert 0 < row["median_ms"] <= row["p99_ms"]
+        assert row["rows_per_s"] == pytest.approx(1000.0 / row["mean_ms"])
+    # an update is a few Adam steps: dearer than a row that only scores
+    assert with_update["median_ms"] > without["median_ms"]
+
+
+def test_online_stream_bench_rejects_a_bad_row_count():
+    from lstmkit.bench.stream import run_online_stream_bench
+
+    with pytest.raises(ConfigError, match="rows must be an int >= 1, got 0"):
+        run_online_stream_bench(rows=0)
 
 
 def test_cpu_peak_memory_sees_a_tensor_that_lives_across_operators():
