@@ -81,6 +81,7 @@ def test_precision_choices_are_train_configs():
         (["--devices", "0,-1"], "got '0,-1'"),
         (["--num-nodes", "0"], "--num-nodes: expected a positive integer, got 0"),
         (["--strategy", "dpp"], "--strategy: expected auto or a Lightning strategy (ddp, "),
+        (["--strategy", "ddp_spawn"], "--strategy: 'ddp_spawn' pickles the training function"),
         (["--precision", "8"], "--precision: invalid choice: '8'"),
     ],
 )
@@ -120,3 +121,22 @@ def test_tag_train_passes_the_options_to_the_training_loop(tmp_path, monkeypatch
         "bf16-mixed",
     )
     assert config.max_epochs == 1 and config.lr == 0.005  # the command's own options still hold
+
+
+@pytest.mark.parametrize("main_process", [True, False])
+def test_only_rank_0_prints_after_a_distributed_fit(main_process, monkeypatch, capsys):
+    """Every DDP process runs the whole command (the model's save needs them all), so after fit
+    the others' stdout goes to the null device. Checked by hand: 'forecast train --devices 2
+    --strategy ddp' on 2 CPU processes printed its report once and wrote one model."""
+    import sys
+
+    import lstmkit.train.distributed as distributed
+    from lstmkit.cli._options import run_fit
+
+    monkeypatch.setattr(sys, "stdout", sys.stdout)  # restored after the test
+    monkeypatch.setattr(distributed, "is_main_process", lambda: main_process)
+    calls = []
+    seconds = run_fit(lambda *a, **k: calls.append((a, k)), 1, x=2)
+    assert calls == [((1,), {"x": 2})] and seconds >= 0
+    print("report")
+    assert ("report" in capsys.readouterr().out) is main_process

@@ -82,6 +82,11 @@ def strategy(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"expected auto or a Lightning strategy ({', '.join(known)}), got {text!r}"
         )
+    if value.startswith("ddp_spawn"):  # measured: docs/scaling.md
+        raise argparse.ArgumentTypeError(
+            f"{text!r} pickles the training function for its new processes, and lstmkit's tasks "
+            "train with closures that cannot be pickled; use ddp"
+        )
     return value
 
 
@@ -290,8 +295,9 @@ def add_scaling_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="NAME",
         help="how the work is shared between devices: ddp (one process per device, gradients "
-        "averaged every step), ddp_spawn, fsdp, deepspeed, ... (default: auto, ddp when there "
-        "are several devices)",
+        "averaged every step; the one tested here, see docs/scaling.md), or another Lightning "
+        "strategy such as fsdp or deepspeed; not ddp_spawn (default: auto, ddp when there are "
+        "several devices)",
     )
     group.add_argument(
         "--precision",
@@ -383,11 +389,22 @@ def load_model(args: argparse.Namespace, cls: type[T]) -> T:
     return cls.load(args.model)  # type: ignore[attr-defined]
 
 
-def timed(func: Callable[..., Any], *args: Any, **kwargs: Any) -> float:
-    """Call ``func`` (a model's ``fit``); return the wall-clock seconds it took."""
+def run_fit(fit: Callable[..., Any], *args: Any, **kwargs: Any) -> float:
+    """Call a model's ``fit``; return the wall-clock seconds it took.
+
+    After training on several processes (``--devices 2 --strategy ddp``) every process runs the
+    rest of the command (saving the model needs them all), but only rank 0 prints: the others'
+    stdout goes to the null device from here on."""
     start = time.perf_counter()
-    func(*args, **kwargs)
-    return time.perf_counter() - start
+    fit(*args, **kwargs)
+    seconds = time.perf_counter() - start
+    from lstmkit.train.distributed import is_main_process
+
+    if not is_main_process():
+        import sys
+
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (for the process)
+    return seconds
 
 
 # --- outputs --------------------------------------------------------------------------------------

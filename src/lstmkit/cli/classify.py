@@ -38,7 +38,7 @@ from lstmkit.cli._options import (
     network_kwargs,
     print_paths,
     print_training_outputs,
-    timed,
+    run_fit,
     training_kwargs,
     write_csv,
     write_json,
@@ -307,7 +307,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         impl=args.impl,
     )
     train_options = training_kwargs(args, out / "run")  # the seed is a training option
-    seconds = timed(
+    seconds = run_fit(
         clf.fit_frame,
         args.data,
         args.text_col,

@@ -22,7 +22,7 @@ from lstmkit.cli._options import (
     network_kwargs,
     print_paths,
     print_training_outputs,
-    timed,
+    run_fit,
     training_kwargs,
     write_csv,
     write_json,
@@ -170,7 +170,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         impl=args.impl,
     )
     options = {k: v for k, v in training_kwargs(args, out / "run").items() if v is not None}
-    seconds = timed(clf.fit, seqs.series, labels, **options)
+    seconds = run_fit(clf.fit, seqs.series, labels, **options)
     if not is_ts(args.data):
         clf.columns = {
             "series_col": args.series_col,

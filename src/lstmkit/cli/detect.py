@@ -39,7 +39,7 @@ from lstmkit.cli._options import (
     load_model,
     network_kwargs,
     print_paths,
-    timed,
+    run_fit,
     training_kwargs,
     write_csv,
 )
@@ -287,7 +287,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         risk=args.risk,
         val_size=args.val_size,
     )
-    seconds = timed(
+    seconds = run_fit(
         det.fit,
         args.data,
         time_col=args.time_col,

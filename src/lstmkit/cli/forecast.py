@@ -38,7 +38,7 @@ from lstmkit.cli._options import (
     network_kwargs,
     print_paths,
     probability,
-    timed,
+    run_fit,
     training_kwargs,
     write_csv,
     write_json,
@@ -428,7 +428,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         val_size=args.val_size,
         test_size=args.test_size,
     )
-    seconds = timed(
+    seconds = run_fit(
         forecaster.fit,
         args.data,
         time_col=args.time_col,

@@ -38,7 +38,7 @@ from lstmkit.cli._options import (
     positive_int,
     print_paths,
     print_training_outputs,
-    timed,
+    run_fit,
     training_kwargs,
     write_csv,
     write_json,
@@ -223,7 +223,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         speed_perturb=not args.no_speed_perturb,
         **options,
     )
-    seconds = timed(model.fit, args.data, args.val, **training_kwargs(args, out / "run"))
+    seconds = run_fit(model.fit, args.data, args.val, **training_kwargs(args, out / "run"))
     result = model.fit_result
     print(
         f"trained in {seconds:.1f} s: {result.epochs} epochs, best epoch "

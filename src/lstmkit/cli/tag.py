@@ -34,7 +34,7 @@ from lstmkit.cli._options import (
     print_paths,
     print_training_outputs,
     probability,
-    timed,
+    run_fit,
     training_kwargs,
     write_json,
 )
@@ -213,7 +213,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         tag_col=-1 if args.tag_col is None else args.tag_col,
         freeze_embeddings=args.freeze_embeddings,
     )
-    seconds = timed(
+    seconds = run_fit(
         tagger.fit,
         args.data,
         args.val,

@@ -36,7 +36,7 @@ from lstmkit.cli._options import (
     non_negative_float,
     print_training_outputs,
     probability,
-    timed,
+    run_fit,
     training_kwargs,
     write_json,
 )
@@ -267,7 +267,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         impl=args.impl,
     )
     out = check_output_dir(args.out)  # before any work
-    seconds = timed(
+    seconds = run_fit(
         lm.fit,
         text,
         val,

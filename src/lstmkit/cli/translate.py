@@ -32,7 +32,7 @@ from lstmkit.cli._options import (
     positive_int,
     print_paths,
     print_training_outputs,
-    timed,
+    run_fit,
     training_kwargs,
 )
 from lstmkit.errors import DataError
@@ -206,7 +206,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         teacher_forcing=args.teacher_forcing,
         val_size=args.val_size,
     )
-    seconds = timed(
+    seconds = run_fit(
         model.fit,
         pairs,
         val,
