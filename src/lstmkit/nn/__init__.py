@@ -1,5 +1,6 @@
 """The networks: cells (one step), recurrent layers (the loop over time) and their engines, and
-the blocks tasks build on them: attention, a linear-chain CRF, the AWD-LSTM regularisers.
+the blocks tasks build on them: attention, a linear-chain CRF, GRU-D input decay, the AWD-LSTM
+regularisers.
 
 Depends on torch only.
 """
@@ -7,6 +8,7 @@ Depends on torch only.
 from lstmkit.nn.attention import AdditiveAttention, MultiplicativeAttention
 from lstmkit.nn.cells import GRUCell, LSTMCell, LSTMOptions, RNNCell
 from lstmkit.nn.crf import CRF
+from lstmkit.nn.decay import InputDecay
 from lstmkit.nn.recurrent import GRU, LSTM, RNN
 from lstmkit.nn.regularization import LockedDropout, WeightDrop, embedding_dropout
 
@@ -17,6 +19,7 @@ __all__ = [
     "RNN",
     "AdditiveAttention",
     "GRUCell",
+    "InputDecay",
     "LSTMCell",
     "LSTMOptions",
     "LockedDropout",

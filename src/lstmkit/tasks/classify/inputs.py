@@ -40,7 +40,8 @@ def check_inputs(inputs: Any, what: str, *, numeric: bool, n_features: int | Non
 
 
 def check_array(x: Any, i: int, what: str, n_features: int | None) -> np.ndarray:
-    """Numeric sequence ``i`` as float64 ``(T, F)`` (a 1-D sequence is one feature)."""
+    """Numeric sequence ``i`` as float64 ``(T, F)`` (a 1-D sequence is one feature); NaN marks
+    a missing value, but every channel needs one observed value, and inf is refused."""
     try:
         arr = np.asarray(x.detach().cpu() if isinstance(x, Tensor) else x, dtype=np.float64)
     except (TypeError, ValueError):
@@ -51,8 +52,18 @@ def check_array(x: Any, i: int, what: str, n_features: int | None) -> np.ndarray
         raise DataError(
             f"{what}: sequence {i} must have shape (T, F) with T, F >= 1, got {arr.shape}"
         )
-    if not np.isfinite(arr).all():
-        raise DataError(f"{what}: sequence {i} holds NaN or infinite values")
+    if np.isinf(arr).any():
+        step, channel = np.argwhere(np.isinf(arr))[0]
+        raise DataError(
+            f"{what}: sequence {i} holds an infinite value (step {step}, channel {channel}); "
+            "expected finite numbers, or NaN where a value is missing"
+        )
+    empty = np.nonzero(np.isnan(arr).all(axis=0))[0]
+    if empty.size:
+        raise DataError(
+            f"{what}: sequence {i} has no observed value in channel {empty[0]} (every value is "
+            "NaN); expected at least one per channel"
+        )
     if n_features is not None and arr.shape[1] != n_features:
         raise DataError(f"{what}: sequence {i} has {arr.shape[1]} features, expected {n_features}")
     return arr

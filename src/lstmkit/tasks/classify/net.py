@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from lstmkit.errors import ConfigError
-from lstmkit.nn import LSTM
+from lstmkit.nn import LSTM, InputDecay
 
 POOLINGS = ("last", "mean", "max", "attention")
 
@@ -118,6 +118,10 @@ class ClassifierNet(nn.Module):
         conv_branch: numeric inputs only: a :class:`ConvBranch` beside the LSTM (LSTM-FCN); the
             head reads both pooled vectors, concatenated.
         lstm_options: passed to :class:`lstmkit.nn.LSTM` (``impl``, ``layer_norm``, ...).
+        input_decay: numeric inputs laid out ``[carried value, mask, δ]`` (``F`` channels each,
+            ``n_features = 3F``; see :mod:`lstmkit.tasks.classify.missing`): the carried values
+            decay toward the mean by :class:`lstmkit.nn.InputDecay` before the LSTM and the
+            convolutional branch read them (GRU-D's input decay).
     """
 
     def __init__(
@@ -134,6 +138,7 @@ class ClassifierNet(nn.Module):
         dropout: float = 0.0,
         conv_branch: bool = False,
         lstm_options: dict[str, Any] | None = None,
+        input_decay: bool = False,
     ) -> None:
         super().__init__()
         if pooling not in POOLINGS:
@@ -164,10 +169,26 @@ class ClassifierNet(nn.Module):
             raise ConfigError("conv_branch reads numeric features; token inputs have none")
         self.conv = ConvBranch(input_size) if conv_branch else None
         self.head_dropout = nn.Dropout(dropout)
+        self.decay = None
+        if input_decay:
+            if n_features is None or n_features % 3:
+                raise ConfigError(
+                    f"input_decay reads [value, mask, delta] per channel: n_features must be a "
+                    f"multiple of 3, got {n_features!r}"
+                )
+            self.decay = InputDecay(n_features // 3)
         self.head = nn.Linear(out_size + (self.conv.output_size if self.conv else 0), n_classes)
 
+    def decayed(self, x: Tensor) -> Tensor:
+        """With ``input_decay``: ``[x̂, mask, δ]`` from ``[carried, mask, δ]``; else ``x``."""
+        if self.decay is None:
+            return x
+        carried, m, delta = x.chunk(3, dim=-1)
+        return torch.cat([self.decay(carried, m, delta), m, delta], dim=-1)
+
     def encode(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor]]:
-        """The last layer's outputs ``(B, T, D)``, the mask ``(B, T)`` and the final state."""
+        """The last layer's outputs ``(B, T, D)``, the mask ``(B, T)`` and the final state
+        (``x`` already through :meth:`decayed`)."""
         if self.embedding is not None:
             x = self.embedding(x)  # (B, T, E)
         x = self.input_dropout(x)
@@ -189,6 +210,7 @@ class ClassifierNet(nn.Module):
         return self.attention(out, mask)
 
     def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
+        x = self.decayed(x)
         out, mask, (h_n, _) = self.encode(x, lengths)
         pooled = self.pool(out, mask, h_n)
         if self.conv is not None:
@@ -200,7 +222,7 @@ class ClassifierNet(nn.Module):
         """``(B, T)`` attention weights (attention pooling only)."""
         if self.attention is None:
             raise ConfigError(f"attention weights need pooling='attention', not {self.pooling!r}")
-        out, mask, _ = self.encode(x, lengths)
+        out, mask, _ = self.encode(self.decayed(x), lengths)
         return self.attention.weights(out, mask)
 
 

@@ -23,6 +23,10 @@ Data handling, stated once:
   drawn with the seed) are held out for early stopping; ``val_size=0`` trains on everything;
   "auto" (numeric default) holds out 0.1 from 1,000 examples on, and below trains on all of
   them with a cosine learning-rate schedule (a hold-out of 4 examples stops at noise).
+* Numeric sequences may hold NaN (a value not observed) and may come with time stamps
+  (``times=``, one strictly increasing array per sequence); ``missing`` says what the network
+  sees then (:mod:`lstmkit.tasks.classify.missing`). Data with no NaN and evenly spaced (or no)
+  time stamps trains exactly as it would without this option.
 * Batches group examples of similar length (:class:`~lstmkit.data.BucketBatchSampler`) and the
   LSTM gets the true lengths, so padding costs no recurrent compute; pooling ignores padding.
 """
@@ -67,6 +71,15 @@ from lstmkit.tasks.classify.metrics import (
     scores_frame,
     sorted_labels,
 )
+from lstmkit.tasks.classify.missing import (
+    DEFAULT_METHOD,
+    check_missing,
+    check_times,
+    features,
+    gap_scale,
+    irregular,
+    width,
+)
 from lstmkit.tasks.classify.net import POOLINGS, ClassifierNet
 from lstmkit.tasks.lstm_options import check_lstm_options
 from lstmkit.train import FitResult, History, TrainConfig, fit, seed_everything
@@ -107,6 +120,13 @@ class SequenceClassifier(Task):
         conv_branch: numeric sequences only (their default: True): a convolutional branch (three
             Conv1d blocks with squeeze-and-excitation, global average pooling) beside the LSTM,
             as in LSTM-FCN (Karim et al. 2018); see :class:`~lstmkit.tasks.classify.net.ConvBranch`.
+        missing: numeric sequences with gaps (NaN) or irregular time stamps: "mask" (the value
+            carried forward, an observed mask and the time since the last observation), "decay"
+            (the same, the carried value decaying toward the mean at a learned rate, GRU-D),
+            "mean" (mean imputation) or "ffill" (forward fill); see
+            :mod:`lstmkit.tasks.classify.missing`. "auto" (default): "mask" when the training
+            data holds NaN or irregular time stamps, otherwise none of these (the values as
+            they are).
         **lstm_options: passed to :class:`lstmkit.nn.LSTM` (``impl``, ``layer_norm``,
             ``peephole``, ``recurrent_dropout``, ``zoneout``, ``init``, ...).
 
@@ -129,6 +149,7 @@ class SequenceClassifier(Task):
         "max_length",
         "val_size",
         "conv_branch",
+        "missing",
     )
 
     def __init__(
@@ -148,6 +169,7 @@ class SequenceClassifier(Task):
         max_length: int | None = None,
         val_size: float | str | None = None,
         conv_branch: bool | None = None,
+        missing: str = "auto",
         **lstm_options: Any,
     ) -> None:
         if tokenizer is not None and tokenizer not in TOKENIZER_KINDS:
@@ -194,6 +216,9 @@ class SequenceClassifier(Task):
         if conv_branch and tokenizer is not None:
             raise ConfigError("conv_branch reads numeric sequences (tokenizer=None), not texts")
         self.conv_branch = numeric_default if conv_branch is None else bool(conv_branch)
+        self.missing = check_missing(missing)
+        if self.missing != "auto" and tokenizer is not None:
+            raise ConfigError(f"missing={missing!r} is for numeric sequences (tokenizer=None)")
         self.lstm_options = check_lstm_options(lstm_options, hidden_size=self.hidden_size)
         # Set by fit (or load):
         self.net: ClassifierNet | None = None
@@ -205,6 +230,8 @@ class SequenceClassifier(Task):
         self.history: History | None = None
         self.fit_result: FitResult | None = None
         self.vectors_found: int | None = None
+        self.missing_method: str | None = None  # what fit chose for missing (None: no gaps)
+        self.gap_scale = 1.0  # the training data's typical time between observations
 
     # --- configuration ----------------------------------------------------------------------
 
@@ -236,15 +263,39 @@ class SequenceClassifier(Task):
     def _check_inputs(self, inputs: Any, what: str) -> list[Any]:
         return check_inputs(inputs, what, numeric=self.numeric, n_features=self.n_features)
 
-    def _encode(self, items: list[Any]) -> list[Any]:
-        """Token id lists (texts) or scaled float32 tensors ``(T, F)`` (numeric), truncated."""
+    def _check_times(
+        self, times: Any, items: list[Any], what: str, *, fitting: bool = False
+    ) -> list[Any] | None:
+        """The time stamps (None: none given); a model fitted without the missing-value
+        inputs refuses NaN and irregular times (it would not know what they mean)."""
+        if times is not None and not self.numeric:
+            raise ConfigError("times are for numeric sequences (tokenizer=None), not texts")
+        checked = check_times(times, [len(x) for x in items], what)
+        if self.numeric and not fitting and self.missing_method is None:
+            gaps = [i for i, x in enumerate(items) if np.isnan(x).any()]
+            if gaps or irregular(checked):
+                found = f"sequence {gaps[0]} holds NaN" if gaps else "the times are irregular"
+                raise DataError(
+                    f"{what}: {found}, but this model was trained on complete, evenly spaced "
+                    "data; refit with missing='mask' (or 'decay', 'mean', 'ffill') to predict "
+                    "on sequences with gaps"
+                )
+        return checked
+
+    def _encode(self, items: list[Any], times: list[Any] | None = None) -> list[Any]:
+        """Token id lists (texts) or float32 tensors ``(T, width)`` (numeric: scaled, and the
+        missing-value inputs when fitted with them), truncated."""
         cut = self.max_length
         if self.numeric:
             assert self.scaler is not None
-            return [
-                torch.as_tensor(self.scaler.transform(x[:cut] if cut else x), dtype=torch.float32)
-                for x in items
-            ]
+            out = []
+            for k, x in enumerate(items):
+                x = self.scaler.transform(x[:cut] if cut else x)
+                if self.missing_method is not None:
+                    s = None if times is None else times[k][:cut] if cut else times[k]
+                    x = features(x, s, self.missing_method, self.gap_scale)
+                out.append(torch.as_tensor(x, dtype=torch.float32))
+            return out
         assert self.tokenizer is not None
         unk = self.tokenizer.unk_id
         out = []
@@ -270,18 +321,21 @@ class SequenceClassifier(Task):
         self,
         inputs: Any,
         labels: Any,
-        val: tuple[Any, Any] | None = None,
+        val: tuple[Any, ...] | None = None,
         *,
+        times: Any = None,
         config: TrainConfig | None = None,
         **train_options: Any,
     ) -> SequenceClassifier:
-        """Train on ``inputs`` (texts, or numeric arrays ``(T_i, F)``) and their ``labels``.
+        """Train on ``inputs`` (texts, or numeric arrays ``(T_i, F)``, NaN where a value is
+        missing) and their ``labels``; ``times``: numeric only, one array of strictly increasing
+        time stamps per sequence (None: evenly spaced steps).
 
-        ``val``: ``(inputs, labels)`` for early stopping; by default ``val_size`` of the training
-        examples are held out. Training options are a :class:`~lstmkit.train.TrainConfig` and/or
-        its fields as keywords (``max_epochs``, ``lr``, ``batch_size``, ``patience``, ``seed``,
-        ``run_dir``, ...); ``seed`` (default 0) fixes the hold-out, the initial weights and the
-        batch order. Returns ``self``.
+        ``val``: ``(inputs, labels)`` (or ``(inputs, labels, times)``) for early stopping; by
+        default ``val_size`` of the training examples are held out. Training options are a
+        :class:`~lstmkit.train.TrainConfig` and/or its fields as keywords (``max_epochs``,
+        ``lr``, ``batch_size``, ``patience``, ``seed``, ``run_dir``, ...); ``seed`` (default 0)
+        fixes the hold-out, the initial weights and the batch order. Returns ``self``.
         """
         base = config or TrainConfig()
         train_config = base.replace(**train_options) if train_options else base
@@ -290,18 +344,26 @@ class SequenceClassifier(Task):
         seed = train_config.seed
         self.n_features = None  # a refit may change the inputs
         self.columns = None  # fit_frame sets them after fitting
+        self.missing_method, self.gap_scale = None, 1.0
         items = self._check_inputs(inputs, "training data")
         targets = check_labels(labels, len(items), "training data")
+        item_times = self._check_times(times, items, "training data", fitting=True)
+        val_times = None
         if val is not None:
-            if not isinstance(val, tuple | list) or len(val) != 2:
-                raise ConfigError("val must be a pair (inputs, labels)")
+            if not isinstance(val, tuple | list) or len(val) not in (2, 3):
+                raise ConfigError("val must be a pair (inputs, labels) or (inputs, labels, times)")
             val_items = self._check_inputs(val[0], "validation data")
             val_targets = check_labels(val[1], len(val_items), "validation data")
+            if len(val) == 3:
+                val_times = self._check_times(val[2], val_items, "validation data", fitting=True)
         elif holdout_fraction(self.val_size, len(items)) > 0:
             fraction = holdout_fraction(self.val_size, len(items))
             train_idx, val_idx = stratified_holdout(targets, fraction, seed)
             val_items = [items[i] for i in val_idx]
             val_targets = [targets[i] for i in val_idx]
+            if item_times is not None:
+                val_times = [item_times[i] for i in val_idx]
+                item_times = [item_times[i] for i in train_idx]
             items = [items[i] for i in train_idx]
             targets = [targets[i] for i in train_idx]
         else:
@@ -326,13 +388,31 @@ class SequenceClassifier(Task):
             self.n_features = int(items[0].shape[1])
             for i, x in enumerate(val_items):
                 check_array(x, i, "validation data", self.n_features)
-            self.scaler = StandardScaler().fit(np.concatenate(items))
+            gaps = any(np.isnan(x).any() for x in items)
+            if self.missing != "auto":
+                self.missing_method = self.missing
+            elif gaps or irregular(item_times):
+                self.missing_method = DEFAULT_METHOD
+            if gaps:  # the observed values' mean and std (a channel is observed somewhere)
+                values = np.concatenate(items)
+                self.scaler = StandardScaler.from_dict(
+                    {"kind": "standard", "mean": np.nanmean(values, axis=0).tolist(),
+                     "std": np.nanstd(values, axis=0).tolist()}
+                )  # fmt: skip
+            else:
+                self.scaler = StandardScaler().fit(np.concatenate(items))
+            if self.missing_method is not None:
+                cut = self.max_length
+                self.gap_scale = gap_scale(
+                    [x[:cut] if cut else x for x in items],
+                    None if item_times is None else [s[:cut] if cut else s for s in item_times],
+                )
         else:
             self.tokenizer = make_tokenizer(self.tokenizer_kind, **self.tokenizer_options)  # type: ignore[arg-type]
             self.tokenizer.fit(items)
         self.classes = classes
         index = {label: k for k, label in enumerate(classes)}
-        train_x, val_x = self._encode(items), self._encode(val_items)
+        train_x, val_x = self._encode(items, item_times), self._encode(val_items, val_times)
 
         seed_everything(seed)
         self.net = self._build_net(seed, with_vectors=True)
@@ -376,7 +456,7 @@ class SequenceClassifier(Task):
             n_classes=len(self.classes),
             vocab_size=None if self.numeric else self.tokenizer.vocab_size,  # type: ignore[union-attr]
             embed_size=self.embed_size or 100,
-            n_features=self.n_features if self.numeric else None,
+            n_features=width(self.missing_method, self.n_features) if self.numeric else None,  # type: ignore[arg-type]
             hidden_size=self.hidden_size,
             num_layers=self.num_layers,
             bidirectional=self.bidirectional,
@@ -384,6 +464,7 @@ class SequenceClassifier(Task):
             dropout=self.dropout,
             conv_branch=self.conv_branch,
             lstm_options=self.lstm_options,
+            input_decay=self.missing_method == "decay",
         )
         if not self.numeric and self.embed_size is None:
             self.embed_size = 100
@@ -431,28 +512,31 @@ class SequenceClassifier(Task):
             out[torch.tensor(rows)] = self.net(x, lengths).float()
         return out
 
-    def predict_proba(self, inputs: Any, *, batch_size: int = 256) -> np.ndarray:
-        """Class probabilities ``(N, n_classes)`` (float64), columns in :attr:`classes` order."""
+    def predict_proba(self, inputs: Any, *, times: Any = None, batch_size: int = 256) -> np.ndarray:
+        """Class probabilities ``(N, n_classes)`` (float64), columns in :attr:`classes` order;
+        ``times`` as :meth:`fit` takes them."""
         self._require_fitted("predict_proba")
         items = self._check_inputs(inputs, "predict")
-        logits = self._logits(self._encode(items), positive_int("batch_size", batch_size))
+        stamps = self._check_times(times, items, "predict")
+        logits = self._logits(self._encode(items, stamps), positive_int("batch_size", batch_size))
         return torch.softmax(logits.double(), dim=1).numpy()
 
-    def predict(self, inputs: Any, *, batch_size: int = 256) -> list[Any]:
+    def predict(self, inputs: Any, *, times: Any = None, batch_size: int = 256) -> list[Any]:
         """The most probable label of each input."""
         self._require_fitted("predict")
-        proba = self.predict_proba(inputs, batch_size=batch_size)
+        proba = self.predict_proba(inputs, times=times, batch_size=batch_size)
         return [self.classes[k] for k in proba.argmax(axis=1)]  # type: ignore[index]
 
     @torch.no_grad()
-    def attention_weights(self, inputs: Any) -> list[np.ndarray]:
+    def attention_weights(self, inputs: Any, *, times: Any = None) -> list[np.ndarray]:
         """Attention weights over each input's tokens (steps), one array per input
         (``pooling="attention"`` only); token ``k`` of text ``i`` is
         ``tokenizer.tokenize(text)[k]`` (within ``max_length``)."""
         self._require_fitted("attention_weights")
         if self.pooling != "attention":
             raise ConfigError(f"attention weights need pooling='attention', not {self.pooling!r}")
-        encoded = self._encode(self._check_inputs(inputs, "attention_weights"))
+        items = self._check_inputs(inputs, "attention_weights")
+        encoded = self._encode(items, self._check_times(times, items, "attention_weights"))
         assert self.net is not None
         self.net.eval()
         out = []
@@ -466,7 +550,7 @@ class SequenceClassifier(Task):
 
     # --- evaluation -------------------------------------------------------------------------
 
-    def report(self, inputs: Any, labels: Any) -> dict[str, Any]:
+    def report(self, inputs: Any, labels: Any, *, times: Any = None) -> dict[str, Any]:
         """Everything measured on ``inputs``, as JSON-safe values: ``n``, ``accuracy``,
         ``macro_f1``, ``labels``, ``per_class`` precision/recall/F1/support and the
         ``confusion_matrix`` (rows true, columns predicted); see
@@ -477,7 +561,7 @@ class SequenceClassifier(Task):
         items = self._check_inputs(inputs, "evaluate")
         truth = check_labels(labels, len(items), "evaluate")
         check_known_labels(truth, self.classes, "evaluate")  # type: ignore[arg-type]
-        predicted = self.predict(items)
+        predicted = self.predict(items, times=times)
         return classification_report(truth, predicted, self.classes)  # type: ignore[arg-type]
 
     def evaluate(
@@ -485,6 +569,7 @@ class SequenceClassifier(Task):
         inputs: Any,
         labels: Any,
         *,
+        times: Any = None,
         baseline: tuple[Any, Any] | None = None,
         baseline_seed: int = 0,
     ) -> pd.DataFrame:
@@ -494,7 +579,7 @@ class SequenceClassifier(Task):
         logistic regression (:func:`~lstmkit.tasks.classify.metrics.bow_logistic_baseline`)
         fitted on those training texts and scored on the same ``inputs``."""
         self._require_fitted("evaluate")
-        reports = {"model": self.report(inputs, labels)}
+        reports = {"model": self.report(inputs, labels, times=times)}
         if baseline is not None:
             if self.numeric:
                 raise ConfigError("the bag-of-words baseline reads texts, not numeric sequences")
@@ -658,6 +743,7 @@ class SequenceClassifier(Task):
             "scaler": self.scaler.to_dict() if self.scaler is not None else None,
             "columns": self.columns,
             "history": self.history.to_dict() if self.history else None,
+            "missing": {"method": self.missing_method, "gap_scale": self.gap_scale},
         }
 
     def _weights(self) -> ClassifierNet:
@@ -690,6 +776,11 @@ class SequenceClassifier(Task):
         else:
             self.tokenizer = tokenizer_from_dict(state["tokenizer"])
         self.columns = state.get("columns")
+        missing = state.get("missing") or {}  # saved before gaps were accepted: none
+        self.missing_method = missing.get("method")
+        if self.missing_method is not None:
+            check_missing(self.missing_method)
+        self.gap_scale = float(missing.get("gap_scale", 1.0))
         self.history = History.from_dict(state["history"]) if state.get("history") else None
         self.net = self._build_net()
 
