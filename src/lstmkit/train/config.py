@@ -50,7 +50,9 @@ class TrainConfig:
         deterministic kernels (slower on GPU).
     Hardware
         ``accelerator`` ("auto": a GPU when there is one), ``devices``, ``num_nodes`` and
-        ``strategy`` are passed to Lightning (e.g. ``strategy="ddp"``, ``devices=4``).
+        ``strategy`` are passed to Lightning (e.g. ``strategy="ddp"``, ``devices=4``). Under DDP
+        ``batch_size`` stays the global batch: each batch is split among the processes, so they
+        train as one process would (``docs/scaling.md``, :mod:`lstmkit.train.distributed`).
         ``precision``: "32", or mixed precision on a GPU: "16-mixed", "bf16-mixed", or "mixed" (bf16
         where the GPU supports it, else fp16). Without CUDA, mixed precision falls back to 32-bit
         with a warning. ``num_workers``: DataLoader worker processes (0: batches are cut from
