@@ -156,3 +156,15 @@ def test_a_failed_write_on_rank_0_is_raised(monkeypatch):
 
     with pytest.raises(ModelFileError, match="disk full"):
         on_main_process(fail, "the model")
+
+
+def test_a_share_moves_to_the_device_with_its_bookkeeping():
+    """Lightning moves a batch to the GPU by mapping over its tensors; a ShardBatch (a named
+    tuple) keeps its counts on the way (checked here with a dtype change on the CPU)."""
+    from lightning_utilities.core.apply_func import apply_to_collection
+
+    batch = ShardBatch((torch.ones(2), torch.zeros(2)), 1, 3, 2)
+    moved = apply_to_collection(batch, torch.Tensor, lambda t: t.double())
+    assert isinstance(moved, ShardBatch)
+    assert (moved.count, moved.total, moved.world) == (1, 3, 2)
+    assert moved.data[0].dtype == torch.float64
