@@ -85,3 +85,23 @@ def test_a_table_needs_series_col(tmp_path):
     table().to_csv(path, index=False)
     with pytest.raises(ConfigError, match="needs series_col"):
         read_sequences(path)
+
+
+def test_the_time_column_gives_each_series_its_time_stamps():
+    frame = pd.DataFrame(
+        {
+            "id": ["a", "a", "a", "b", "b"],
+            "t": [3.0, 0.0, 1.5, 0.0, 2.0],
+            "v": [3.0, 1.0, None, 4.0, 5.0],
+        }
+    )
+    seqs = read_long(frame, series_col="id", time_col="t")
+    assert [s.tolist() for s in seqs.times] == [[0.0, 1.5, 3.0], [0.0, 2.0]]
+    frame["t"] = ["2024-01-01 00:10", "2024-01-01 00:00", "2024-01-01 00:05"] + [
+        "2024-01-02 00:00",
+        "2024-01-02 01:00",
+    ]
+    seqs = read_long(frame, series_col="id", time_col="t")
+    assert np.diff(seqs.times[0]).tolist() == [300.0, 300.0]  # dates as seconds
+    assert np.diff(seqs.times[1]).tolist() == [3600.0]
+    assert read_long(frame, series_col="id", columns=["v"]).times is None

@@ -63,6 +63,17 @@ def add_sequence_options(parser: argparse.ArgumentParser, *, training: bool) -> 
         + ("every column but series, time and label)" if training else "the model's)"),
     )
     if training:
+        group.add_argument(
+            "--missing",
+            choices=("auto", "mask", "decay", "interpolate", "mean", "ffill"),
+            default="auto",
+            help="what the network sees of empty cells (NaN) and irregular --time-col steps: "
+            "mask (value carried forward, observed mask, time since the last observation), "
+            "decay (the same, the value decaying toward the mean, GRU-D), interpolate (linear "
+            "in time, with the mask and time), mean or ffill (imputation only); auto: the "
+            "default method when the training data has gaps or irregular times, else none "
+            "(default: auto)",
+        )
         add_path_option(
             group,
             "--test",
@@ -167,10 +178,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         class_weights=None if args.class_weights == "none" else args.class_weights,
         max_length=args.max_length,
         val_size=args.val_size,
+        missing=args.missing,
         impl=args.impl,
     )
     options = {k: v for k, v in training_kwargs(args, out / "run").items() if v is not None}
-    seconds = run_fit(clf.fit, seqs.series, labels, **options)
+    seconds = run_fit(clf.fit, seqs.series, labels, times=seqs.times, **options)
     if not is_ts(args.data):
         clf.columns = {
             "series_col": args.series_col,
@@ -182,11 +194,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(
         f"trained on {len(seqs.series)} sequences ({clf.n_features} feature(s), "
         f"{len(clf.classes)} classes) in {seconds:.1f} s: {epochs_text(result)}"
+        + (f"; gaps/irregular times read as {clf.missing_method!r}" if clf.missing_method else "")
     )
     paths: dict[str, Path] = {"model": clf.save(out / "model")}
     if test is not None:
         check_known_labels(clf, test.labels, test.source)
-        report = clf.report(test.series, test.labels)
+        report = clf.report(test.series, test.labels, times=test.times)
         print(format_report(report, title=f"test ({test.source}):"))
         write_scores(paths, report, out, part="test", data=test.source)
     else:
@@ -198,7 +211,7 @@ def cmd_predict(args: argparse.Namespace, clf: Any) -> int:
     import pandas as pd
 
     seqs = read(args, args.data, clf.columns, labels=False)
-    proba = clf.predict_proba(seqs.series)
+    proba = clf.predict_proba(seqs.series, times=seqs.times)
     frame = pd.DataFrame({"series": seqs.ids})
     frame["prediction"] = [clf.classes[k] for k in proba.argmax(axis=1)]
     if not args.no_proba:
@@ -221,8 +234,8 @@ def cmd_evaluate(args: argparse.Namespace, clf: Any) -> int:
     seqs = read(args, args.data, clf.columns, labels=True)
     labels = require_labels(seqs, "evaluate")
     check_known_labels(clf, labels, seqs.source)
-    frame = clf.evaluate(seqs.series, labels)
-    report = clf.report(seqs.series, labels)
+    frame = clf.evaluate(seqs.series, labels, times=seqs.times)
+    report = clf.report(seqs.series, labels, times=seqs.times)
     print(f"scored {len(seqs.series)} sequences ({seqs.source})")
     print(format_report(report, title="lstm:"))
     print(frame.to_string(float_format=lambda v: f"{v:.4f}"))

@@ -37,13 +37,15 @@ from lstmkit.errors import ConfigError, DataError
 @dataclass
 class Sequences:
     """Series ids, the series ``(T_i, F)`` float64 (NaN where missing), labels (None when the
-    input has none), the feature names, and where they came from."""
+    input has none), the feature names, where they came from, and with a time column each
+    series' time stamps as float64 ``(T_i,)`` (dates as seconds since 1970; else None)."""
 
     ids: list[Any]
     series: list[np.ndarray]
     labels: list[Any] | None
     columns: list[str]
     source: str
+    times: list[np.ndarray] | None = None
 
 
 def _read(data: Any) -> tuple[pd.DataFrame, str]:
@@ -132,11 +134,16 @@ def read_long(
                     f"{times.iloc[row]!r}: expected numbers or dates"
                 )
         order_key = numeric.to_numpy()
+        if pd.api.types.is_datetime64_any_dtype(numeric):  # dates: seconds since 1970
+            naive = numeric.dt.tz_convert(None) if numeric.dt.tz is not None else numeric
+            stamps = naive.to_numpy().astype("datetime64[ns]").astype(np.int64) / 1e9
+        else:
+            stamps = order_key.astype(np.float64)
     labels_col = frame[label_col] if label_col is not None else None
     groups: dict[Any, list[int]] = {}
     for row, key in enumerate(ids.tolist()):
         groups.setdefault(key, []).append(row)
-    out_ids, series, labels = [], [], []
+    out_ids, series, labels, out_times = [], [], [], []
     for key, rows in groups.items():
         idx = np.asarray(rows)
         if order_key is not None:
@@ -169,8 +176,15 @@ def read_long(
             labels.append(distinct[0])
         out_ids.append(key)
         series.append(x)
+        if order_key is not None:
+            out_times.append(stamps[idx])
     return Sequences(
-        out_ids, series, labels if labels_col is not None else None, list(columns), where
+        out_ids,
+        series,
+        labels if labels_col is not None else None,
+        list(columns),
+        where,
+        out_times if order_key is not None else None,
     )
 
 

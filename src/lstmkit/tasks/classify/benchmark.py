@@ -301,6 +301,136 @@ def run_benchmark(
     }
 
 
+# --- gaps: values removed at random ---------------------------------------------------------------
+
+MISSING_METHODS = ("mask", "decay", "interpolate", "mean", "ffill")
+
+
+def run_missing_benchmark(
+    folder: str | Path,
+    *,
+    rates: Sequence[float] = (0.5,),
+    methods: Sequence[str] = MISSING_METHODS,
+    seeds: Sequence[int] = (0, 1, 2),
+    sets: Sequence[str] | None = None,
+    max_steps: int | None = 256,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """The default classifier with each ``missing`` method on every pair with ``rates`` of the
+    values removed at random (train and test alike; per value, a generator seeded by the seed
+    and the rate; every channel of every sequence keeps one value), beside the same classifier
+    on the complete data (method ``"complete"``, rate 0). Series are shortened (``max_steps``)
+    before values are removed, so the rate is that of what the network sees. ``runs``: one row
+    per set, rate, method and seed."""
+    from lstmkit.tasks.classify.missing import METHODS, remove_at_random
+
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ConfigError(f"unknown missing method(s) {unknown}; expected some of {list(METHODS)}")
+    for rate in rates:
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate < 1:
+            raise ConfigError(f"missing rates must be fractions in (0, 1), got {rate!r}")
+    torch_threads = torch.get_num_threads()
+    runs = []
+    info = {}
+    for pair in find_pairs(folder, sets):
+        train_y, test_y = pair.train.labels, pair.test.labels
+        if train_y is None or test_y is None:
+            raise DataError(f"{pair.name}: the train and test files need labels")
+        short_train = shorten(pair.train.series, max_steps)
+        short_test = shorten(pair.test.series, max_steps)
+        info[pair.name] = {
+            "n_train": len(train_y),
+            "n_test": len(test_y),
+            "lstm_length": max(len(x) for x in short_train),
+        }
+        for seed in seeds:
+            cases: list[tuple[float, str, Any, Any]] = [(0.0, "complete", short_train, short_test)]
+            for rate in rates:
+                key = int(round(rate * 1000))
+                train_x = remove_at_random(short_train, rate, seed=1_000_003 * seed + 2 * key)
+                test_x = remove_at_random(short_test, rate, seed=1_000_003 * seed + 2 * key + 1)
+                cases += [(float(rate), m, train_x, test_x) for m in methods]
+            for rate, method, train_x, test_x in cases:
+                options = {} if method == "complete" else {"missing": method}
+                start = time.perf_counter()
+                predicted = _default(options, {})(train_x, train_y, test_x, seed=seed)
+                seconds = time.perf_counter() - start
+                hits = [str(p) == str(t) for p, t in zip(predicted, test_y, strict=True)]
+                acc = float(np.mean(hits))
+                runs.append(
+                    {"set": pair.name, "rate": rate, "method": method, "seed": seed,
+                     "accuracy": acc, "fit_seconds": seconds}
+                )  # fmt: skip
+                log(
+                    f"{pair.name:<24} rate {rate:.1f} {method:<8} seed {seed}: accuracy "
+                    f"{acc:.4f} ({seconds:.1f} s)"
+                )
+    return {
+        "folder": str(folder),
+        "rates": [float(r) for r in rates],
+        "methods": list(methods),
+        "seeds": list(seeds),
+        "max_steps": max_steps,
+        "sets": info,
+        "runs": runs,
+        "machine": f"{platform.machine()}, torch {torch.__version__}, {torch_threads} thread(s)",
+    }
+
+
+def missing_markdown(results: dict[str, Any], command: str) -> str:
+    """The missing-value benchmark as Markdown: per set and rate, each method's accuracy (mean
+    over seeds, max-min spread in brackets) beside the complete data's."""
+    cells: dict[tuple[str, float, str], list[float]] = {}
+    for row in results["runs"]:
+        cells.setdefault((row["set"], row["rate"], row["method"]), []).append(row["accuracy"])
+    methods = list(results["methods"])
+    lines = [
+        "# Sequence classification with missing values",
+        "",
+        "Reproduce with:",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+        f"Seeds {results['seeds']}; {results['machine']}. Each rate is the share of values "
+        "removed at random (per value, train and test alike) after series longer than "
+        f"{results['max_steps']} steps were averaged down; `complete` is the same classifier "
+        "on the data with nothing removed. Accuracy on the TEST file: mean over seeds, "
+        "spread (max - min) in brackets.",
+        "",
+        "| set | rate | complete | " + " | ".join(methods) + " |",
+        "|" + "---|" * (3 + len(methods)),
+    ]
+
+    def cell(key: tuple[str, float, str]) -> str:
+        acc = cells.get(key)
+        if not acc:
+            return "-"
+        return f"{np.mean(acc):.3f} ({max(acc) - min(acc):.3f})"
+
+    means: dict[tuple[float, str], list[float]] = {}
+    for name in results["sets"]:
+        for rate in results["rates"]:
+            if not any((name, rate, m) in cells for m in methods):
+                continue
+            row = [name, f"{rate:.1f}", cell((name, 0.0, "complete"))]
+            row += [cell((name, rate, m)) for m in methods]
+            lines.append("| " + " | ".join(row) + " |")
+            for m in ("complete", *methods):
+                key = (name, 0.0 if m == "complete" else rate, m)
+                if key in cells:
+                    means.setdefault((rate, m), []).append(float(np.mean(cells[key])))
+    for rate in results["rates"]:
+        row = ["**mean**", f"{rate:.1f}"]
+        for m in ("complete", *methods):
+            got = means.get((rate, m))
+            row.append(f"**{np.mean(got):.3f}**" if got else "-")
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def summary(results: dict[str, Any]) -> dict[str, dict[str, dict[str, float]]]:
     """set -> model -> {mean, min, max, spread, seconds} (accuracy over seeds)."""
     out: dict[str, dict[str, dict[str, float]]] = {}
@@ -391,12 +521,15 @@ def write_report(results: dict[str, Any], out: str | Path, command: str) -> tupl
 
 
 __all__ = [
+    "MISSING_METHODS",
     "VARIANTS",
     "find_pairs",
     "hand_written_bilstm",
     "markdown",
     "minirocket",
+    "missing_markdown",
     "run_benchmark",
+    "run_missing_benchmark",
     "shorten",
     "summary",
     "write_report",
