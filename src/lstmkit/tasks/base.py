@@ -100,7 +100,8 @@ class Task:
         a crash never leaves half a model under ``path``.
 
         After a DDP ``fit`` every rank holds the same model; only rank 0 writes it, and the other
-        ranks return once it is written (:func:`~lstmkit.train.distributed.on_main_process`)."""
+        ranks return once it is written (:func:`~lstmkit.train.distributed.on_main_process`),
+        so call it on every rank, as ``fit``."""
         self._require_fitted("save")
         written = on_main_process(
             lambda: persistence.save_model_dir(
