@@ -73,7 +73,7 @@ def register_benchmark(verbs: Any) -> None:
         nargs="+",
         default=None,
         metavar="M",
-        help="with --missing-rates: mask, decay, interpolate, mean, ffill (default: all)",
+        help="with --missing-rates: mask, decay, interpolate, linear, mean, ffill (default: all)",
     )
     bench.add_argument(
         "--out",

@@ -65,12 +65,12 @@ def add_sequence_options(parser: argparse.ArgumentParser, *, training: bool) -> 
     if training:
         group.add_argument(
             "--missing",
-            choices=("auto", "mask", "decay", "interpolate", "mean", "ffill"),
+            choices=("auto", "mask", "decay", "interpolate", "linear", "mean", "ffill"),
             default="auto",
             help="what the network sees of empty cells (NaN) and irregular --time-col steps: "
             "mask (value carried forward, observed mask, time since the last observation), "
             "decay (the same, the value decaying toward the mean, GRU-D), interpolate (linear "
-            "in time, with the mask and time), mean or ffill (imputation only); auto: the "
+            "in time, with the mask and time), linear, mean or ffill (imputation only); auto: the "
             "default method when the training data has gaps or irregular times, else none "
             "(default: auto)",
         )

@@ -51,6 +51,7 @@ def test_each_method_s_inputs():
         interpolated(X, S), [[1, 2], [1.75, 2], [3.25, 4], [4, 5]], rtol=0, atol=1e-15
     )
     np.testing.assert_array_equal(features(X, S, "interpolate", 2.0)[:, :2], interpolated(X, S))
+    np.testing.assert_array_equal(features(X, S, "linear", 2.0), interpolated(X, S))
     assert features(X, S, None, 1.0) is X
 
 

@@ -303,7 +303,7 @@ def run_benchmark(
 
 # --- gaps: values removed at random ---------------------------------------------------------------
 
-MISSING_METHODS = ("mask", "decay", "interpolate", "mean", "ffill")
+MISSING_METHODS = ("mask", "decay", "interpolate", "linear", "mean", "ffill")
 
 
 def run_missing_benchmark(
@@ -314,14 +314,15 @@ def run_missing_benchmark(
     seeds: Sequence[int] = (0, 1, 2),
     sets: Sequence[str] | None = None,
     max_steps: int | None = 256,
+    complete: bool = True,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """The default classifier with each ``missing`` method on every pair with ``rates`` of the
     values removed at random (train and test alike; per value, a generator seeded by the seed
     and the rate; every channel of every sequence keeps one value), beside the same classifier
-    on the complete data (method ``"complete"``, rate 0). Series are shortened (``max_steps``)
-    before values are removed, so the rate is that of what the network sees. ``runs``: one row
-    per set, rate, method and seed."""
+    on the complete data (method ``"complete"``, rate 0; ``complete=False`` leaves it out).
+    Series are shortened (``max_steps``) before values are removed, so the rate is that of what
+    the network sees. ``runs``: one row per set, rate, method and seed."""
     from lstmkit.tasks.classify.missing import METHODS, remove_at_random
 
     unknown = [m for m in methods if m not in METHODS]
@@ -345,7 +346,9 @@ def run_missing_benchmark(
             "lstm_length": max(len(x) for x in short_train),
         }
         for seed in seeds:
-            cases: list[tuple[float, str, Any, Any]] = [(0.0, "complete", short_train, short_test)]
+            cases: list[tuple[float, str, Any, Any]] = []
+            if complete:
+                cases.append((0.0, "complete", short_train, short_test))
             for rate in rates:
                 key = int(round(rate * 1000))
                 train_x = remove_at_random(short_train, rate, seed=1_000_003 * seed + 2 * key)

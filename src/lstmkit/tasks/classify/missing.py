@@ -13,6 +13,7 @@ mean of every channel is 0. Then, per ``method``:
 * ``"interpolate"``: the same three, but the value is interpolated linearly in time between
   the channel's previous and next observation (held at the first and last observed value
   before and after them) instead of carried forward;
+* ``"linear"``: the interpolated value alone (linear interpolation, a baseline);
 * ``"mean"``: the value, the training mean where it is missing (mean imputation, a baseline);
 * ``"ffill"``: the value carried forward, the mean before the first observation (a baseline).
 
@@ -31,7 +32,7 @@ import numpy as np
 
 from lstmkit.errors import ConfigError, DataError
 
-METHODS = ("mask", "decay", "interpolate", "mean", "ffill")
+METHODS = ("mask", "decay", "interpolate", "linear", "mean", "ffill")
 DEFAULT_METHOD = "mask"  # chosen by the missing-value benchmark (CLASSIFICATION.md)
 
 
@@ -154,6 +155,8 @@ def features(
     carried, m, delta = observed_features(x, times)
     if method == "ffill":
         return carried
+    if method == "linear":
+        return interpolated(x, times)
     if method == "interpolate":
         carried = interpolated(x, times)
     return np.concatenate([carried, m, delta / scale], axis=1)

@@ -123,7 +123,9 @@ class SequenceClassifier(Task):
         missing: numeric sequences with gaps (NaN) or irregular time stamps: "mask" (the value
             carried forward, an observed mask and the time since the last observation), "decay"
             (the same, the carried value decaying toward the mean at a learned rate, GRU-D),
-            "mean" (mean imputation) or "ffill" (forward fill); see
+            "interpolate" (the same, the value interpolated linearly in time instead of carried
+            forward), "linear" (the interpolated value alone), "mean" (mean imputation) or
+            "ffill" (forward fill); see
             :mod:`lstmkit.tasks.classify.missing`. "auto" (default): "mask" when the training
             data holds NaN or irregular time stamps, otherwise none of these (the values as
             they are).
