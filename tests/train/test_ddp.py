@@ -146,6 +146,9 @@ def test_rank_helpers_outside_distributed_training(monkeypatch):
     assert on_main_process(lambda: "written", "a file") == "written"
     monkeypatch.setenv("LOCAL_RANK", "1")  # Lightning's launcher, node 0
     assert (global_rank(), is_main_process()) == (1, False)
+    monkeypatch.setenv("LOCAL_RANK", "0")
+    monkeypatch.setenv("NODE_RANK", "1")  # the first process on the second machine
+    assert is_main_process() is False
     monkeypatch.setenv("RANK", "3")  # torchrun
     assert global_rank() == 3
 

@@ -40,15 +40,17 @@ def world_size() -> int:
 def global_rank() -> int:
     """This process's rank among all training processes (0 outside distributed training).
 
-    From the process group when there is one, else from the launcher's environment (``RANK``
-    from torchrun; ``LOCAL_RANK`` on node 0 from Lightning's launcher)."""
+    From the process group when there is one, else from the launcher's environment: ``RANK``
+    (torchrun), or ``NODE_RANK`` and ``LOCAL_RANK`` (Lightning's launcher, which sets no ``RANK``;
+    there the rank on a node after the first is a guess, but never 0)."""
     if _initialized():
         return int(torch.distributed.get_rank())
     if os.environ.get("RANK"):
         return int(os.environ["RANK"])
-    if os.environ.get("NODE_RANK", "0") in ("", "0") and os.environ.get("LOCAL_RANK"):
-        return int(os.environ["LOCAL_RANK"])
-    return 0
+    local = int(os.environ.get("LOCAL_RANK") or 0)
+    node = int(os.environ.get("NODE_RANK") or 0)
+    per_node = int(os.environ.get("LOCAL_WORLD_SIZE") or 1)
+    return node * max(per_node, local + 1) + local
 
 
 def is_main_process() -> bool:
