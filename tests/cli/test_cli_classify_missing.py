@@ -54,7 +54,7 @@ def test_long_table_with_gaps_and_irregular_times(tmp_path, capsys):
     assert main(["classify", "train", "--data", str(data), "--series-col", "id",
                  "--time-col", "t", "--label-col", "y", "--test", str(test),
                  "--out", str(out), *TINY]) == 0  # fmt: skip
-    assert "gaps/irregular times read as 'mask'" in capsys.readouterr().out
+    assert "gaps/irregular times read as 'linear'" in capsys.readouterr().out
     pred = tmp_path / "pred.csv"
     assert main(["classify", "predict", "--model", str(out), "--data", str(test),
                  "--out", str(pred)]) == 0  # fmt: skip

@@ -133,7 +133,7 @@ def test_fit_and_predict_with_gaps_and_round_trip(method, tmp_path):
     gappy = remove_at_random(xs, 0.5, seed=0)
     clf = SequenceClassifier(None, hidden_size=8, conv_branch=False, missing=method)
     clf.fit(gappy, ys, **TINY)
-    assert clf.missing_method == ("mask" if method == "auto" else method)
+    assert clf.missing_method == ("linear" if method == "auto" else method)
     assert clf.n_features == 2
     test = remove_at_random(_data(20, seed=1)[0], 0.5, seed=1)
     assert np.mean(np.array(clf.predict(test)) == np.array(_data(20, seed=1)[1])) >= 0.75
@@ -146,7 +146,16 @@ def test_irregular_times_turn_the_missing_inputs_on():
     xs, ys = _data()
     rng = np.random.default_rng(2)
     times = [np.cumsum(rng.uniform(0.5, 3.0, size=len(x))) for x in xs]
-    clf = SequenceClassifier(None, hidden_size=8, conv_branch=False)
+    auto = SequenceClassifier(None, hidden_size=4, conv_branch=False)
+    assert auto.fit(xs, ys, times=times, max_epochs=1, enable_progress_bar=False).missing_method
+    assert auto.missing_method == "linear"
+
+
+def test_the_time_since_the_last_observation_is_scaled_by_the_typical_gap():
+    xs, ys = _data()
+    rng = np.random.default_rng(2)
+    times = [np.cumsum(rng.uniform(0.5, 3.0, size=len(x))) for x in xs]
+    clf = SequenceClassifier(None, hidden_size=8, conv_branch=False, missing="mask")
     clf.fit(xs, ys, times=times, max_epochs=2, seed=1, enable_progress_bar=False)
     assert clf.missing_method == "mask"
     assert clf.gap_scale == pytest.approx(float(np.median(np.concatenate(

@@ -126,9 +126,9 @@ class SequenceClassifier(Task):
             "interpolate" (the same, the value interpolated linearly in time instead of carried
             forward), "linear" (the interpolated value alone), "mean" (mean imputation) or
             "ffill" (forward fill); see
-            :mod:`lstmkit.tasks.classify.missing`. "auto" (default): "mask" when the training
-            data holds NaN or irregular time stamps, otherwise none of these (the values as
-            they are).
+            :mod:`lstmkit.tasks.classify.missing`. "auto" (default): "linear" (measured best
+            with values missing at random) when the training data holds NaN or irregular time
+            stamps, otherwise none of these (the values as they are).
         **lstm_options: passed to :class:`lstmkit.nn.LSTM` (``impl``, ``layer_norm``,
             ``peephole``, ``recurrent_dropout``, ``zoneout``, ``init``, ...).
 
