@@ -65,8 +65,12 @@ def test_train_and_score_with_labels(files, capsys):
     assert "event-wise (intervals)" in printed and "point-adjusted (flatters)" in printed
     scores = pd.read_csv(out)
     assert list(scores.columns) == ["time", "score", "x0_score", "x1_score", "threshold"] + [
-        "is_anomaly"
+        "is_anomaly",
+        "alarm",
     ]
+    intervals = pd.read_csv(root / "scored.intervals.csv")
+    # one alarm per interval (suppression: runs starting within --window rows join it)
+    assert scores["alarm"].sum() == len(intervals)
     assert len(scores) == 800
     intervals = pd.read_csv(root / "scored.intervals.csv")
     assert list(intervals.columns[:2]) == ["start", "end"]

@@ -106,11 +106,28 @@ def register(subparsers: Any) -> None:
     train.add_argument(
         "--threshold",
         choices=("quantile", "dynamic", "spot"),
-        default="quantile",
-        help="fixed threshold from the validation scores (quantile, default), Hundman et "
-        "al.'s per-window dynamic threshold (dynamic; batch scoring only, streams use the "
-        "fixed one) or SPOT from a false-alarm rate --risk (spot; streams use its calibrated "
-        "threshold)",
+        default="spot",
+        help="SPOT from a false-alarm rate --risk (spot, default; streams use its calibrated "
+        "threshold; quantile when the validation part has fewer than 20 scores), the fixed "
+        "--quantile of the validation scores (quantile, the default before issue 15) or Hundman "
+        "et al.'s per-window dynamic threshold (dynamic; batch scoring only, streams use the "
+        "fixed one)",
+    )
+    train.add_argument(
+        "--suppress",
+        type=int,
+        default=None,
+        metavar="ROWS",
+        help="no second alarm within this many rows of the last one: flagged runs that start "
+        "within them join its interval (default: --window; 0: every run is an alarm)",
+    )
+    train.add_argument(
+        "--hysteresis",
+        type=_fraction,
+        default=1.0,
+        metavar="H",
+        help="in (0, 1]: a flagged run stays flagged while the score stays above H times the "
+        "threshold (default: 1.0, none)",
     )
     train.add_argument(
         "--risk",
@@ -285,6 +302,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         threshold=args.threshold,
         quantile=args.quantile,
         risk=args.risk,
+        suppress=args.suppress,
+        hysteresis=args.hysteresis,
         val_size=args.val_size,
     )
     seconds = run_fit(

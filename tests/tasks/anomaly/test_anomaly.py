@@ -54,17 +54,28 @@ def test_step_equals_layer_in_float64():
     torch.testing.assert_close(torch.cat(steps), batch[0], rtol=1e-12, atol=1e-12)
 
 
-def test_stream_scores_and_flags_equal_batch(predictor, series):
-    result = predictor.detect(series.frame)
+@pytest.mark.parametrize("hysteresis", [1.0, 0.7])
+def test_stream_scores_flags_and_alarms_equal_batch(series, hysteresis):
+    # quantile 0.99: a threshold that is not itself one of the scores (1.0 would be their maximum)
+    det = _fit(series, threshold="quantile", quantile=0.99, suppress=40, hysteresis=hysteresis)
+    result = det.detect(series.frame)
     values = series.frame[series.columns].to_numpy()
-    scores, flags = _stream_all(predictor, values)
+    stream = det.stream()
+    out = [(*stream.update(row), stream.alarm) for row in values]
+    scores, flags, alarms = (np.array(col) for col in zip(*out, strict=True))
     assert math.isnan(scores[0])  # row 0 has no prediction
     np.testing.assert_allclose(scores, result.scores["score"], rtol=1e-5, atol=1e-6)
-    assert predictor.threshold == "quantile"
-    # away from float rounding at the threshold, the flags agree too
-    near = np.abs(result.scores["score"].to_numpy() - predictor.threshold_) < 1e-5
-    assert (flags == result.scores["is_anomaly"].to_numpy())[~near].all()
-    assert flags.any()
+    # away from float rounding at the thresholds, the flags and alarms agree too
+    got = result.scores["score"].to_numpy()
+    levels = (det.threshold_, hysteresis * det.threshold_)
+    near = np.min([np.abs(got - level) for level in levels], axis=0) < 1e-5
+    assert not near.any()
+    np.testing.assert_array_equal(flags, result.scores["is_anomaly"])
+    np.testing.assert_array_equal(alarms, result.scores["alarm"])
+    assert alarms.sum() >= 2 and flags.sum() > alarms.sum()
+    # one alarm per interval, at its first row
+    batch_alarms = np.flatnonzero(result.scores["alarm"]).tolist()
+    assert batch_alarms == result.intervals["start_row"].tolist()
 
 
 def test_stream_with_dynamic_threshold_uses_the_fixed_one(series):
@@ -214,3 +225,34 @@ def test_two_layer_stream_equals_batch(series):
     result = det.detect(series.frame)
     scores, _ = _stream_all(det, series.frame[series.columns].to_numpy())
     np.testing.assert_allclose(scores, result.scores["score"], rtol=1e-5, atol=1e-6)
+
+
+def _one_event():
+    return make_anomaly_series(
+        1500, channels=1, n_anomalies=1, kinds=("level_shift",), clean_fraction=0.3, seed=2
+    )
+
+
+def test_default_threshold_alarm_count_on_a_series_with_one_event():
+    torch.set_num_threads(1)
+    syn = _one_event()
+    det = AnomalyDetector("prediction", window=16, hidden_size=8)
+    assert det.threshold == "spot" and det.suppress_rows == 16 and det.hysteresis == 1.0
+    det.fit(syn.frame.iloc[:450], time_col="time", columns=syn.columns, **FAST)
+    labels = syn.labels[["start", "end"]]
+    result = det.detect(syn.frame)
+    assert syn.labels["start_row"].tolist() == [1027]
+    # measured: 4 alarms, one of them on the event (rows 1027-1069); on this small case the old
+    # default (the validation maximum, suppress 0) raised the single alarm 1049 (docs/anomaly.md)
+    assert result.intervals["start_row"].tolist() == [228, 702, 1044, 1312]
+    assert np.flatnonzero(result.scores["alarm"]).tolist() == [228, 702, 1044, 1312]
+    event = det.evaluate_views(result, labels).loc["event"]
+    assert (event["recall"], event["precision"]) == (1.0, 0.25)
+
+
+def test_spot_falls_back_to_the_quantile_with_too_few_validation_scores(caplog):
+    syn = _one_event()
+    det = AnomalyDetector("zscore", window=16, val_size=0.1)
+    det.fit(syn.frame.iloc[:100], time_col="time", columns=syn.columns)
+    assert det.threshold == "quantile" and det.spot_ is None
+    assert "needs at least 20 validation scores, got " in caplog.text

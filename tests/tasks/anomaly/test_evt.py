@@ -102,3 +102,32 @@ def test_detector_with_spot_threshold_saves_and_loads(tmp_path):
     pd.testing.assert_frame_equal(again.score(syn.frame), scores)
     with pytest.raises(ConfigError, match="risk"):
         AnomalyDetector("zscore", threshold="spot", risk=0)
+
+
+def test_group_flags_suppresses_alarms_within_the_window():
+    s = np.array([0, 5, 0, 5, 0, 0, 0, 5, 5, 0, 0, 0, 0, 0, 5, 0], dtype=float)
+    flags, alarm, events = evt.group_flags(s > 4, s, 4.0, suppress=6)
+    # runs at 1, 3 and 7-8 start within 6 rows of the alarm at 1; the run at 14 does not
+    assert np.flatnonzero(alarm).tolist() == [1, 14]
+    assert events == [(1, 8), (14, 14)]
+    np.testing.assert_array_equal(flags, s > 4)
+    # without suppression every separate run is an alarm
+    _, alarm, events = evt.group_flags(s > 4, s, 4.0, suppress=0)
+    assert np.flatnonzero(alarm).tolist() == [1, 3, 7, 14]
+    assert len(events) == 4
+    # merge_gap joins runs by their distance from the event's end, not from its alarm
+    _, alarm, _ = evt.group_flags(s > 4, s, 4.0, suppress=0, merge_gap=3)
+    assert np.flatnonzero(alarm).tolist() == [1, 14]
+
+
+def test_group_flags_hysteresis_keeps_an_event_open():
+    s = np.array([0, 5, 3, 3, 1, 5, 0], dtype=float)
+    flags, alarm, events = evt.group_flags(s > 4, s, 4.0, hysteresis=0.5)
+    # 3 > 0.5 * 4 keeps rows 2-3 flagged; 1 closes the event, so row 5 is a second alarm
+    assert flags.tolist() == [False, True, True, True, False, True, False]
+    assert np.flatnonzero(alarm).tolist() == [1, 5]
+    assert events == [(1, 3), (5, 5)]
+    with pytest.raises(ConfigError, match="hysteresis must be in \\(0, 1\\], got 0"):
+        evt.group_flags(s > 4, s, 4.0, hysteresis=0)
+    with pytest.raises(ConfigError, match="suppress must be an int >= 0 \\(rows\\), got -1"):
+        evt.group_flags(s > 4, s, 4.0, suppress=-1)

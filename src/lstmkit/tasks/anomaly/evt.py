@@ -264,4 +264,47 @@ def alarms(
     return out
 
 
-__all__ = ["Spot", "alarms", "fit_gpd", "gpd_quantile"]
+def group_flags(
+    flags: Any,
+    scores: Any,
+    thresholds: Any,
+    *,
+    hysteresis: float = 1.0,
+    suppress: int = 0,
+    merge_gap: int = 0,
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """Per-row flags (from any threshold) turned into events and alarms.
+
+    Hysteresis first: a flagged run is extended while the score stays above
+    ``hysteresis * threshold`` (1: no extension). Then each run either joins the current event
+    (it starts within ``merge_gap`` rows of the event's end, or within ``suppress`` rows of the
+    event's alarm) or opens a new one, whose first row is an alarm. Returns the extended flags,
+    the alarm rows (a boolean vector) and each event's inclusive ``(start, end)`` rows: one event
+    per alarm.
+    """
+    if not 0.0 < float(hysteresis) <= 1.0:
+        raise ConfigError(f"hysteresis must be in (0, 1], got {hysteresis!r}")
+    for name, value in (("suppress", suppress), ("merge_gap", merge_gap)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"{name} must be an int >= 0 (rows), got {value!r}")
+    f = np.array(flags, dtype=bool).reshape(-1)
+    s = np.nan_to_num(np.asarray(scores, dtype=np.float64).reshape(-1), nan=-np.inf)
+    th = np.broadcast_to(np.asarray(thresholds, dtype=np.float64), s.shape)
+    if hysteresis < 1.0:
+        for i in range(1, f.shape[0]):
+            if not f[i] and f[i - 1] and s[i] > hysteresis * th[i]:
+                f[i] = True
+    alarm = np.zeros(f.shape[0], dtype=bool)
+    events: list[list[int]] = []
+    m = f.astype(np.int8)
+    diff = np.diff(np.concatenate([[0], m, [0]]))
+    for start, end in zip(np.flatnonzero(diff == 1), np.flatnonzero(diff == -1) - 1, strict=True):
+        if events and (start - events[-1][1] - 1 <= merge_gap or start - events[-1][0] <= suppress):
+            events[-1][1] = int(end)
+        else:
+            events.append([int(start), int(end)])
+            alarm[start] = True
+    return f, alarm, [(a, b) for a, b in events]
+
+
+__all__ = ["Spot", "alarms", "fit_gpd", "gpd_quantile", "group_flags"]

@@ -15,7 +15,14 @@ streaming version would re-run the autoencoder over ``window`` rows at every ste
 Flags use the fixed threshold fitted at training time (``detector.threshold_``), and the first
 ``detector.warmup_rows`` rows are never flagged, as in batch scoring. With
 ``threshold="quantile"`` they equal batch flags; with ``threshold="dynamic"`` batch flags come from
-per-window thresholds that need future rows, so they can differ.
+per-window thresholds that need future rows, so they can differ; with ``threshold="spot"`` (the
+default) batch scoring keeps updating SPOT along the series while a stream uses the calibrated
+threshold, so they agree until the first update that moves it.
+
+The detector's ``hysteresis`` and ``suppress`` apply as in batch scoring: a flagged run stays
+flagged while the score stays above ``hysteresis * threshold``, and :attr:`AnomalyStream.alarm`
+says whether the last row raised an alarm (the first row of an event not within ``suppress`` rows
+of the last alarm nor ``merge_gap`` rows of the last flagged row), as the batch ``alarm`` column.
 """
 
 from __future__ import annotations
@@ -46,6 +53,9 @@ class AnomalyStream:
         self.n_channels = len(detector.channels)
         self.threshold = float(detector.threshold_)
         self._warmup = detector.warmup_rows
+        self._hysteresis = float(getattr(detector, "hysteresis", 1.0))
+        self._suppress = int(getattr(detector, "suppress_rows", 0))
+        self._gap = int(detector.merge_gap)
         scaler = detector._scaler
         self._offset = None if scaler is None else np.asarray(scaler.offset_, dtype=np.float64)
         self._scale = None if scaler is None else np.asarray(scaler.scale_, dtype=np.float64)
@@ -65,6 +75,9 @@ class AnomalyStream:
         self.steps = 0
         self._smoothed: np.ndarray | None = None  # per-channel EWMA, None before the first error
         self.channel_scores = np.full(self.n_channels, np.nan)
+        self.alarm = False  # whether the last row raised an alarm
+        self._flagged = False  # whether the last row was flagged
+        self._event = (-(10**18), -(10**18))  # the current event's alarm row and last flagged row
         if self.method == "prediction":
             self._h = [torch.zeros(1, self._hidden) for _ in range(self._layers)]
             self._c = [torch.zeros(1, self._hidden) for _ in range(self._layers)]
@@ -121,7 +134,9 @@ class AnomalyStream:
                 err = np.abs(scaled - past.mean(axis=0)) / std
             self._buffer.append(scaled)
         self.steps += 1
+        self.alarm = False
         if err is None:
+            self._flagged = False
             return math.nan, False
         if self._smoothed is None:
             self._smoothed = err
@@ -129,7 +144,21 @@ class AnomalyStream:
             self._smoothed = self._alpha * err + (1.0 - self._alpha) * self._smoothed
         self.channel_scores = self._smoothed
         score = float(self._smoothed.mean())
-        return score, self.steps > self._warmup and score > self.threshold
+        flag = self.steps > self._warmup and (
+            score > self.threshold or (self._flagged and score > self._hysteresis * self.threshold)
+        )
+        row = self.steps - 1
+        if flag and not self._flagged:
+            start, end = self._event
+            if row - end - 1 <= self._gap or row - start <= self._suppress:
+                self._event = (start, row)
+            else:
+                self._event = (row, row)
+                self.alarm = True
+        elif flag:
+            self._event = (self._event[0], row)
+        self._flagged = flag
+        return score, flag
 
 
 __all__ = ["AnomalyStream"]

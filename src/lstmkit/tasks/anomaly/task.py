@@ -25,13 +25,17 @@ Three methods behind one interface::
 
 Per channel, the errors are taken on the scaled values (so channels weigh alike) and smoothed by an
 EWMA of span ``smoothing``; the combined score is their mean over channels. Flags come from
-``threshold``: ``"quantile"`` (the default; a fixed threshold: the ``quantile`` of the combined
-scores on the validation part of the training data) or ``"dynamic"`` (Hundman et al., KDD 2018: a
+``threshold``: ``"spot"`` (the default since issue 15: a threshold from a false-alarm rate
+``risk``, extreme-value theory fitted to the validation scores), ``"quantile"`` (a fixed
+threshold: the ``quantile`` of the combined scores on the validation part of the training data) or
+``"dynamic"`` (Hundman et al., KDD 2018: a
 nonparametric threshold per window of ``threshold_window`` rows plus pruning, see
 :mod:`lstmkit.tasks.anomaly.scoring`; on the synthetic benchmark it is precise but misses most
 events, see docs/anomaly.md). The fixed threshold is always fitted, and it is the one a stream
 uses: the dynamic threshold needs the scores of a whole window, which a stream does not have yet,
 so with ``threshold="dynamic"`` batch flags and stream flags differ while their scores do not.
+Flags become alarms with a suppression window (``suppress``, default ``window`` rows: one alarm
+per event) and optional hysteresis; see :func:`lstmkit.tasks.anomaly.evt.group_flags`.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ from lstmkit.data.interval_labels import labels_to_rows
 from lstmkit.errors import ConfigError, DataError, ModelFileError
 from lstmkit.tasks import persistence
 from lstmkit.tasks.anomaly import scoring
-from lstmkit.tasks.anomaly.evt import Spot
+from lstmkit.tasks.anomaly.evt import Spot, group_flags
 from lstmkit.tasks.anomaly.metrics import evaluate_detection, flat_metrics
 from lstmkit.tasks.anomaly.net import NextStepNet, WindowAutoencoder
 from lstmkit.tasks.base import Task, metrics_frame
@@ -77,6 +81,8 @@ _INIT_KEYS = (
     "threshold",
     "quantile",
     "risk",
+    "suppress",
+    "hysteresis",
     "threshold_window",
     "z_max",
     "min_percent_decrease",
@@ -93,9 +99,12 @@ class Detection:
     """What :meth:`AnomalyDetector.detect` returns.
 
     ``scores``: one row per input row: the time column, ``score`` (combined, smoothed),
-    ``<channel>_score`` per channel (smoothed), ``threshold`` and ``is_anomaly``.
-    ``intervals``: one row per detected interval: ``start``, ``end`` (timestamps, inclusive),
-    ``start_row``, ``end_row`` (0-based, inclusive), ``length``, ``peak_time``, ``peak_score``.
+    ``<channel>_score`` per channel (smoothed), ``threshold``, ``is_anomaly`` (flagged, hysteresis
+    included) and ``alarm`` (the first row of each interval).
+    ``intervals``: one row per detected interval (per alarm: flagged runs that start within
+    ``suppress`` rows of the alarm or ``merge_gap`` rows of the interval's end join it):
+    ``start``, ``end`` (timestamps, inclusive), ``start_row``, ``end_row`` (0-based, inclusive),
+    ``length``, ``peak_time``, ``peak_score``.
     """
 
     scores: pd.DataFrame
@@ -111,13 +120,19 @@ class AnomalyDetector(Task):
             the rolling statistics (zscore).
         hidden_size, num_layers, dropout: the LSTM(s).
         smoothing: EWMA span applied to the per-channel errors (1: none).
-        threshold: ``"dynamic"`` (Hundman et al. 2018), ``"quantile"`` (fixed) or ``"spot"``
-            (SPOT, Siffer et al. 2017: calibrated on the validation scores, then updated along
-            the scored series; streams use its calibrated threshold as a fixed one).
+        threshold: ``"spot"`` (the default; SPOT, Siffer et al. 2017: calibrated on the
+            validation scores, then updated along the scored series; streams use its calibrated
+            threshold as a fixed one), ``"quantile"`` (fixed; the default before issue 15) or
+            ``"dynamic"`` (Hundman et al. 2018).
         quantile: the quantile of the validation scores used as the fixed threshold (1.0: their
             maximum).
         risk: the false-alarm rate of ``threshold="spot"`` (1e-4: one alarm in 10,000 nominal
             rows).
+        suppress: after an alarm, no second alarm for this many rows: flagged runs that start
+            within them join the alarm's interval (one alarm per event). None (the default): the
+            ``window``; 0: every separate run is an alarm, as before issue 15.
+        hysteresis: in (0, 1]; a flagged run stays flagged while the score stays above
+            ``hysteresis * threshold`` (1, the default: no hysteresis).
         threshold_window: rows per window of the dynamic threshold.
         z_max: the largest z tried by the dynamic threshold.
         min_percent_decrease: Hundman's pruning parameter p (0: no pruning).
@@ -147,9 +162,11 @@ class AnomalyDetector(Task):
         num_layers: int = 1,
         dropout: float = 0.0,
         smoothing: int = 4,
-        threshold: str = "quantile",
+        threshold: str = "spot",
         quantile: float = 1.0,
         risk: float = 1e-4,
+        suppress: int | None = None,
+        hysteresis: float = 1.0,
         threshold_window: int = 1000,
         z_max: float = 12.0,
         min_percent_decrease: float = 0.13,
@@ -169,6 +186,18 @@ class AnomalyDetector(Task):
         self.threshold = choice("threshold", threshold, THRESHOLDS)
         self.quantile = scoring.check_quantile(quantile)
         self.risk = Spot(risk).risk  # checked there
+        if suppress is not None and (
+            isinstance(suppress, bool) or not isinstance(suppress, int) or suppress < 0
+        ):
+            raise ConfigError(f"suppress must be an int >= 0 (rows) or None, got {suppress!r}")
+        self.suppress = suppress
+        if (
+            isinstance(hysteresis, bool)
+            or not isinstance(hysteresis, int | float)
+            or not 0.0 < hysteresis <= 1.0
+        ):
+            raise ConfigError(f"hysteresis must be a number in (0, 1], got {hysteresis!r}")
+        self.hysteresis = float(hysteresis)
         self.threshold_window = positive_int("threshold_window", threshold_window)
         if (
             isinstance(z_max, bool)
@@ -215,6 +244,12 @@ class AnomalyDetector(Task):
     def channels(self) -> list[str]:
         self._require_fitted("channels")
         return list(self.columns["columns"])  # type: ignore[index]
+
+    @property
+    def suppress_rows(self) -> int:
+        """Rows after an alarm in which no second alarm is raised (``suppress``, or ``window``
+        when it is None)."""
+        return self.window if self.suppress is None else self.suppress
 
     @property
     def warmup_rows(self) -> int:
@@ -393,18 +428,21 @@ class AnomalyDetector(Task):
         fewer than 20 scores."""
         if part.size < 20:
             if self.threshold == "spot":
-                raise DataError(
-                    f"threshold='spot' needs at least 20 validation scores, got {part.size}; "
-                    "use a larger val_size"
+                log.warning(
+                    "threshold='spot' needs at least 20 validation scores, got %d: using "
+                    "threshold='quantile' instead (use a larger val_size for SPOT)",
+                    part.size,
                 )
+                self.threshold = "quantile"
             return None
         level = min(0.98, 1.0 - 10.0 / part.size)
         return Spot(self.risk, level=max(level, 0.5)).fit(part).state_dict()
 
     @classmethod
     def _from_config(cls, config: dict[str, Any]) -> AnomalyDetector:
-        # detectors saved before ``risk`` existed
-        return super()._from_config({"risk": 1e-4, **config})
+        # detectors saved before ``risk``, ``suppress`` and ``hysteresis`` existed keep their
+        # behaviour: every flagged run is an alarm
+        return super()._from_config({"risk": 1e-4, "suppress": 0, "hysteresis": 1.0, **config})
 
     def _build_net(self, n_channels: int) -> torch.nn.Module:
         cls = NextStepNet if self.method == "prediction" else WindowAutoencoder
@@ -507,6 +545,14 @@ class AnomalyDetector(Task):
         smoothed = self._smoothed(self._channel_errors(self._scale(values)))
         combined = self._combined(smoothed)
         flags, thresholds = self._flags(combined)
+        flags, alarm, events = group_flags(
+            flags,
+            combined,
+            thresholds,
+            hysteresis=self.hysteresis,
+            suppress=self.suppress_rows,
+            merge_gap=self.merge_gap,
+        )
         time_col = table.time_col
         times = table.frame[time_col].to_numpy()
         scores = pd.DataFrame({time_col: times, "score": combined})
@@ -514,20 +560,16 @@ class AnomalyDetector(Task):
             scores[f"{name}_score"] = smoothed[:, j]
         scores["threshold"] = thresholds
         scores["is_anomaly"] = flags
-        return Detection(scores=scores, intervals=self._intervals(times, combined, flags))
+        scores["alarm"] = alarm
+        return Detection(scores=scores, intervals=self._intervals(times, combined, events))
 
+    @staticmethod
     def _intervals(
-        self, times: np.ndarray, combined: np.ndarray, flags: np.ndarray
+        times: np.ndarray, combined: np.ndarray, events: list[tuple[int, int]]
     ) -> pd.DataFrame:
-        merged: list[list[int]] = []
-        for s, e in scoring.runs(flags):
-            if merged and s - merged[-1][1] - 1 <= self.merge_gap:
-                merged[-1][1] = e
-            else:
-                merged.append([s, e])
         rows = []
         filled = np.nan_to_num(combined, nan=-np.inf)
-        for s, e in merged:
+        for s, e in events:
             peak = s + int(np.argmax(filled[s : e + 1]))
             rows.append((times[s], times[e], s, e, e - s + 1, times[peak], float(combined[peak])))
         return pd.DataFrame(
