@@ -350,6 +350,13 @@ def cmd_score(args: argparse.Namespace) -> int:
         metrics = det.evaluate_views(result, labels)
         print(format_evaluation(metrics))
         print("point-adjusted counts a whole labelled interval as found when one row is flagged")
+        ucr = det.evaluate(result, labels).loc["model", "ucr_top_within_100"]
+        if ucr == ucr:  # exactly one labelled interval
+            print(
+                "UCR view (one labelled anomaly): the top score is "
+                + ("within" if ucr else "NOT within")
+                + " 100 rows of it"
+            )
         paths["metrics"] = write_csv(
             metrics.reset_index(), stem.with_name(stem.name + ".metrics.csv")
         )

@@ -181,7 +181,8 @@ def test_evaluate_and_intervals(predictor, series):
         f"{view}_{metric}"
         for view in ("point", "event", "point_adjusted")
         for metric in ("precision", "recall", "f1", "n_predicted", "n_labelled")
-    ]
+    ] + ["ucr_top_within_100"]
+    assert math.isnan(row.loc["model", "ucr_top_within_100"])  # 3 labelled: not the UCR view
     assert row.loc["model", "event_f1"] == metrics.loc["event", "f1"]
     again = predictor.evaluate_views(predictor.detect(series.frame), series.labels)
     pd.testing.assert_frame_equal(again, metrics)  # a Detection is not scored again
@@ -248,6 +249,27 @@ def test_default_threshold_alarm_count_on_a_series_with_one_event():
     assert np.flatnonzero(result.scores["alarm"]).tolist() == [228, 702, 1044, 1312]
     event = det.evaluate_views(result, labels).loc["event"]
     assert (event["recall"], event["precision"]) == (1.0, 0.25)
+    # the UCR-archive view: the top score (row 1049 or near) lies within 100 rows of the event
+    row = det.evaluate(result, labels).loc["model"]
+    top = int(np.nanargmax(result.scores["score"].to_numpy()[det.warmup_rows :])) + det.warmup_rows
+    assert 1027 - 100 <= top <= 1069 + 100
+    assert row["ucr_top_within_100"] == 1.0 and row["event_recall"] == 1.0
+
+
+def test_top_score_hit_on_hand_made_scores():
+    from lstmkit.tasks.anomaly.metrics import top_score_hit
+
+    s = np.zeros(500)
+    s[350] = 5.0
+    assert top_score_hit(s, [(240, 250)]) == 1.0  # 100 rows after the interval's end
+    assert top_score_hit(s, [(450, 460)]) == 1.0  # 100 rows before its start
+    assert top_score_hit(s, [(200, 249)]) == 0.0  # 101 rows after
+    assert math.isnan(top_score_hit(s, [(1, 2), (300, 301)]))  # two labelled: not this view
+    assert math.isnan(top_score_hit(s, []))
+    s[0] = np.nan
+    s[5] = 9.0  # the highest, but inside the skipped warm-up
+    assert top_score_hit(s, [(350, 350)], skip=10) == 1.0
+    assert top_score_hit(s, [(350, 350)]) == 0.0
 
 
 def test_spot_falls_back_to_the_quantile_with_too_few_validation_scores(caplog):

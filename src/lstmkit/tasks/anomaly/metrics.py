@@ -9,6 +9,10 @@ Three views, each with precision, recall and F1:
 * ``point_adjusted`` — the point view after marking *every* row of a labelled interval as detected
   when any of its rows is (Xu et al., 2018). It is reported separately because it is known to
   flatter detectors: one lucky row inside a long interval counts as the whole interval found.
+
+And the UCR-archive view (Wu and Keogh's anomaly archive, where every series holds exactly one
+labelled anomaly): :func:`top_score_hit`, whether the row with the highest score lies within
+``tolerance`` (100) rows of the labelled interval; NaN unless exactly one interval is labelled.
 """
 
 from __future__ import annotations
@@ -77,6 +81,30 @@ def evaluate_detection(
     return frame
 
 
+UCR_TOLERANCE = 100
+
+
+def top_score_hit(
+    scores: Sequence[float] | np.ndarray,
+    labelled: Sequence[Interval],
+    *,
+    tolerance: int = UCR_TOLERANCE,
+    skip: int = 0,
+) -> float:
+    """1.0 if the highest score (NaN ignored, the first ``skip`` rows left out) lies within
+    ``tolerance`` rows of the one labelled interval, else 0.0; NaN unless exactly one interval is
+    labelled or when no row has a score."""
+    if len(labelled) != 1:
+        return float("nan")
+    s = np.asarray(scores, dtype=np.float64).copy()
+    s[: max(int(skip), 0)] = np.nan
+    if not np.isfinite(s).any():
+        return float("nan")
+    top = int(np.nanargmax(np.where(np.isinf(s) & (s < 0), np.nan, s)))
+    start, end = int(labelled[0][0]), int(labelled[0][1])
+    return float(start - tolerance <= top <= end + tolerance)
+
+
 def flat_metrics(views: pd.DataFrame) -> dict[str, float]:
     """:func:`evaluate_detection`'s table as one row of scalars, ``<view>_<metric>`` (e.g.
     ``event_f1``, ``point_adjusted_recall``, ``point_n_predicted``), views in table order."""
@@ -110,4 +138,12 @@ def format_evaluation(metrics: pd.DataFrame) -> str:
     return format_table(["view", "precision", "recall", "f1", "predicted", "labelled"], rows)
 
 
-__all__ = ["VIEWS", "evaluate_detection", "flat_metrics", "format_evaluation", "intervals_to_mask"]
+__all__ = [
+    "UCR_TOLERANCE",
+    "VIEWS",
+    "evaluate_detection",
+    "flat_metrics",
+    "format_evaluation",
+    "intervals_to_mask",
+    "top_score_hit",
+]

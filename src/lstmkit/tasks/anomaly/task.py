@@ -59,7 +59,12 @@ from lstmkit.errors import ConfigError, DataError, ModelFileError
 from lstmkit.tasks import persistence
 from lstmkit.tasks.anomaly import scoring
 from lstmkit.tasks.anomaly.evt import Spot, group_flags
-from lstmkit.tasks.anomaly.metrics import evaluate_detection, flat_metrics
+from lstmkit.tasks.anomaly.metrics import (
+    UCR_TOLERANCE,
+    evaluate_detection,
+    flat_metrics,
+    top_score_hit,
+)
 from lstmkit.tasks.anomaly.net import NextStepNet, WindowAutoencoder
 from lstmkit.tasks.base import Task, metrics_frame
 from lstmkit.tasks.lstm_options import check_lstm_options
@@ -608,10 +613,20 @@ class AnomalyDetector(Task):
     def evaluate(self, data: Any, labels: Any, *, missing: str | None = None) -> pd.DataFrame:
         """:meth:`evaluate_views` as one row, ``model``, with a column per view and metric:
         ``point_precision``, ``point_recall``, ``point_f1``, ``point_n_predicted``,
-        ``point_n_labelled``, then the same for ``event_`` and ``point_adjusted_``."""
+        ``point_n_labelled``, then the same for ``event_`` and ``point_adjusted_``; last
+        ``ucr_top_within_100``, the UCR-archive view: with exactly one labelled interval, 1.0 if
+        the highest score (after the ``warmup`` rows) lies within 100 rows of it, else 0.0 (NaN
+        with another number of labelled intervals)."""
         self._require_fitted("evaluate")
-        views = self.evaluate_views(data, labels, missing=missing)
-        return metrics_frame({"model": flat_metrics(views)})
+        result = data if isinstance(data, Detection) else self.detect(data, missing=missing)
+        views = self.evaluate_views(result, labels)
+        time_col = self.columns["time_col"]  # type: ignore[index]
+        truth = labels_to_rows(labels, result.scores[time_col])
+        row = flat_metrics(views)
+        row[f"ucr_top_within_{UCR_TOLERANCE}"] = top_score_hit(
+            result.scores["score"].to_numpy(), truth, skip=self.warmup_rows
+        )
+        return metrics_frame({"model": row})
 
     # --- streaming --------------------------------------------------------------------------
 
