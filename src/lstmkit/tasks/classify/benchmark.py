@@ -381,6 +381,11 @@ def run_missing_benchmark(
     }
 
 
+def _report_head(title: str, command: str) -> list[str]:
+    """A report's first lines: its title and the command that reproduces it."""
+    return [title, "", "Reproduce with:", "", "```", command, "```", ""]
+
+
 def missing_markdown(results: dict[str, Any], command: str) -> str:
     """The missing-value benchmark as Markdown: per set and rate, each method's accuracy (mean
     over seeds, max-min spread in brackets) beside the complete data's."""
@@ -389,14 +394,7 @@ def missing_markdown(results: dict[str, Any], command: str) -> str:
         cells.setdefault((row["set"], row["rate"], row["method"]), []).append(row["accuracy"])
     methods = list(results["methods"])
     lines = [
-        "# Sequence classification with missing values",
-        "",
-        "Reproduce with:",
-        "",
-        "```",
-        command,
-        "```",
-        "",
+        *_report_head("# Sequence classification with missing values", command),
         f"Seeds {results['seeds']}; {results['machine']}. Each rate is the share of values "
         "removed at random (per value, train and test alike) after series longer than "
         f"{results['max_steps']} steps were averaged down; `complete` is the same classifier "
@@ -460,14 +458,7 @@ def markdown(results: dict[str, Any], command: str) -> str:
     table = summary(results)
     models = results["models"]
     lines = [
-        "# Sequence classification benchmark",
-        "",
-        "Reproduce with:",
-        "",
-        "```",
-        command,
-        "```",
-        "",
+        *_report_head("# Sequence classification benchmark", command),
         f"Seeds {results['seeds']}; {results['machine']}. Accuracy on each set's TEST file: the "
         "mean over seeds, and the seed spread (max - min) in brackets; `s` is the mean fit (and "
         "predict) time in seconds.",
