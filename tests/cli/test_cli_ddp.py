@@ -9,15 +9,13 @@ processes, the report is printed once and one loadable model is written.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from tests.train.ddp_run import run_ddp
 
 from lstmkit.tasks import Forecaster
 
@@ -66,25 +64,7 @@ def test_forecast_train_on_two_processes(tmp_path):
         "--num-nodes",
         "1",
     ]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    for name in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "NODE_RANK", "MASTER_PORT"):
-        env.pop(name, None)
-    proc = subprocess.Popen(
-        argv,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        start_new_session=True,  # rank 0 starts rank 1; a timeout ends both
-    )
-    try:
-        stdout, stderr = proc.communicate(timeout=240)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        stdout, stderr = proc.communicate()
-        pytest.fail(f"the DDP command timed out:\n{stdout[-2000:]}\n{stderr[-2000:]}")
-    assert proc.returncode == 0, stderr[-3000:]
+    stdout, _ = run_ddp(argv, cwd=tmp_path)
     assert stdout.count("wrote:") == 1, stdout  # rank 0's report only
     assert stdout.count("MAE") == 1, stdout
     model_dir = out / "model"

@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from tests.train.ddp_run import run_ddp
 
 from lstmkit.errors import ModelFileError
 from lstmkit.train.distributed import (
@@ -48,25 +46,8 @@ def _script():
 
 
 def _run_ddp(task: str, out: Path) -> str:
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    for name in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "NODE_RANK", "MASTER_PORT"):
-        env.pop(name, None)
-    proc = subprocess.Popen(
-        [sys.executable, str(SCRIPT), task, str(out), "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        start_new_session=True,  # rank 0 starts rank 1; a timeout ends both
-    )
-    try:
-        output, _ = proc.communicate(timeout=240)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        output, _ = proc.communicate()
-        pytest.fail(f"DDP run timed out:\n{output[-3000:]}")
-    assert proc.returncode == 0, output[-3000:]
-    return output
+    stdout, stderr = run_ddp([sys.executable, str(SCRIPT), task, str(out), "2"])
+    return stdout + stderr
 
 
 def _close(a, b) -> None:
