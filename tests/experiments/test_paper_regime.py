@@ -17,14 +17,6 @@ from lstmkit.experiments.runner import (
 from lstmkit.experiments.tasks import TASKS, make_task
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_every_task_has_paper_settings_and_they_apply():
     assert set(PAPER_SETTINGS) == set(TASKS)
     c = make_config("adding", regime="paper")

@@ -33,14 +33,6 @@ from lstmkit.nn import LSTM, engine
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 # --- models ---------------------------------------------------------------------------------------
 
 
