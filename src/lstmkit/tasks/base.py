@@ -19,6 +19,7 @@ builds the networks that the weights load into) and ``_weights`` (the module hol
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -42,6 +43,7 @@ class Task:
     TASK: ClassVar[str]
     INIT_KEYS: ClassVar[tuple[str, ...]]
     lstm_options: dict[str, Any]
+    net: nn.Module | None  # set by fit (or load); _train_net trains it
 
     # --- configuration ---------------------------------------------------------------------------
 
@@ -68,6 +70,23 @@ class Task:
             raise ConfigError(
                 f"{type(self).__name__}.{what} needs a trained model: call fit() or load() first"
             )
+
+    # --- training --------------------------------------------------------------------------------
+
+    def _train_net(self: T, fit: Callable[..., Any], *args: Any) -> T:
+        """``self.fit_result = fit(self.net, *args)``; then ``self.history`` and eval mode.
+
+        ``fit`` is the training loop as the task module names it (so a test can swap the
+        module's ``fit``). Any error or Ctrl-C mid-training drops ``self.net`` before it reaches
+        the caller: no half-trained model is ever used or saved."""
+        try:
+            self.fit_result = fit(self.net, *args)
+        except BaseException:
+            self.net = None
+            raise
+        self.history = self.fit_result.history
+        self.net.eval()
+        return self
 
     # --- saving ----------------------------------------------------------------------------------
 

@@ -437,14 +437,7 @@ class SequenceClassifier(Task):
             len(val_x),
             len(classes),
         )
-        try:
-            self.fit_result = fit(self.net, loss_fn, train_loader, val_loader, train_config)
-        except BaseException:  # Ctrl-C or an error mid-training: no half-trained model left
-            self.net = None
-            raise
-        self.history = self.fit_result.history
-        self.net.eval()
-        return self
+        return self._train_net(fit, loss_fn, train_loader, val_loader, train_config)
 
     def _build_net(self, seed: int = 0, *, with_vectors: bool = False) -> ClassifierNet:
         """A new net for the fitted preprocessing; ``with_vectors`` initialises the embeddings

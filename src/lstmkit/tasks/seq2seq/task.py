@@ -246,14 +246,7 @@ class Seq2Seq(Task):
                 ignore_index=pad,
             )
 
-        try:
-            self.fit_result = fit(self.net, loss_fn, train_t, val_t, train_config)
-        except BaseException:  # Ctrl-C or an error mid-training: no half-trained model left
-            self.net = None
-            raise
-        self.history = self.fit_result.history
-        self.net.eval()
-        return self
+        return self._train_net(fit, loss_fn, train_t, val_t, train_config)
 
     def _build_net(self) -> Seq2SeqNet:
         assert self.src_tok is not None and self.tgt_tok is not None

@@ -279,14 +279,7 @@ class SpeechRecognizer(Task):
             feats, lengths, targets, target_lengths = batch
             return ctc_loss(model(feats, lengths), lengths, targets, target_lengths)
 
-        try:
-            self.fit_result = fit(self.net, loss_fn, train_loader, val_loader, train_config)
-        except BaseException:  # Ctrl-C or an error mid-training: no half-trained model left
-            self.net = None
-            raise
-        self.history = self.fit_result.history
-        self.net.eval()
-        return self
+        return self._train_net(fit, loss_fn, train_loader, val_loader, train_config)
 
     def _loader(
         self, items: list[Item], what: str, batch_size: int, *, train: bool, seed: int

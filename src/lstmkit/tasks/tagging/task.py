@@ -299,14 +299,7 @@ class Tagger(Task):
                 / n_tokens
             )
 
-        try:
-            self.fit_result = fit(self.net, loss_fn, train_loader, val_loader, train_config)
-        except BaseException:  # Ctrl-C or an error mid-training: no half-trained model left
-            self.net = None
-            raise
-        self.history = self.fit_result.history
-        self.net.eval()
-        return self
+        return self._train_net(fit, loss_fn, train_loader, val_loader, train_config)
 
     def _choose_scheme(self, tag_lists: list[list[str]]) -> str | None:
         if not self.use_crf or self.constraints == "none":
