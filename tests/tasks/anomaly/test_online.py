@@ -44,11 +44,15 @@ def test_probation_then_scores_and_an_alarm_at_the_burst():
     assert len(det.buffer) <= det.buffer.maxlen and len(det.errors) <= 200
 
 
-def test_resume_from_a_checkpoint_gives_identical_scores():
+@pytest.mark.parametrize("horizon", [1, 3])
+def test_resume_from_a_checkpoint_gives_identical_scores(horizon):
     x = _series()
-    whole = OnlineDetector(1, **OPTIONS).run(x)
-    first = OnlineDetector(1, **OPTIONS)
+    options = {**OPTIONS, "horizon": horizon}
+    whole = OnlineDetector(1, **options).run(x)
+    first = OnlineDetector(1, **options)
     a = first.run(x[:300])
+    if horizon > 1:  # the forecasts still waiting for their rows are part of the state
+        assert len(first.state_dict()["pending"]) == horizon - 1
     blob = io.BytesIO()
     torch.save(first.state_dict(), blob)  # a real round trip through bytes
     blob.seek(0)
@@ -56,10 +60,34 @@ def test_resume_from_a_checkpoint_gives_identical_scores():
     b = resumed.run(x[300:])
     np.testing.assert_array_equal(np.vstack([a, b]), whole)
     # a checkpoint taken inside the probation resumes too
-    early = OnlineDetector(1, **OPTIONS)
+    early = OnlineDetector(1, **options)
     c = early.run(x[:50])
     d = OnlineDetector.from_state(early.state_dict()).run(x[50:])
     np.testing.assert_array_equal(np.vstack([c, d]), whole)
+
+
+def test_multi_step_error_is_the_mean_over_the_k_origins():
+    """With the net frozen after the probation (no online steps), row t's raw error must be the
+    mean of |x_t - forecast| over the forecasts made for it from origins t-1 .. t-k, recomputed
+    here window by window and combined in float64."""
+    k, lookback, probation = 3, OPTIONS["lookback"], OPTIONS["probation"]
+    x = _series(n=300)
+    det = OnlineDetector(1, **{**OPTIONS, "horizon": k, "steps": 0})
+    raw = det.run(x)[:, 3]
+    scaled = np.clip((x - det.mean[0]) / det.std[0], -20.0, 20.0)
+    windows = np.lib.stride_tricks.sliding_window_view(
+        scaled, lookback
+    )  # window i ends at i + L - 1
+    with torch.no_grad():
+        f = det.net(torch.from_numpy(windows[:, :, None].astype(np.float32)))[:, :, 0].double()
+    f = f.numpy()  # f[i, j]: the forecast of row i + L + j
+    for t in range(probation, x.shape[0]):
+        errs = [
+            abs(scaled[t] - f[t - lookback - j, j]) for j in range(k) if t - 1 - j >= probation - 1
+        ]
+        # float32 forecasts: batched here, one window at a time in the detector
+        np.testing.assert_allclose(raw[t], np.mean(errs), rtol=0, atol=1e-6)
+    assert np.isnan(raw[:probation]).all()
 
 
 def test_bad_options_and_rows():
@@ -67,6 +95,8 @@ def test_bad_options_and_rows():
         OnlineDetector(1, lookbak=3)
     with pytest.raises(ConfigError, match="risk"):
         OnlineDetector(1, risk=2.0)
+    with pytest.raises(ConfigError, match="horizon must be a positive int, got 0"):
+        OnlineDetector(1, horizon=0)
     with pytest.raises(DataError, match="finite"):
         OnlineDetector(1).update(float("nan"))
 

@@ -6,6 +6,13 @@ streams without a clean training part (the Numenta Anomaly Benchmark's rules).
   small one-step-ahead LSTM is trained on windows of them.
 * **Scoring.** Row t is predicted from the ``lookback`` rows before it; the raw error is
   ``|x_t - prediction|`` on the scaled values (mean over channels).
+* **Multi-step error** (``horizon=k``, default 1: the one-step error above). The net forecasts
+  the next k rows from each window, so row t has been forecast from the k origins t-1, ..., t-k
+  (1 to k steps ahead); its raw error is the mean of those k absolute errors. We chose this over
+  the error of the last k-step trajectory (rows t-k+1..t forecast from t-k) because it is about
+  row t alone: an anomaly at t enters in full at t instead of diluted by k-1 earlier rows, and
+  the one-step forecast, the sharpest, is always part of it. The cost per row stays one LSTM
+  pass; the last k-1 forecasts are kept (k x k x channels numbers) and checkpointed.
 * **Anomaly likelihood** (Ahmad, Lavin, Purdy and Agha, "Unsupervised real-time anomaly detection
   for streaming data", Neurocomputing 2017): the mean of the last ``short`` errors is compared with
   the mean ``mu`` and standard deviation ``s`` of the last ``long`` errors; the score is the
@@ -55,6 +62,7 @@ _OPTIONS = {
     "suppress": 150,
     "novelty": 0.05,
     "seed": 0,
+    "horizon": 1,
 }
 
 
@@ -62,14 +70,15 @@ NOVEL = 10.0  # the surprise of a value outside the range seen so far (a 1e-10 e
 
 
 class _Net(nn.Module):
-    def __init__(self, channels: int, hidden: int) -> None:
+    def __init__(self, channels: int, hidden: int, horizon: int = 1) -> None:
         super().__init__()
+        self.channels, self.horizon = channels, horizon
         self.lstm = nn.LSTM(channels, hidden, batch_first=True)
-        self.head = nn.Linear(hidden, channels)
+        self.head = nn.Linear(hidden, channels * horizon)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, L, C) -> (B, C)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, L, C) -> (B, horizon, C)
         out, _ = self.lstm(x)
-        return self.head(out[:, -1])
+        return self.head(out[:, -1]).reshape(x.shape[0], self.horizon, self.channels)
 
 
 class OnlineDetector:
@@ -81,7 +90,8 @@ class OnlineDetector:
             raise ConfigError(f"unknown OnlineDetector option(s) {sorted(unknown)}")
         self.options = {**_OPTIONS, **options}
         o = self.options
-        for key in ("lookback", "hidden_size", "update_every", "batch", "memory", "short", "long"):
+        ints = ("lookback", "hidden_size", "update_every", "batch", "memory", "short", "long")
+        for key in (*ints, "horizon"):
             if not isinstance(o[key], int) or isinstance(o[key], bool) or o[key] < 1:
                 raise ConfigError(f"{key} must be a positive int, got {o[key]!r}")
         if not 0.0 < float(o["risk"]) < 1.0:
@@ -90,13 +100,16 @@ class OnlineDetector:
         self.level = -math.log10(float(o["risk"]))
         self.probation = max(int(o["probation"]), o["lookback"] + 2)
         torch.manual_seed(o["seed"])
-        self.net = _Net(self.channels, o["hidden_size"])
+        self.horizon = o["horizon"]
+        self.net = _Net(self.channels, o["hidden_size"], self.horizon)
         self.opt = torch.optim.Adam(self.net.parameters(), lr=o["lr"])
         self.rng = np.random.default_rng(o["seed"])
         self.rows = 0
         self.buffer: deque[np.ndarray] = deque(maxlen=max(o["memory"], self.probation))
         self.errors: deque[float] = deque(maxlen=o["long"])
         self.short: deque[float] = deque(maxlen=o["short"])
+        # the forecasts made from the last horizon - 1 origins, newest first: (horizon, C) each
+        self.pending: deque[np.ndarray] = deque(maxlen=self.horizon - 1)
         self.vmin: np.ndarray | None = None  # the range of the raw values seen so far
         self.vmax: np.ndarray | None = None
         self.mean: np.ndarray | None = None
@@ -113,15 +126,16 @@ class OnlineDetector:
     def _train(self, steps: int) -> None:
         o = self.options
         data = np.stack(self.buffer)  # (n, C) scaled
-        n_windows = data.shape[0] - o["lookback"]
+        lookback, k = o["lookback"], self.horizon
+        n_windows = data.shape[0] - lookback - k + 1
         if n_windows < 1:
             return
         self.net.train()
         for _ in range(steps):
             starts = self.rng.integers(0, n_windows, size=min(o["batch"], n_windows))
-            idx = starts[:, None] + np.arange(o["lookback"] + 1)[None, :]
-            chunk = torch.from_numpy(data[idx].astype(np.float32))  # (B, L + 1, C)
-            loss = nn.functional.mse_loss(self.net(chunk[:, :-1]), chunk[:, -1])
+            idx = starts[:, None] + np.arange(lookback + k)[None, :]
+            chunk = torch.from_numpy(data[idx].astype(np.float32))  # (B, L + k, C)
+            loss = nn.functional.mse_loss(self.net(chunk[:, :lookback]), chunk[:, lookback:])
             self.opt.zero_grad()
             loss.backward()
             self.opt.step()
@@ -177,7 +191,12 @@ class OnlineDetector:
         past = np.stack(list(self.buffer)[-o["lookback"] :])
         with torch.no_grad():
             pred = self.net(torch.from_numpy(past.astype(np.float32))[None])[0].double().numpy()
-        self.last_error = float(np.abs(scaled - pred).mean())
+        # row t forecast j + 1 steps ahead from origin t - 1 - j: pred[0], then pending[j - 1][j]
+        errors = [float(np.abs(scaled - pred[0]).mean())]
+        errors += [float(np.abs(scaled - f[j]).mean()) for j, f in enumerate(self.pending, 1)]
+        self.last_error = errors[0] if len(errors) == 1 else float(np.mean(errors))
+        if self.horizon > 1:
+            self.pending.appendleft(pred)
         surprise = self._surprise(self.last_error, self.short, self.errors)
         if novel:
             surprise = max(surprise, NOVEL)
@@ -220,6 +239,7 @@ class OnlineDetector:
                 "buffer": list(self.buffer),
                 "errors": list(self.errors),
                 "short": list(self.short),
+                "pending": list(self.pending),
                 "vmin": self.vmin,
                 "vmax": self.vmax,
                 "mean": self.mean,
@@ -240,6 +260,7 @@ class OnlineDetector:
         det.buffer.extend(state["buffer"])
         det.errors.extend(state["errors"])
         det.short.extend(state["short"])
+        det.pending.extend(state.get("pending", []))  # absent from states saved before horizon
         det.vmin, det.vmax = state["vmin"], state["vmax"]
         det.mean, det.std = state["mean"], state["std"]
         det.last_alarm = int(state["last_alarm"])
