@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstmkit.data.ts_format import read_ts, write_ts
+from lstmkit.data.ts_format import is_ts_path, read_ts, write_ts
 from lstmkit.errors import DataError
 
 HEADER = """# a comment
@@ -82,3 +82,23 @@ def test_bad_files_name_file_and_line(tmp_path, body, header, message):
 def test_missing_file(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         read_ts(tmp_path / "nope.ts")
+
+
+def test_a_gzipped_ts_file_reads_as_the_plain_one(tmp_path):
+    import gzip
+
+    plain = write_ts(tmp_path / "g.ts", [np.arange(3.0), np.ones(2)], ["a", "b"])
+    packed = tmp_path / "g.ts.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    want, got = read_ts(plain), read_ts(packed)
+    assert got.labels == want.labels == ["a", "b"]
+    for a, b in zip(got.series, want.series, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert is_ts_path(packed) and is_ts_path(plain) and not is_ts_path(tmp_path / "g.csv")
+
+
+def test_a_corrupt_gzipped_ts_file_names_the_file(tmp_path):
+    bad = tmp_path / "bad.ts.gz"
+    bad.write_bytes(b"not gzip")
+    with pytest.raises(DataError, match=r"could not read .*bad\.ts\.gz"):
+        read_ts(bad)

@@ -82,12 +82,13 @@ def add_sequence_options(parser: argparse.ArgumentParser, *, training: bool) -> 
 
 
 def is_ts(data: Any) -> bool:
-    """True when ``data`` names a ``.ts`` file (a path, or ``bundled:NAME``)."""
+    """True when ``data`` names a ``.ts`` or ``.ts.gz`` file (a path, or ``bundled:NAME``)."""
     from lstmkit.data.datasets import resolve_data_path
+    from lstmkit.data.ts_format import is_ts_path
 
     if not isinstance(data, str | Path):
         return False
-    return resolve_data_path(data).suffix.lower() == ".ts"
+    return is_ts_path(resolve_data_path(data))
 
 
 def is_sequence_input(args: argparse.Namespace) -> bool:

@@ -25,15 +25,15 @@ name                      file                                 what
                                                                paragraphs)
 ``tagged_dev``            ``speech_dev.conll``                 the same, chapters 49-53
 ``tagged_test``           ``speech_test.conll``                the same, chapters 54-61
-``italy_power_train``     ``italy_power_demand_TRAIN.ts``      ItalyPowerDemand (UCR archive),
+``italy_power_train``     ``italy_power_demand_TRAIN.ts.gz``   ItalyPowerDemand (UCR archive),
                                                                ``.ts``: 67 daily load curves of
                                                                24 hours, 2 classes (winter or
                                                                summer half-year)
-``italy_power_test``      ``italy_power_demand_TEST.ts``       its 1,029 test curves
-``gun_point_train``       ``gun_point_TRAIN.ts``               GunPoint (UCR archive), ``.ts``:
+``italy_power_test``      ``italy_power_demand_TEST.ts.gz``    its 1,029 test curves
+``gun_point_train``       ``gun_point_TRAIN.ts.gz``            GunPoint (UCR archive), ``.ts``:
                                                                50 hand trajectories of 150
                                                                steps, 2 classes (gun or point)
-``gun_point_test``        ``gun_point_TEST.ts``                its 150 test trajectories
+``gun_point_test``        ``gun_point_TEST.ts.gz``             its 150 test trajectories
 ========================  ===================================  ==================================
 
 A synthetic transduction task (date-format conversion, string reversal) is generated rather than
@@ -99,20 +99,20 @@ _FILES = {
     ),
     # numeric sequence classification (UCR archive, .ts): tests, the README and docs example
     "italy_power_train": (
-        "italy_power_demand_TRAIN.ts",
+        "italy_power_demand_TRAIN.ts.gz",
         "ItalyPowerDemand (UCR archive), .ts: 67 daily electricity-demand curves of 24 hours, "
         "label 1 (October-March) or 2 (April-September)",
     ),
     "italy_power_test": (
-        "italy_power_demand_TEST.ts",
+        "italy_power_demand_TEST.ts.gz",
         "ItalyPowerDemand (UCR archive), .ts: the 1,029 test curves",
     ),
     "gun_point_train": (
-        "gun_point_TRAIN.ts",
+        "gun_point_TRAIN.ts.gz",
         "GunPoint (UCR archive), .ts: 50 hand x-positions over 150 frames, label 1 (drawing a "
         "gun) or 2 (pointing)",
     ),
-    "gun_point_test": ("gun_point_TEST.ts", "GunPoint (UCR archive), .ts: the 150 test series"),
+    "gun_point_test": ("gun_point_TEST.ts.gz", "GunPoint (UCR archive), .ts: the 150 test series"),
 }
 DATASETS = {name: description for name, (_, description) in _FILES.items()}
 

@@ -196,13 +196,13 @@ def read_sequences(
     label_col: str | None = None,
     columns: Sequence[str] | None = None,
 ) -> Sequences:
-    """A ``.ts`` file (by its suffix; column options do not apply) or a long-format table (needs
-    ``series_col``)."""
+    """A ``.ts`` or ``.ts.gz`` file (by its suffix; column options do not apply) or a long-format
+    table (needs ``series_col``)."""
+    from lstmkit.data.ts_format import is_ts_path, read_ts
+
     if not isinstance(data, pd.DataFrame):
         path = resolve_data_path(os.fspath(data))
-        if path.suffix.lower() == ".ts":
-            from lstmkit.data.ts_format import read_ts
-
+        if is_ts_path(path):
             given = [n for n, v in (("time_col", time_col), ("columns", columns)) if v]
             if given:
                 raise ConfigError(f"{path} is a .ts file: {', '.join(given)} apply to tables")

@@ -10,11 +10,13 @@ Univariate and multivariate, equal and unequal length are read; a missing value 
 ``NaN``) and becomes NaN. A series of unequal length is kept at its own length: trailing steps that
 are missing in every channel are padding (the archive pads some unequal-length sets with NaN) and
 are cut. Every error is a :class:`~lstmkit.errors.DataError` naming the file and the line.
-Time-stamped files (``@timeStamps true``) are not supported and say so.
+Time-stamped files (``@timeStamps true``) are not supported and say so. A gzip-compressed file
+(``NAME.ts.gz``, as the bundled UCR sets are stored) is read the same way.
 """
 
 from __future__ import annotations
 
+import gzip
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,12 @@ import numpy as np
 from lstmkit.errors import DataError
 
 MISSING_TOKENS = frozenset({"?", "nan", "NaN", "NAN"})
+TS_SUFFIXES = (".ts", ".ts.gz")
+
+
+def is_ts_path(path: str | os.PathLike[str]) -> bool:
+    """True when ``path`` names a ``.ts`` file by its name: ``NAME.ts`` or ``NAME.ts.gz``."""
+    return Path(path).name.lower().endswith(TS_SUFFIXES)
 
 
 @dataclass
@@ -97,8 +105,11 @@ def read_ts(path: str | os.PathLike[str]) -> TsData:
     if not path.is_file():
         raise DataError(f"{path} does not exist (expected a .ts file)")
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
+        if path.name.lower().endswith(".gz"):
+            lines = gzip.decompress(path.read_bytes()).decode("utf-8-sig").splitlines()
+        else:
+            lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, EOFError, UnicodeDecodeError) as err:
         raise DataError(f"could not read {path}: {err}") from None
     header: dict[str, str] = {}
     data_start = None
@@ -194,4 +205,4 @@ def write_ts(
     return path
 
 
-__all__ = ["TsData", "read_ts", "write_ts"]
+__all__ = ["TsData", "is_ts_path", "read_ts", "write_ts"]
