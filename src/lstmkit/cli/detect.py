@@ -245,6 +245,15 @@ def register(subparsers: Any) -> None:
     add_count_option(
         bench, "--jobs", 2, "with --nab: worker processes, one torch thread each (default: {})"
     )
+    add_count_option(
+        bench,
+        "--horizon",
+        None,
+        "with --nab: the online detector forecasts K rows ahead from each window and scores a "
+        "row by the mean absolute error of the K forecasts made for it (default: 1, the "
+        "one-step error)",
+        metavar="K",
+    )
     add_path_option(
         bench,
         "--report",
@@ -482,7 +491,8 @@ def cmd_nab(args: argparse.Namespace) -> int:
         if not names:
             raise DataError(f"no NAB series matches --series {' '.join(args.series)}")
     seeds = args.seeds if args.seeds is not None else [args.seed]
-    report = run_nab(args.nab, names=names, seeds=seeds, jobs=args.jobs)
+    options = {} if args.horizon is None else {"horizon": args.horizon}
+    report = run_nab(args.nab, names=names, seeds=seeds, jobs=args.jobs, options=options)
     print(report.text())
     paths = {}
     if args.out:
@@ -498,6 +508,7 @@ def cmd_nab(args: argparse.Namespace) -> int:
             + " --seeds "
             + " ".join(str(s) for s in seeds)
             + f" --jobs {args.jobs}"
+            + (f" --horizon {args.horizon}" if args.horizon is not None else "")
         )
         path = Path(args.report)
         path.write_text(report.markdown(command), encoding="utf-8")

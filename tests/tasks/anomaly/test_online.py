@@ -125,3 +125,22 @@ def test_nab_benchmark_command(tmp_path, capsys):
     assert f"lstmkit detect benchmark --nab {NAB_MINI}" in text
     code = main(["detect", "benchmark", "--nab", str(NAB_MINI), "--series", "nothing"])
     assert code != 0 and "no NAB series matches --series nothing" in capsys.readouterr().err
+
+
+def test_nab_benchmark_command_passes_the_horizon(monkeypatch, tmp_path, capsys):
+    """--horizon reaches the detector's options and the report's command (the run is stubbed)."""
+    from lstmkit.tasks.anomaly import nab_benchmark
+
+    seen = {}
+
+    def fake_run_nab(nab_dir, **kwargs):
+        seen.update(kwargs)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(nab_benchmark, "run_nab", fake_run_nab)
+    with pytest.raises(SystemExit):
+        main(["detect", "benchmark", "--nab", str(NAB_MINI), "--horizon", "3"])
+    assert seen["options"] == {"horizon": 3}
+    with pytest.raises(SystemExit):
+        main(["detect", "benchmark", "--nab", str(NAB_MINI), "--horizon", "0"])
+    assert "argument --horizon: expected a positive integer, got 0" in capsys.readouterr().err
