@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -126,6 +127,32 @@ class _Cell(nn.Module):
     state_size: int = 1
     # What the engines dispatch on: "lstm", "gru" or "rnn" (lstmkit.nn.engine).
     kind: str = ""
+    # What step() takes: LSTMWeights, GRUWeights or RNNWeights, filled by weights().
+    weights_type: ClassVar[type[LSTMWeights | GRUWeights | RNNWeights]]
+
+    def _setup(
+        self, input_size: int, hidden_size: int, bias: bool, init: str, proj_size: int = 0
+    ) -> None:
+        """``nn.Module.__init__``, then the sizes, bias and init scheme every cell checks and
+        keeps."""
+        super().__init__()
+        _check_sizes(input_size, hidden_size, proj_size)
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        self.init = init_schemes.check_scheme(init)
+
+    def _add_parameters(
+        self, shapes: Iterable[tuple[str, tuple[int, ...]]], device: object, dtype: object
+    ) -> None:
+        """Register the (empty) parameters ``shapes`` names, then initialise them."""
+        for name, shape in shapes:
+            self.register_parameter(name, _empty_parameter(shape, device, dtype))
+        self.reset_parameters()
+
+    def weights(self) -> LSTMWeights | GRUWeights | RNNWeights:
+        """The cell's parameters as :meth:`step` takes them (None where absent)."""
+        return self.weights_type(*(getattr(self, f, None) for f in self.weights_type._fields))
 
     def _check_step_input(self, x_t: Tensor) -> None:
         if not isinstance(x_t, Tensor):
@@ -189,6 +216,7 @@ class LSTMCell(_Cell):
 
     state_size = 2
     kind = "lstm"
+    weights_type = LSTMWeights
 
     def __init__(
         self,
@@ -206,22 +234,14 @@ class LSTMCell(_Cell):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        super().__init__()
-        _check_sizes(input_size, hidden_size, proj_size)
-        self.input_size = input_size
-        self.hidden_size = hidden_size
-        self.bias = bias
+        self._setup(input_size, hidden_size, bias, init, proj_size)
         self.forget_bias = finite_number("forget_bias", forget_bias)
-        self.init = init_schemes.check_scheme(init)
         self.options = LSTMOptions(
             peephole, coupled_gates, layer_norm, proj_size, forget_gate=bool(forget_gate)
         )
         check_forget_bias(self.options, self.forget_bias)
-        for name, shape in lstm_parameter_shapes(input_size, hidden_size, bias, self.options):
-            self.register_parameter(
-                name, nn.Parameter(torch.empty(shape, device=device, dtype=dtype))
-            )
-        self.reset_parameters()
+        shapes = lstm_parameter_shapes(input_size, hidden_size, bias, self.options)
+        self._add_parameters(shapes, device, dtype)
 
     @property
     def output_size(self) -> int:
@@ -229,9 +249,6 @@ class LSTMCell(_Cell):
 
     def reset_parameters(self) -> None:
         init_lstm_weights(self, "", self.hidden_size, self.options, self.init, self.forget_bias)
-
-    def weights(self) -> LSTMWeights:
-        return LSTMWeights(*(getattr(self, f, None) for f in LSTMWeights._fields))
 
     @staticmethod
     def step(
@@ -303,7 +320,31 @@ class LSTMCell(_Cell):
         return _extra_repr(self, self.options)
 
 
-class GRUCell(_Cell):
+class _SingleStateCell(_Cell):
+    """The GRU and RNN cells: one state ``h`` (the output), ``num_blocks`` weight blocks."""
+
+    num_blocks: int = 1
+
+    def _build(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool,
+        init: str,
+        device: object,
+        dtype: object,
+    ) -> None:
+        self._setup(input_size, hidden_size, bias, init)
+        shapes = gated_parameter_shapes(input_size, hidden_size, bias, self.num_blocks)
+        self._add_parameters(shapes, device, dtype)
+
+    output_size = property(lambda self: self.hidden_size)
+
+    def reset_parameters(self) -> None:
+        init_gated_weights(self, "", self.hidden_size, self.num_blocks, self.init)
+
+
+class GRUCell(_SingleStateCell):
     r"""One step of a Gated Recurrent Unit (Cho et al., 2014), as ``torch.nn.GRUCell``::
 
     r   = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)          reset gate
@@ -313,6 +354,8 @@ class GRUCell(_Cell):
     """
 
     kind = "gru"
+    weights_type = GRUWeights
+    num_blocks = 3
 
     def __init__(
         self,
@@ -324,25 +367,7 @@ class GRUCell(_Cell):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        super().__init__()
-        _check_sizes(input_size, hidden_size, 0)
-        self.input_size = input_size
-        self.hidden_size = hidden_size
-        self.bias = bias
-        self.init = init_schemes.check_scheme(init)
-        for name, shape in gated_parameter_shapes(input_size, hidden_size, bias, 3):
-            self.register_parameter(
-                name, nn.Parameter(torch.empty(shape, device=device, dtype=dtype))
-            )
-        self.reset_parameters()
-
-    output_size = property(lambda self: self.hidden_size)
-
-    def reset_parameters(self) -> None:
-        init_gated_weights(self, "", self.hidden_size, 3, self.init)
-
-    def weights(self) -> GRUWeights:
-        return GRUWeights(*(getattr(self, f, None) for f in GRUWeights._fields))
+        self._build(input_size, hidden_size, bias, init, device, dtype)
 
     @staticmethod
     def step(
@@ -372,13 +397,14 @@ class GRUCell(_Cell):
         return _single_state_forward(self, x_t, state)
 
 
-class RNNCell(_Cell):
+class RNNCell(_SingleStateCell):
     r"""One step of the vanilla (Elman) RNN, as ``torch.nn.RNNCell``::
 
     h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)      (or ReLU with nonlinearity="relu")
     """
 
     kind = "rnn"
+    weights_type = RNNWeights
 
     def __init__(
         self,
@@ -391,26 +417,8 @@ class RNNCell(_Cell):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
-        super().__init__()
-        _check_sizes(input_size, hidden_size, 0)
-        self.input_size = input_size
-        self.hidden_size = hidden_size
-        self.bias = bias
+        self._build(input_size, hidden_size, bias, init, device, dtype)
         self.nonlinearity = check_nonlinearity(nonlinearity)
-        self.init = init_schemes.check_scheme(init)
-        for name, shape in gated_parameter_shapes(input_size, hidden_size, bias, 1):
-            self.register_parameter(
-                name, nn.Parameter(torch.empty(shape, device=device, dtype=dtype))
-            )
-        self.reset_parameters()
-
-    output_size = property(lambda self: self.hidden_size)
-
-    def reset_parameters(self) -> None:
-        init_gated_weights(self, "", self.hidden_size, 1, self.init)
-
-    def weights(self) -> RNNWeights:
-        return RNNWeights(*(getattr(self, f, None) for f in RNNWeights._fields))
 
     @staticmethod
     def step(
