@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -16,7 +17,7 @@ from lstmkit.experiments.models import (
     load_model,
     save_model,
 )
-from lstmkit.experiments.report import build_report
+from lstmkit.experiments.report import build_report, heading_recipe
 from lstmkit.experiments.runner import (
     ExperimentResult,
     RunConfig,
@@ -256,7 +257,7 @@ def test_cli_run_report_and_inspect(tmp_path, capsys):
         )
         == 0
     )
-    assert "Adding problem: `adding(T=20)` (quick mode)" in report.read_text()
+    assert "Adding problem: `adding(T=20)`, modern regime (quick mode)" in report.read_text()
 
     out_dir = tmp_path / "inspect"
     assert main(["inspect", "--model", str(saved), "--out", str(out_dir)]) == 0
@@ -321,7 +322,71 @@ def test_results_of_other_models_and_seeds_merge(tmp_path):
     assert [(r.model, r.seed) for r in merged.runs] == [("lstm", 0), ("lstm", 1), ("rnn", 1)]
     assert merged.config.models == ("lstm", "rnn") and merged.config.seeds == (0, 1)
     assert "--models lstm --seeds 0" in merged.command and "--seeds 1" in merged.command
-    # other settings: the new result replaces the old one
+    # another recipe gets its own file; nothing measured is replaced
     other = run_experiment(make_config("long-lag", quick=True, models=("gru",), hidden_size=4))
-    write_result(other, tmp_path)
-    assert [r.model for r in read_results(tmp_path)[0].runs] == ["gru"]
+    assert write_result(other, tmp_path)[0].name == "long-lag-p10-h4-quick.json"
+    assert [[r.model for r in res.runs] for res in read_results(tmp_path)] == [
+        ["gru"],
+        ["lstm", "lstm", "rnn"],
+    ]
+    # another budget under the same name: refused unless replacing on purpose
+    longer = replace(first, config=replace(first.config, budget_sequences=64))
+    with pytest.raises(
+        ConfigError,
+        match=r"long-lag-p10-quick.json holds runs with other "
+        r"settings \(budget_sequences 32 there, 64 here\); not replaced",
+    ):
+        write_result(longer, tmp_path)
+    assert len(read_results(tmp_path)[1].runs) == 3
+    write_result(longer, tmp_path, replace_other=True)
+    assert len(read_results(tmp_path)[1].runs) == 1
+
+
+def test_result_names_and_report_headings_name_regime_and_recipe(tmp_path):
+    assert make_config("adding", task_params={"T": 100}).result_id == "adding-T100"
+    assert make_config("adding", task_params={"T": 100}, regime="paper").result_id == (
+        "adding-T100-paper"
+    )
+    assert make_config("adding", task_params={"T": 100}, hidden_size=64, lr=1e-3).result_id == (
+        "adding-T100-h64-lr0.001"
+    )
+    recipe = make_config(
+        "long-lag", task_params={"p": 100}, direct=True, memory_after=2000, lr=0.03
+    )
+    assert recipe.result_id == "long-lag-p100-lr0.03-direct-mem2000"
+    final = make_config("long-lag", task_params={"p": 1000, "targets": "final"})
+    assert final.result_id == "long-lag-p1000-targetsfinal"
+    assert "--p 1000 --targets final" in config_command(final)
+    # the same task in both regimes: two sections whose headings say which is which
+    results = []
+    for regime in ("modern", "paper"):
+        config = make_config("adding", quick=True, regime=regime, models=("lstm",))
+        results.append(run_experiment(config))
+        write_result(results[-1], tmp_path / "res")
+    text = build_report(
+        read_results(tmp_path / "res"),
+        output=tmp_path / "E.md",
+        results_dir=tmp_path / "res",
+        inside=False,
+    ).read_text()
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert headings == [
+        "## Adding problem: `adding(T=20)`, paper regime (quick mode)",
+        "## Adding problem: `adding(T=20)`, modern regime (quick mode)",
+    ]
+    assert heading_recipe(make_config("adding", hidden_size=64, clip=0.0)) == (
+        "modern regime, hidden 64, clip 0"
+    )
+
+
+def test_cli_run_refuses_to_replace_other_settings_before_training(tmp_path, capsys):
+    args = ["experiments", "run", "long-lag", "--quick", "--models", "lstm", "--results"]
+    assert main([*args, str(tmp_path)]) == 0
+    before = (tmp_path / "long-lag-p10-quick.json").read_bytes()
+    assert main([*args, str(tmp_path), "--budget-sequences", "16"]) == 2
+    err = capsys.readouterr().err
+    assert "holds runs with other settings (budget_sequences 32 there, 16 here)" in err
+    assert "pass --replace" in err and (tmp_path / "long-lag-p10-quick.json").read_bytes() == before
+    assert main([*args, str(tmp_path), "--budget-sequences", "16", "--replace"]) == 0
+    assert main([*args, str(tmp_path), "--targets", "final"]) == 0
+    assert (tmp_path / "long-lag-p10-targetsfinal-quick.json").is_file()

@@ -16,6 +16,7 @@ from lstmkit.experiments.tasks import (
     LongLagTask,
     MultiplicationTask,
     ReberTask,
+    TemporalOrder3Task,
     TemporalOrderTask,
     make_task,
     topk_matches,
@@ -236,7 +237,61 @@ def test_temporal_order_criterion_is_every_output_within_0_3():
     assert correct.tolist() == [True, False]
 
 
+def test_temporal_order_6b_structure_and_labels():
+    task = TemporalOrder3Task()
+    assert (task.input_size, task.output_size) == (8, 8)
+    batch = task.sample(3000, gen(12))
+    sym = batch.info["symbols"]
+    where = [batch.info[f"t{j}"] for j in (1, 2, 3)]
+    # the paper's ranges: t1 in [10, 20], t2 in [33, 43], t3 in [66, 76], length in [100, 110]
+    for t, (lo, hi) in zip(where, ((10, 20), (33, 43), (66, 76)), strict=True):
+        assert set(t.tolist()) == set(range(lo, hi + 1))
+    assert set(batch.lengths.tolist()) == set(range(100, 111))
+    names = "EBabcdXY"
+    classes = ["XXX", "XXY", "XYX", "XYY", "YXX", "YXY", "YYX", "YYY"]  # Q R S U V A B C
+    for n in range(3000):
+        s = "".join(names[i] for i in sym[n].tolist() if i >= 0)
+        assert len(s) == int(batch.lengths[n]) and s[0] == "E" and s[-1] == "B"
+        relevant = "".join(s[int(t[n]) - 1] for t in where)
+        assert sum(c in "XY" for c in s) == 3 and set(relevant) <= {"X", "Y"}, s
+        assert int(batch.targets[n]) == classes.index(relevant)
+    assert set(batch.targets.tolist()) == set(range(8))
+    assert task.baseline_error(batch) == pytest.approx(3 * 0.6931471805599453)
+
+
+def test_temporal_order_6b_criterion_and_6a_unchanged():
+    task = TemporalOrder3Task()
+    batch = task.sample(2, gen(13))
+    logits = torch.full((2, 8), -10.0)
+    logits[0, batch.targets[0]] = 10.0
+    logits[1, (batch.targets[1] + 1) % 8] = 10.0  # confident, wrong class
+    _, correct = task.evaluate(logits, batch)
+    assert correct.tolist() == [True, False]
+    # task 6a draws exactly the sequences it drew before 6b shared its generator
+    a = TemporalOrderTask().sample(4, gen(8))
+    assert a.targets.tolist() == [2, 3, 1, 1] and a.info["t1"].tolist() == [13, 20, 19, 13]
+
+
 # --- noise-free long time lag ------------------------------------------------------------------
+
+
+def test_long_lag_final_target_only():
+    task = LongLagTask(p=6, targets="final")
+    assert task.readout == "last" and task.describe() == "long-lag(p=6, targets=final)"
+    assert LongLagTask(p=6).readout == "every" and LongLagTask(p=6).params() == {"p": 6}
+    batch = task.sample(40, gen(14))
+    seq = batch.info["symbols"]
+    assert batch.mask is None and torch.equal(batch.targets, seq[:, 0])  # final = first
+    assert torch.equal(batch.inputs.argmax(-1), seq[:, :-1])
+    logits = torch.nn.functional.one_hot(batch.targets, 7).double()
+    error, correct = task.evaluate(logits, batch)
+    assert bool(correct.all()) and error == 0.0
+    swapped = torch.nn.functional.one_hot(11 - batch.targets, 7).double()  # x <-> y (5, 6)
+    error, correct = task.evaluate(swapped, batch)
+    assert not bool(correct.any()) and error == 1.0
+    assert float(task.loss(logits * 50, batch)) < 1e-6
+    with pytest.raises(ConfigError, match=r"targets must be one of every, final, got 'last'"):
+        make_task("long-lag", p=6, targets="last")
 
 
 @pytest.mark.parametrize("p", [4, 100])

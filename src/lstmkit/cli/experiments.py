@@ -115,6 +115,11 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--p", type=int, help="time lag p (long-lag)")
     p.add_argument("--K", type=int, help="pattern length K (copy)")
     p.add_argument(
+        "--targets",
+        choices=("every", "final"),
+        help="long-lag: train on every next symbol (the paper's task; default) or the final one",
+    )
+    p.add_argument(
         "--models",
         type=_csv(str),
         help=f"comma-separated models (default all): {', '.join(MODELS)}",
@@ -148,6 +153,12 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="tiny problems and budgets (seconds)")
     p.add_argument(
         "--results", default=DEFAULT_RESULTS, help=f"results directory (default {DEFAULT_RESULTS})"
+    )
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace a result file of the same name that holds runs with other settings "
+        "(default: refuse before training)",
     )
     p.add_argument(
         "--save-models",
@@ -199,10 +210,10 @@ def _run(args: argparse.Namespace) -> int:
         write_result,
     )
 
-    params = {"T": args.T, "p": args.p, "K": args.K}
+    params = {"T": args.T, "p": args.p, "K": args.K, "targets": args.targets}
     if args.name == "all":
         if any(v is not None for v in params.values()):
-            raise ConfigError("--T, --p and --K apply to one experiment, not to 'all'")
+            raise ConfigError("--T, --p, --K and --targets apply to one experiment, not to 'all'")
         configs = plan(quick=args.quick, regime=args.regime)
         overrides = {k: v for k, v in _overrides(args).items() if v is not None}
         if overrides:
@@ -221,6 +232,15 @@ def _run(args: argparse.Namespace) -> int:
             )
         ]
     _check_jobs(args.jobs)
+    if not args.replace:  # refuse before training, not after it
+        from lstmkit.experiments.runner import result_conflict
+
+        for config in configs:
+            conflict = result_conflict(config, args.results)
+            if conflict:
+                raise ConfigError(
+                    f"{conflict}; pass --replace to replace them or --results DIR to keep both"
+                )
     for config in configs:
         print(
             f"running {config.result_id}: models {', '.join(config.models)}, seeds "
@@ -230,7 +250,7 @@ def _run(args: argparse.Namespace) -> int:
         result = run_experiment(
             config, jobs=args.jobs, save_models=args.save_models, command=config_command(config)
         )
-        json_path, png_path = write_result(result, args.results)
+        json_path, png_path = write_result(result, args.results, replace_other=args.replace)
         _print_summary(result)
         print(f"wrote {json_path}\nwrote {png_path}", flush=True)
     return 0
@@ -268,7 +288,7 @@ def _report(args: argparse.Namespace) -> int:
                 save_models=Path(args.results) / "models",
                 command=config_command(config),
             )
-            write_result(result, args.results)
+            write_result(result, args.results, replace_other=True)  # a full rerun
     # Quick and full results may share the directory; a report holds one kind.
     results = [r for r in read_results(args.results) if r.config.quick == args.quick]
     path = build_report(results, output=args.output, results_dir=args.results)

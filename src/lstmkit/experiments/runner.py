@@ -101,11 +101,30 @@ class RunConfig:
 
     @property
     def result_id(self) -> str:
-        """File stem of this run's results: the experiment and its parameters, e.g. adding-T100."""
+        """File stem of this run's results: the experiment, its parameters, the regime unless
+        modern, and every training setting that differs from the experiment's defaults
+        (:meth:`recipe`), e.g. ``adding-T100``, ``adding-T100-paper``, ``adding-T100-h64``.
+
+        Runs with another recipe thus get their own file instead of replacing a measured one.
+        """
         parts = [self.experiment] + [f"{k}{v}" for k, v in sorted(self.task_params.items())]
         if self.regime != "modern":
             parts.append(self.regime)
+        for name, value in self.recipe().items():
+            parts.append(_RECIPE_IDS[name] + ("" if value is True else _id_value(value)))
         return "-".join(parts) + ("-quick" if self.quick else "")
+
+    def recipe(self) -> dict[str, Any]:
+        """The training settings (:data:`RECIPE_FIELDS`) that differ from the defaults of this
+        experiment, regime and mode (:func:`make_config` without overrides)."""
+        base = default_settings(self.experiment, quick=self.quick, regime=self.regime)
+        defaults = RunConfig(self.experiment)
+        out = {}
+        for name in RECIPE_FIELDS:
+            value = getattr(self, name)
+            if value != base.get(name, getattr(defaults, name)):
+                out[name] = value
+        return out
 
     def check(self) -> RunConfig:
         if self.experiment not in TASKS:
@@ -176,6 +195,7 @@ FULL_SETTINGS: dict[str, dict[str, Any]] = {
         "batch_size": 16,
     },
     "temporal-order": {**_LONG_LAG, "budget_sequences": 1_000_000},
+    "temporal-order-3": {**_LONG_LAG, "budget_sequences": 1_000_000},
     "copy": {**_LONG_LAG, "hidden_size": 64, "budget_sequences": 1_000_000},
 }
 # The experiments of the full report, with their parameters.
@@ -186,7 +206,10 @@ FULL_PLAN: tuple[tuple[str, dict[str, Any]], ...] = (
     ("multiplication", {"T": 100}),
     ("reber", {}),
     ("temporal-order", {}),
+    ("temporal-order-3", {}),
     ("long-lag", {"p": 100}),
+    ("long-lag", {"p": 100, "targets": "final"}),
+    ("long-lag", {"p": 1000, "targets": "final"}),
     ("copy", {"T": 50, "K": 10}),
 )
 # The training regimes: "modern" (Adam, mini-batches, clipping, the task's loss) and "paper".
@@ -214,6 +237,12 @@ PAPER_SETTINGS: dict[str, dict[str, Any]] = {
         "init_interval": 0.1,
         "input_gate_bias": (-2.0, -4.0),
     },
+    "temporal-order-3": {
+        **_PAPER_COMMON,
+        "lr": 0.1,
+        "init_interval": 0.1,
+        "input_gate_bias": (-2.0, -4.0, -6.0),
+    },
     "copy": {**_PAPER_COMMON, "lr": 0.1, "init_interval": 0.1},
 }
 # Quick mode: tiny problems and budgets, so that every experiment runs in seconds (tests, CI).
@@ -223,6 +252,7 @@ QUICK_PARAMS: dict[str, dict[str, Any]] = {
     "reber": {},
     "long-lag": {"p": 10},
     "temporal-order": {},
+    "temporal-order-3": {},
     "copy": {"T": 5, "K": 3},
 }
 QUICK_SETTINGS: dict[str, Any] = {
@@ -235,6 +265,41 @@ QUICK_SETTINGS: dict[str, Any] = {
     "test_size": 32,
     "seeds": (0,),
 }
+
+
+#: The settings that define how a model is trained (a "recipe"), with their short names in result
+#: file names; budgets, check intervals and set sizes are not among them.
+_RECIPE_IDS: dict[str, str] = {
+    "hidden_size": "h",
+    "batch_size": "b",
+    "lr": "lr",
+    "clip": "clip",
+    "forget_bias": "fb",
+    "init_interval": "init",
+    "input_gate_bias": "igb",
+    "output_gate_bias": "ogb",
+    "direct": "direct",
+    "memory_after": "mem",
+}
+RECIPE_FIELDS: tuple[str, ...] = tuple(_RECIPE_IDS)
+
+
+def _id_value(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "_".join(_id_value(v) for v in value) or "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def default_settings(experiment: str, *, quick: bool = False, regime: str = "modern") -> dict:
+    """The settings ``make_config`` gives ``experiment`` before overrides (beyond RunConfig's)."""
+    settings: dict[str, Any] = dict(FULL_SETTINGS.get(experiment, {}))
+    if quick:
+        settings.update(QUICK_SETTINGS)
+    if regime == "paper":
+        settings.update(PAPER_SETTINGS[experiment])
+    return settings
 
 
 def make_config(
@@ -251,13 +316,10 @@ def make_config(
         raise ConfigError(f"unknown experiment {experiment!r}; expected one of {', '.join(TASKS)}")
     if regime not in REGIMES:
         raise ConfigError(f"regime must be one of {', '.join(REGIMES)}, got {regime!r}")
-    settings: dict[str, Any] = dict(FULL_SETTINGS.get(experiment, {}))
+    settings = default_settings(experiment, quick=quick, regime=regime)
     params = dict(task_params or {})
     if quick:
-        settings.update(QUICK_SETTINGS)
         params = {**QUICK_PARAMS.get(experiment, {}), **params}
-    if regime == "paper":
-        settings.update(PAPER_SETTINGS[experiment])
     settings.update({k: v for k, v in overrides.items() if v is not None})
     if "models" in settings:
         settings["models"] = tuple(settings["models"])
@@ -545,13 +607,47 @@ def merge_results(old: ExperimentResult, new: ExperimentResult) -> ExperimentRes
     )
 
 
+def _config_difference(old: RunConfig, new: RunConfig) -> str:
+    return ", ".join(
+        f"{name} {getattr(old, name)!r} there, {getattr(new, name)!r} here"
+        for name in old.__dataclass_fields__
+        if name not in ("models", "seeds") and getattr(old, name) != getattr(new, name)
+    )
+
+
+def result_conflict(config: RunConfig, out_dir: str | os.PathLike[str]) -> str | None:
+    """Why writing a result of ``config`` into ``out_dir`` would replace measured runs (an
+    existing ``<id>.json`` whose settings differ in more than models and seeds), else None.
+
+    Check it before training: :func:`write_result` refuses such a write unless told to replace.
+    """
+    path = Path(out_dir) / f"{config.result_id}.json"
+    if not path.is_file():
+        return None
+    with open(path, encoding="utf-8") as fh:
+        data = json.load(fh)
+    if not (isinstance(data, dict) and data.get("format") == RESULT_FORMAT):
+        return None
+    old = ExperimentResult.from_dict(data).config
+    if replace(old, models=config.models, seeds=config.seeds) == config:
+        return None
+    return f"{path} holds runs with other settings ({_config_difference(old, config)})"
+
+
 def write_result(
-    result: ExperimentResult, out_dir: str | os.PathLike[str], *, merge: bool = True
+    result: ExperimentResult,
+    out_dir: str | os.PathLike[str],
+    *,
+    merge: bool = True,
+    replace_other: bool = False,
 ) -> tuple[Path, Path]:
     """Write ``<id>.json`` and the learning curves ``<id>.png`` into ``out_dir`` (atomically).
 
     With ``merge``, an existing result of the same experiment and settings (other models or seeds)
-    is merged with this one (:func:`merge_results`) instead of being replaced.
+    is merged with this one (:func:`merge_results`). An existing result with other settings under
+    the same name (another budget: the recipe is part of the name) is replaced only with
+    ``replace_other``; otherwise a :class:`~lstmkit.errors.ConfigError` says what differs and
+    nothing is written. ``merge=False`` replaces whatever is there.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -563,6 +659,11 @@ def write_result(
             merged = merge_results(ExperimentResult.from_dict(data), result)
             if merged is not None:
                 result = merged
+            elif not replace_other:
+                raise ConfigError(
+                    f"{result_conflict(result.config, out)}; not replaced: write to another "
+                    "directory, or replace it on purpose (replace_other=True, CLI --replace)"
+                )
 
     def write(tmp: Path) -> None:
         with open(tmp, "w", encoding="utf-8") as fh:
@@ -675,6 +776,7 @@ def with_overrides(config: RunConfig, **overrides: Any) -> RunConfig:
 __all__ = [
     "ExperimentResult",
     "PAPER_SETTINGS",
+    "RECIPE_FIELDS",
     "REGIMES",
     "merge_results",
     "config_command",
@@ -684,6 +786,7 @@ __all__ = [
     "plan",
     "plot_learning_curves",
     "read_results",
+    "result_conflict",
     "run_experiment",
     "score",
     "train_one",
