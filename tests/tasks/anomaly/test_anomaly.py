@@ -272,9 +272,25 @@ def test_top_score_hit_on_hand_made_scores():
     assert top_score_hit(s, [(350, 350)]) == 0.0
 
 
-def test_spot_falls_back_to_the_quantile_with_too_few_validation_scores(caplog):
+def test_spot_falls_back_to_the_quantile_with_too_few_validation_scores(caplog, tmp_path):
     syn = _one_event()
     det = AnomalyDetector("zscore", window=16, val_size=0.1)
     det.fit(syn.frame.iloc[:100], time_col="time", columns=syn.columns)
-    assert det.threshold == "quantile" and det.spot_ is None
+    assert det.spot_ is None and det.threshold_method_ == "quantile"
     assert "needs at least 20 validation scores, got " in caplog.text
+    # scoring uses the quantile it fell back to, and so does a saved and loaded copy
+    scores = det.score(syn.frame.iloc[:300])
+    assert (scores["threshold"] == det.threshold_).all()
+    det.save(tmp_path / "d")
+    again = AnomalyDetector.load(tmp_path / "d")
+    assert again.threshold == "spot" and again.threshold_method_ == "quantile"
+    pd.testing.assert_frame_equal(again.score(syn.frame.iloc[:300]), scores)
+
+
+def test_spot_fallback_is_not_sticky_a_later_fit_with_enough_scores_uses_spot():
+    syn = _one_event()
+    det = AnomalyDetector("zscore", window=16, val_size=0.1)
+    det.fit(syn.frame.iloc[:100], time_col="time", columns=syn.columns)  # too few: quantile
+    det.fit(syn.frame.iloc[:450], time_col="time", columns=syn.columns)  # 45 validation rows
+    assert det.threshold == "spot" and det.threshold_method_ == "spot"
+    assert det.spot_ is not None and det.threshold_ == det.spot_["z"]

@@ -234,6 +234,9 @@ class AnomalyDetector(Task):
         self.columns: dict[str, Any] | None = None
         self.threshold_: float | None = None
         self.spot_: dict[str, Any] | None = None  # the calibrated SPOT (threshold="spot")
+        # the threshold in force after fit: ``threshold``, or "quantile" where SPOT had too few
+        # validation scores (``threshold`` itself keeps the user's choice for the next fit)
+        self.threshold_method_: str | None = None
         self.history: History | None = None
         self.fit_result: FitResult | None = None
         self._scaler: Any = None
@@ -422,6 +425,7 @@ class AnomalyDetector(Task):
                 "use a larger val_size"
             )
         self.threshold_ = float(np.quantile(part, self.quantile))
+        self.threshold_method_ = self.threshold
         self.spot_ = self._calibrate_spot(part)
         if self.threshold == "spot" and self.spot_ is not None:
             self.threshold_ = float(self.spot_["z"])  # what a stream uses
@@ -438,7 +442,8 @@ class AnomalyDetector(Task):
                     "threshold='quantile' instead (use a larger val_size for SPOT)",
                     part.size,
                 )
-                self.threshold = "quantile"
+                # not self.threshold: a later fit with enough scores must get SPOT back
+                self.threshold_method_ = "quantile"
             return None
         level = min(0.98, 1.0 - 10.0 / part.size)
         return Spot(self.risk, level=max(level, 0.5)).fit(part).state_dict()
@@ -515,10 +520,13 @@ class AnomalyDetector(Task):
 
     def _flags(self, combined: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         assert self.threshold_ is not None
-        if self.threshold == "quantile":
+        method = self.threshold
+        if method == "spot" and self.spot_ is None and self.threshold_method_ == "quantile":
+            method = "quantile"  # SPOT fell back to the quantile at fit time (too few scores)
+        if method == "quantile":
             flags = np.nan_to_num(combined, nan=-np.inf) > self.threshold_
             thresholds = np.full(combined.shape[0], self.threshold_)
-        elif self.threshold == "spot":
+        elif method == "spot":
             if self.spot_ is None:
                 raise ConfigError(
                     "this detector has no calibrated SPOT (saved before threshold='spot' "
@@ -644,6 +652,7 @@ class AnomalyDetector(Task):
             "scaler": self._scaler.to_dict() if self._scaler is not None else None,
             "threshold": self.threshold_,
             "spot": self.spot_,
+            "threshold_method": self.threshold_method_,
             "history": self.history.to_dict() if self.history else None,
         }
 
@@ -659,6 +668,7 @@ class AnomalyDetector(Task):
         self._scaler = None if state.get("scaler") is None else scaler_from_dict(state["scaler"])
         self.threshold_ = float(state["threshold"])
         self.spot_ = state.get("spot")
+        self.threshold_method_ = state.get("threshold_method", config.get("threshold"))
         self.history = History.from_dict(state["history"]) if state.get("history") else None
         n_channels = int(config["n_channels"])
         self.net = self._build_net(n_channels) if self.method != "zscore" else None
