@@ -68,23 +68,34 @@ def register(subparsers: Any) -> None:
         help="a short run: shapes S1,S2 unless --shapes is given, 5 repeats, 1 warm-up call",
     )
     parser.add_argument(
-        "--repeats", type=int, help="timed calls per contender (default 10, 5 with --quick)"
+        "--repeats",
+        type=int,
+        help="whole sequences: timed calls per contender (default 10, 5 with --quick); not used "
+        "by --stream, which times --stream-steps single steps per contender instead",
     )
     parser.add_argument(
-        "--warmup", type=int, help="untimed calls per contender first (default 2, 1 with --quick)"
+        "--warmup",
+        type=int,
+        help="whole sequences: untimed calls per contender first (default 2, 1 with --quick); "
+        "not used by --stream, which always runs 200 untimed steps per step contender and the "
+        "online detector's 750-row probation untimed",
     )
     parser.add_argument(
         "--max-ms",
         type=float,
         default=5000.0,
-        help="time budget in ms for one contender's timed calls at one shape and mode: slower "
-        "contenders get fewer repeats, at least 3 (default 5000; 0 for no cap)",
+        help="whole sequences: time budget in ms for one contender's timed calls at one shape "
+        "and mode: slower contenders get fewer repeats, at least 3 (default 5000; 0 for no "
+        "cap); --stream has no budget",
     )
     parser.add_argument(
         "--no-memory", action="store_true", help="skip the peak-memory pass (one call each)"
     )
     parser.add_argument(
-        "--device", default="cpu", help="torch device to run on, e.g. cpu or cuda (default cpu)"
+        "--device",
+        default="cpu",
+        help="torch device to run on, e.g. cpu or cuda (default cpu); --stream always runs on "
+        "the CPU",
     )
     parser.add_argument(
         "--threads",
@@ -105,7 +116,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--stream-steps",
         type=int,
-        help="timed steps per contender for --stream (default 5000, 1000 with --quick)",
+        help="--stream: timed steps per step contender, and timed rows of the online detector "
+        "after its probation (default 5000, 1000 with --quick)",
     )
     parser.add_argument(
         "--out",
