@@ -6,8 +6,6 @@ matrix multiplies over all steps. The backward kernel follows ``docs/design-note
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import torch
 from torch import Tensor
@@ -30,7 +28,7 @@ class NumbaGRUFunction(nb.NumbaFunction):
         steps, batch, _ = x.shape
         hid = h0.shape[-1]
         h2 = 2 * hid
-        d1, d2, d3, db3 = nb.dummies(x.dtype)
+        d1 = nb.dummies(x.dtype)[0]
         x = x.detach()
         bias = b_hn = None
         if b_ih is not None:
@@ -39,16 +37,11 @@ class NumbaGRUFunction(nb.NumbaFunction):
             b_hn = torch.cat([bh.new_zeros(h2), bh[h2:]])
         # W_hh h + b_hn of every step for backward; without it a one-step scratch.
         HH = x.new_empty(steps if save else 1, batch, 3 * hid)
-        Hs = x.new_empty(steps + 1, batch, hid)
-        m = plan.h_mask
-        h_rec = x.new_empty(steps, batch, hid) if m is not None else None
-        keep_h = nb.keep_array(plan.keep[0], (steps, batch, hid))
+        chain = nb.StateChain(plan, x, hid)
         kernel = nb.kernel_for("gru_forward", batch)
         # numpy views made once; run_chunk slices the per-step ones.
-        HH_np, Hs_np, w_hh_np = HH.numpy(), Hs.numpy(), nb.as_numpy(w_hh)
-        b_hn_np, m_np = d1 if b_hn is None else b_hn.numpy(), d2 if m is None else nb.as_numpy(m)
-        keep_h_np = db3 if keep_h is None else keep_h.numpy()
-        h_rec_np = d3 if h_rec is None else h_rec.numpy()
+        HH_np, w_hh_np = HH.numpy(), nb.as_numpy(w_hh)
+        b_hn_np = d1 if b_hn is None else b_hn.numpy()
 
         def run_chunk(X: np.ndarray, h_in: np.ndarray, t0: int, t1: int) -> None:
             kernel(
@@ -57,56 +50,36 @@ class NumbaGRUFunction(nb.NumbaFunction):
                 b_hn_np,
                 w_hh_np,
                 h_in,
-                m_np,
-                keep_h_np if keep_h is None else keep_h_np[t0:t1],
-                Hs_np[t0 : t1 + 1],
-                h_rec_np if h_rec is None else h_rec_np[t0:t1],
+                *chain.views(t0, t1),
                 plan.reverse,
                 b_hn is not None,
-                m is not None,
-                keep_h is not None,
+                *chain.flags,
             )
 
-        X = nb.by_chunks(plan, x, w_ih, bias, Hs, h0, save, run_chunk)
-        output, h_last, h_prev = nb.single_state_outputs(plan, Hs, steps)
-        saved: dict[str, Any] = {}
-        if save:
-            saved = dict(
-                **nb.saved_inputs(x, w_ih, w_hh, b_ih),
-                X=X,
-                HH=HH,
-                Hs=Hs,
-                h_rec=h_prev if h_rec is None else h_rec,
-                keep_h=keep_h,
-                hid=hid,
-            )
-        return (output, h_last), saved
+        X = nb.by_chunks(plan, x, w_ih, bias, chain.Hs, h0, save, run_chunk)
+        saved = nb.saved_inputs(x, w_ih, w_hh, b_ih) if save else {}
+        return chain.outputs(save, **saved, X=X, HH=HH, Hs=chain.Hs, hid=hid)
 
     @staticmethod
     def grads(plan: Plan, sv: dict, needs: tuple[bool, ...], grads: tuple) -> tuple:
         x, X = sv["x"], sv["X"]
         steps, batch, _ = x.shape
         hid = sv["hid"]
-        _, d2, d3, db3 = nb.dummies(x.dtype)
         g_out, dh = nb.start_grads(plan, sv, grads)
         dX = torch.empty_like(X)
         dHH = torch.empty_like(X)
-        m, keep_h = plan.h_mask, sv["keep_h"]
+        arrays, flags = nb.backward_masks(plan, sv, g_out)
         nb.kernel_for("gru_backward", batch)(
             X.numpy(),
             sv["HH"].numpy(),
             sv["Hs"].numpy(),
             sv["w_hh_t"].numpy(),
-            d2 if m is None else nb.as_numpy(m),
-            db3 if keep_h is None else keep_h.numpy(),
-            d3 if g_out is None else nb.as_numpy(g_out),
+            *arrays,
             dh.numpy(),
             dX.numpy(),
             dHH.numpy(),
             plan.reverse,
-            m is not None,
-            keep_h is not None,
-            g_out is not None,
+            *flags,
         )
         n_x, n_h0, n_wih, n_whh, n_bih, n_bhh = needs[:6]
         has_bias = sv["has_bias"]

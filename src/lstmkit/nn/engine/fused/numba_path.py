@@ -353,3 +353,57 @@ def start_grads(plan: Plan, sv: dict, grads: tuple) -> tuple[Tensor | None, Tens
     if g_hn is None:
         return g_out, x.new_zeros(batch, hid)
     return g_out, g_hn.clone(memory_format=torch.contiguous_format)
+
+
+# --- what the GRU and RNN Functions share (one state h) -----------------------------------------
+
+
+class StateChain:
+    """A single-state cell's (GRU, RNN) arrays around its forward kernel: the chain ``Hs``
+    (T+1, B, H), the dropped state ``h_rec`` that ``W_hh`` saw (recurrent dropout only) and the
+    zoneout keep mask, as tensors and as the numpy views (or dummies) the kernels take."""
+
+    def __init__(self, plan: Plan, x: Tensor, hid: int) -> None:
+        steps, batch, _ = x.shape
+        _, d2, d3, db3 = dummies(x.dtype)
+        self.plan, self.steps = plan, steps
+        self.Hs = x.new_empty(steps + 1, batch, hid)
+        m = plan.h_mask
+        self.h_rec = x.new_empty(steps, batch, hid) if m is not None else None
+        self.keep_h = keep_array(plan.keep[0], (steps, batch, hid))
+        # numpy views made once; views() slices the per-step ones.
+        self._m = d2 if m is None else as_numpy(m)
+        self._keep = db3 if self.keep_h is None else self.keep_h.numpy()
+        self._Hs = self.Hs.numpy()
+        self._h_rec = d3 if self.h_rec is None else self.h_rec.numpy()
+        self.flags = (m is not None, self.keep_h is not None)
+
+    def views(self, t0: int, t1: int) -> tuple[np.ndarray, ...]:
+        """The kernel's ``h_mask, keep_h, Hs, h_rec`` arguments for steps ``[t0, t1)``."""
+        keep = self._keep if self.keep_h is None else self._keep[t0:t1]
+        h_rec = self._h_rec if self.h_rec is None else self._h_rec[t0:t1]
+        return self._m, keep, self._Hs[t0 : t1 + 1], h_rec
+
+    def outputs(self, save: bool, **saved: Any) -> tuple[tuple[Tensor, Tensor], dict]:
+        """``(output, h_n)`` and, when ``save``, what backward needs: ``saved`` plus ``h_rec``
+        (``h_{t-1}`` itself without recurrent dropout) and ``keep_h``."""
+        output, h_last, h_prev = single_state_outputs(self.plan, self.Hs, self.steps)
+        if not save:
+            return (output, h_last), {}
+        h_rec = h_prev if self.h_rec is None else self.h_rec
+        return (output, h_last), dict(saved, h_rec=h_rec, keep_h=self.keep_h)
+
+
+def backward_masks(
+    plan: Plan, sv: dict, g_out: Tensor | None
+) -> tuple[tuple[np.ndarray, ...], tuple[bool, bool, bool]]:
+    """A GRU or RNN backward kernel's ``h_mask, keep_h, g_out`` arguments (dummies where absent)
+    and its ``has_mask, has_keep, has_gout`` flags."""
+    _, d2, d3, db3 = dummies(sv["x"].dtype)
+    m, keep_h = plan.h_mask, sv["keep_h"]
+    arrays = (
+        d2 if m is None else as_numpy(m),
+        db3 if keep_h is None else keep_h.numpy(),
+        d3 if g_out is None else as_numpy(g_out),
+    )
+    return arrays, (m is not None, keep_h is not None, g_out is not None)
