@@ -228,6 +228,14 @@ def masked_output(h_new: Tensor, valid: Tensor | None) -> Tensor:
     return h_new.clone() if valid is None else h_new * valid
 
 
+def saved_for_backward(
+    x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, hid: int, **more: Any
+) -> dict[str, Any]:
+    """What every torch-ops Function's backward reads of a direction's inputs (``x``, ``w_ih``,
+    ``w_hh``, ``hid``, ``has_bias``), plus the cell's own ``more``."""
+    return dict(x=x, w_ih=w_ih, w_hh=w_hh, hid=hid, has_bias=b_ih is not None, **more)
+
+
 # --- backward pieces shared by every cell ------------------------------------------------------
 
 

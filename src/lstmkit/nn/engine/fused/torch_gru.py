@@ -27,6 +27,7 @@ from lstmkit.nn.engine.fused.core import (
     masked_output,
     recurrent_grad,
     recurrent_weight_grad,
+    saved_for_backward,
     state_views,
     store,
     time_order,
@@ -157,20 +158,9 @@ class GRUFunction(FusedFunction):
         output = masked_output(ws.h_new, plan.valid)
         outs = [output, h_new_l[last].clone()]
         if plan.want_trace:
-            valid = plan.valid
             for tr in (X[..., :hid], X[..., hid:h2], X[..., h2:], ws.h_new):
-                outs.append(tr.clone() if valid is None else tr * valid)
-        saved: dict[str, Any] = {}
-        if save:
-            saved = dict(
-                lease=lease,
-                ws=ws,
-                x=x,
-                w_ih=w_ih,
-                w_hh=w_hh,
-                hid=hid,
-                has_bias=b_ih is not None,
-            )
+                outs.append(masked_output(tr, plan.valid))
+        saved = saved_for_backward(x, w_ih, w_hh, b_ih, hid, lease=lease, ws=ws) if save else {}
         return tuple(outs), saved
 
     @staticmethod

@@ -31,6 +31,7 @@ from lstmkit.nn.engine.fused.core import (
     masked_output,
     recurrent_grad,
     recurrent_weight_grad,
+    saved_for_backward,
     shared_da_grads,
     state_views,
     store,
@@ -268,13 +269,15 @@ class LSTMFunction(FusedFunction):
             constants = _trace(plan, ws, outs)
         saved: dict[str, Any] = {}
         if save:
-            saved = dict(
+            saved = saved_for_backward(
+                x,
+                w_ih,
+                w_hh,
+                b_ih,
+                hid,
                 constants=constants,
                 lease=lease,
                 ws=ws,
-                x=x,
-                w_ih=w_ih,
-                w_hh=w_hh,
                 w_hr=w_hr,
                 w_ci=w_ci,
                 w_cf=w_cf,
@@ -282,9 +285,7 @@ class LSTMFunction(FusedFunction):
                 ln_w=ln_w if ln else None,
                 lnc_w=lnc_w,
                 lnc_b=lnc_b,
-                hid=hid,
                 p=p,
-                has_bias=b_ih is not None,
             )
             if ln:
                 saved["ln_mean"] = torch.stack([st[0] for st in ln_stats])

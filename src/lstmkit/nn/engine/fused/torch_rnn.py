@@ -6,8 +6,6 @@ engine" (the RNN step), with its names.
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import Tensor
 
@@ -19,6 +17,7 @@ from lstmkit.nn.engine.fused.core import (
     grad_output,
     masked_output,
     recurrent_grad,
+    saved_for_backward,
     shared_da_grads,
     state_views,
     time_order,
@@ -75,19 +74,8 @@ class RNNFunction(FusedFunction):
         output = masked_output(h_new_all, plan.valid)
         outs = [output, h_new_l[last].clone()]
         if plan.want_trace:
-            valid = plan.valid
-            outs.append(h_new_all.clone() if valid is None else h_new_all * valid)
-        saved: dict[str, Any] = {}
-        if save:
-            saved = dict(
-                x=x,
-                w_ih=w_ih,
-                w_hh=w_hh,
-                A=A,
-                h_rec=h_rec_all,
-                hid=hid,
-                has_bias=b_ih is not None,
-            )
+            outs.append(masked_output(h_new_all, plan.valid))
+        saved = saved_for_backward(x, w_ih, w_hh, b_ih, hid, A=A, h_rec=h_rec_all) if save else {}
         return tuple(outs), saved
 
     @staticmethod
