@@ -9,7 +9,7 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """Columns of numbers right-aligned, others left-aligned, a dashed rule under the headers."""
     widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows, strict=True)]
     numeric = [
-        bool(rows) and all(_is_number(row[i]) for row in rows if row[i] not in ("", "n/a"))
+        bool(rows) and all(is_number(row[i]) for row in rows if row[i] not in ("", "n/a"))
         for i in range(len(headers))
     ]
 
@@ -23,7 +23,8 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
+    """Whether ``text`` reads as a float (a numeric table column, a vectors file's values)."""
     try:
         float(text)
     except ValueError:

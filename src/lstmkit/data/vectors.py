@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from lstmkit._table import is_number
 from lstmkit.data.vocab import Vocabulary
 from lstmkit.errors import DataError
 
@@ -70,7 +71,7 @@ def read_vectors(
                 try:
                     found[index] = [float(x) for x in numbers]
                 except ValueError:
-                    bad = next(x for x in numbers if not _is_float(x))
+                    bad = next(x for x in numbers if not is_number(x))
                     raise DataError(
                         f"{path} line {lineno}: {bad!r} is not a number (token {token!r})"
                     ) from None
@@ -84,11 +85,3 @@ def read_vectors(
         weights[index] = torch.tensor(values, dtype=torch.float32)
     weights[vocab.pad_id] = 0.0
     return weights, len(found)
-
-
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
