@@ -16,6 +16,7 @@ from torch.autograd import gradcheck
 import lstmkit.nn as lnn
 from lstmkit.nn import engine
 from lstmkit.nn.engine import base, fused
+from lstmkit.nn.engine.base import Direction
 from lstmkit.nn.engine.fused import numba_path
 
 
@@ -244,18 +245,10 @@ def _direction_fn(layer, reverse, lengths, zoneout, h_mask):
         n_state = len(layer.state_sizes)
         state, params = rest[:n_state], rest[n_state:]
         weights = wtype(**dict(zip(fields, params, strict=True)))
-        out, final, trace = fused.run_direction(
-            layer.cell,
-            x,
-            state,
-            weights,
-            layer.step_options,
-            valid_lengths,
-            reverse,
-            h_mask,
-            zoneout,
-            True,
+        direction = Direction(
+            layer.cell, weights, layer.step_options, valid_lengths, reverse, h_mask, zoneout, True
         )
+        out, final, trace = fused.run_direction(x, state, direction)
         return (out, *final, *trace.values())
 
     return fn

@@ -20,6 +20,7 @@ from torch.autograd import gradcheck
 
 import lstmkit.nn as lnn
 from lstmkit.nn.engine import fused
+from lstmkit.nn.engine.base import Direction
 from lstmkit.nn.engine.fused import numba_path
 
 pytest.importorskip("numba")
@@ -384,18 +385,10 @@ def test_gradcheck_direction(forget_gate):
 
     def fn(x, h0, c0, *params):
         weights = layer.weights_type(**dict(zip(fields, params, strict=True)))
-        out, final, _ = fused.run_direction(
-            layer.cell,
-            x,
-            (h0, c0),
-            weights,
-            layer.step_options,
-            lengths,
-            True,
-            h_mask,
-            zoneout,
-            False,
+        direction = Direction(
+            layer.cell, weights, layer.step_options, lengths, True, h_mask, zoneout, False
         )
+        out, final, _ = fused.run_direction(x, (h0, c0), direction)
         return (out, *final)
 
     before = _calls()

@@ -86,7 +86,33 @@ class Masks:
 
 
 DirectionResult = tuple[Tensor, tuple[Tensor, ...], dict[str, Tensor] | None]
-RunDirection = Callable[..., DirectionResult]
+
+
+@dataclass(frozen=True)
+class Direction:
+    """One direction of one layer, as :func:`run_stack` hands it to an engine."""
+
+    cell: Any  # the cell class: its ``step`` is the spec, its ``kind`` the dispatch key
+    weights: Any  # the cell's weights tuple (LSTMWeights, GRUWeights, RNNWeights)
+    options: Any  # what the cell's ``step`` takes as ``options``
+    lengths: Tensor | None  # (B,)
+    reverse: bool
+    h_mask: Tensor | None  # (B, P), scaled keep-mask on h_{t-1} (recurrent dropout)
+    zoneout: tuple[Tensor, ...] | None  # each (T, B, size), True = keep previous
+    want_trace: bool
+    impl: str = ""  # the layer's impl: "fused:numba" / "fused:torch" force fused's path
+
+    def valid(self, x: Tensor) -> Tensor | None:
+        """(T, B, 1): True where step t of ``x`` is inside sequence b; None without lengths."""
+        if self.lengths is None:
+            return None
+        steps = x.shape[0]
+        return (torch.arange(steps)[:, None] < self.lengths[None, :]).to(x.device)[..., None]
+
+
+# run_direction(x, state, direction): one direction over time-major x (T, B, D) from state (each
+# (B, size)) -> (output (T, B, P), final state, trace or None).
+RunDirection = Callable[[Tensor, tuple[Tensor, ...], Direction], DirectionResult]
 
 
 def run_stack(
@@ -96,12 +122,14 @@ def run_stack(
     lengths: Tensor | None,
     masks: Masks,
     want_trace: bool,
+    *,
     run_direction: RunDirection,
 ) -> tuple[Tensor, tuple[Tensor, ...], dict[str, Tensor] | None]:
     """Run every layer and direction of ``layer`` over time-major ``x`` (T, B, D).
 
-    ``run_direction(cell, x, state0, weights, options, lengths, reverse, h_mask, zoneout,
-    want_trace)`` returns ``(output (T, B, P), final state, trace or None)`` for one direction.
+    ``run_direction(x, state0, direction)`` returns ``(output (T, B, P), final state, trace or
+    None)`` for one :class:`Direction`. An engine that runs one direction at a time has
+    ``run = functools.partial(run_stack, run_direction=its_run_direction)``.
     """
     num_dirs = layer.num_directions
     finals: list[list[Tensor]] = [[] for _ in state]
@@ -111,10 +139,8 @@ def run_stack(
         outputs = []
         for d in range(num_dirs):
             idx = k * num_dirs + d
-            out, final, trace = run_direction(
+            direction = Direction(
                 layer.cell,
-                layer_input,
-                tuple(s[idx] for s in state),
                 layer.direction_weights(k, d),
                 layer.step_options,
                 lengths,
@@ -122,7 +148,9 @@ def run_stack(
                 masks.recurrent[idx],
                 masks.zoneout[idx],
                 want_trace,
+                getattr(layer, "impl", ""),
             )
+            out, final, trace = run_direction(layer_input, tuple(s[idx] for s in state), direction)
             outputs.append(out)
             for acc, s in zip(finals, final, strict=True):
                 acc.append(s)

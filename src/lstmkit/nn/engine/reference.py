@@ -6,12 +6,13 @@ floating dtype, and is slow: one round of small kernels per step.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from lstmkit.nn.engine.base import DirectionResult, Masks, run_stack
+from lstmkit.nn.engine.base import Direction, DirectionResult, run_stack
 
 NAME = "reference"
 
@@ -21,42 +22,19 @@ def unsupported(layer: Any, want_trace: bool) -> str | None:
     return None
 
 
-def run(
-    layer: Any,
-    x: Tensor,
-    state: tuple[Tensor, ...],
-    lengths: Tensor | None,
-    masks: Masks,
-    want_trace: bool,
-) -> tuple[Tensor, tuple[Tensor, ...], dict[str, Tensor] | None]:
-    return run_stack(layer, x, state, lengths, masks, want_trace, run_direction)
-
-
-def run_direction(
-    cell: Any,
-    x: Tensor,  # (T, B, D)
-    state: tuple[Tensor, ...],  # each (B, size)
-    weights: Any,
-    options: Any,
-    lengths: Tensor | None,
-    reverse: bool,
-    h_mask: Tensor | None,  # (B, P)
-    zoneout: tuple[Tensor, ...] | None,  # each (T, B, size), True = keep previous
-    want_trace: bool,
-) -> DirectionResult:
+def run_direction(x: Tensor, state: tuple[Tensor, ...], d: Direction) -> DirectionResult:
+    """The cell's ``step`` in a Python loop over time (the contract: ``base.RunDirection``)."""
     steps = x.shape[0]
-    valid = None
-    if lengths is not None:
-        # (T, B, 1): True where step t is inside sequence b
-        valid = (torch.arange(steps)[:, None] < lengths[None, :]).to(x.device)[..., None]
+    valid = d.valid(x)
     outputs: list[Tensor | None] = [None] * steps
     records: list[dict[str, Tensor] | None] = [None] * steps
-    order = range(steps - 1, -1, -1) if reverse else range(steps)
+    order = range(steps - 1, -1, -1) if d.reverse else range(steps)
     for t in order:
         prev = state
-        new, gates = cell.step(x[t], prev, weights, options, h_mask)
-        if zoneout is not None:
-            new = tuple(torch.where(z[t], p, n) for z, p, n in zip(zoneout, prev, new, strict=True))
+        new, gates = d.cell.step(x[t], prev, d.weights, d.options, d.h_mask)
+        if d.zoneout is not None:
+            keeps = zip(d.zoneout, prev, new, strict=True)
+            new = tuple(torch.where(z[t], p, n) for z, p, n in keeps)
         h_t = new[0]
         if valid is not None:
             # Past a sequence's end the state stays where it was (its initial state, going in
@@ -65,7 +43,7 @@ def run_direction(
             h_t = torch.where(valid[t], new[0], torch.zeros_like(new[0]))
         state = new
         outputs[t] = h_t
-        if want_trace:
+        if d.want_trace:
             record = dict(gates)
             if len(new) > 1:
                 record["c"] = new[1]
@@ -77,6 +55,10 @@ def run_direction(
             records[t] = record
     output = torch.stack(outputs)
     trace = None
-    if want_trace:
+    if d.want_trace:
         trace = {key: torch.stack([r[key] for r in records]) for key in records[0]}
     return output, state, trace
+
+
+# The engine's run(layer, x, state, lengths, masks, want_trace) (base.Engine).
+run = partial(run_stack, run_direction=run_direction)

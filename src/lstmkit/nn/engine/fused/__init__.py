@@ -37,15 +37,15 @@ The dispatch key is the cell's ``kind`` (``"lstm"``, ``"gru"``, ``"rnn"``).
 
 from __future__ import annotations
 
-import contextvars
 import logging
+from functools import partial
 from types import ModuleType
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from lstmkit.nn.engine.base import DirectionResult, Masks, run_stack
+from lstmkit.nn.engine.base import Direction, DirectionResult, run_stack
 from lstmkit.nn.engine.fused import path_choice, torch_gru, torch_lstm, torch_rnn
 from lstmkit.nn.engine.fused.core import Plan, call, keep_masks
 
@@ -69,59 +69,25 @@ def unsupported(layer: Any, want_trace: bool) -> str | None:
     return None
 
 
-def run(
-    layer: Any,
-    x: Tensor,
-    state: tuple[Tensor, ...],
-    lengths: Tensor | None,
-    masks: Masks,
-    want_trace: bool,
-) -> tuple[Tensor, tuple[Tensor, ...], dict[str, Tensor] | None]:
-    token = _LAYER_PATH.set(getattr(layer, "impl", "fused").partition(":")[2] or None)
-    try:
-        return run_stack(layer, x, state, lengths, masks, want_trace, run_direction)
-    finally:
-        _LAYER_PATH.reset(token)
-
-
-# The path a layer's impl forces ("fused:numba" -> "numba"), for this call's directions.
-_LAYER_PATH: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "lstmkit_fused_layer_path", default=None
-)
-
-
-def run_direction(
-    cell: Any,
-    x: Tensor,  # (T, B, D)
-    state: tuple[Tensor, ...],  # each (B, size)
-    weights: Any,
-    options: Any,
-    lengths: Tensor | None,
-    reverse: bool,
-    h_mask: Tensor | None,  # (B, P)
-    zoneout: tuple[Tensor, ...] | None,  # each (T, B, size), True = keep previous
-    want_trace: bool,
-) -> DirectionResult:
-    kind = cell.kind
+def run_direction(x: Tensor, state: tuple[Tensor, ...], d: Direction) -> DirectionResult:
+    """One autograd Function call, on the numba or the torch-ops path (``base.RunDirection``)."""
+    kind = d.cell.kind
     torch_fn, names, n_state = _TORCH[kind]
-    steps = x.shape[0]
-    valid = None
-    if lengths is not None:
-        valid = (torch.arange(steps)[:, None] < lengths[None, :]).to(x.device)[..., None]
-    tensors = (x, *state, *weights)
+    valid = d.valid(x)
+    tensors = (x, *state, *d.weights)
     plan = Plan(
         kind=kind,
-        options=options,
-        relu=(options == "relu"),
-        reverse=reverse,
-        h_mask=h_mask,
-        keep=keep_masks(zoneout, valid, n_state),
+        options=d.options,
+        relu=(d.options == "relu"),
+        reverse=d.reverse,
+        h_mask=d.h_mask,
+        keep=keep_masks(d.zoneout, valid, n_state),
         valid=valid,
-        want_trace=want_trace,
+        want_trace=d.want_trace,
     )
     needs_grad = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
     nb = _numba()
-    path = "torch" if nb is None else _path(nb, plan, weights, tensors, torch_fn, needs_grad)
+    path = "torch" if nb is None else _path(nb, plan, d, tensors, torch_fn, needs_grad)
     outs = None
     if path == "numba":
         try:
@@ -136,18 +102,23 @@ def run_direction(
     if outs is None:
         outs = call(torch_fn, plan, tensors, needs_grad)
     output, final = outs[0], tuple(outs[1 : 1 + n_state])
-    trace = dict(zip(names, outs[1 + n_state :], strict=True)) if want_trace else None
+    trace = dict(zip(names, outs[1 + n_state :], strict=True)) if d.want_trace else None
     return output, final, trace
 
 
+# The engine's run(layer, x, state, lengths, masks, want_trace) (base.Engine).
+run = partial(run_stack, run_direction=run_direction)
+
+
 def _path(
-    nb: ModuleType, plan: Plan, weights: Any, tensors: tuple, torch_fn: Any, needs_grad: bool
+    nb: ModuleType, plan: Plan, d: Direction, tensors: tuple, torch_fn: Any, needs_grad: bool
 ) -> str:
-    """The path this call takes, as ``LSTMKIT_FUSED_PATH`` says (:mod:`.path_choice`)."""
-    kind, x = plan.kind, tensors[0]
+    """The path this call takes: the one the layer's impl forces ("fused:numba" -> "numba"),
+    else as ``LSTMKIT_FUSED_PATH`` says (:mod:`.path_choice`)."""
+    kind, x, weights = plan.kind, tensors[0], d.weights
     if not nb.eligible(kind, plan, x, weights):
         return "torch"
-    mode = _LAYER_PATH.get() or path_choice.mode()
+    mode = d.impl.partition(":")[2] or path_choice.mode()
     if mode == "limits":
         return nb.choose(kind, plan, x, weights)
     if mode != "measure":
