@@ -108,6 +108,14 @@ def add_command(subparsers: Any, name: str, *, help: str, description: str) -> A
     return parser.add_subparsers(dest="verb", metavar="VERB", required=True)
 
 
+def add_documented_command(subparsers: Any, name: str, *, help: str, doc: str | None) -> Any:
+    """``lstmkit NAME [options]``, a command without verbs whose description is its module's
+    docstring ``doc``, shown with its line breaks."""
+    return subparsers.add_parser(
+        name, help=help, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+
+
 def add_verb(
     verbs: Any,
     name: str,

@@ -16,7 +16,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from lstmkit.cli._options import add_seed_option, add_threads_option, apply_threads
+from lstmkit.cli._options import (
+    add_documented_command,
+    add_seed_option,
+    add_threads_option,
+    apply_threads,
+)
 from lstmkit.errors import ConfigError
 from lstmkit.experiments.models import MODELS
 from lstmkit.experiments.tasks import TASKS, make_task
@@ -40,11 +45,11 @@ def _csv(kind: type) -> Any:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_documented_command(
+        subparsers,
         "experiments",
         help="the classic LSTM experiments of Hochreiter & Schmidhuber (1997): run, report",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        doc=__doc__,
     )
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])

@@ -15,15 +15,16 @@ import argparse
 import json
 from pathlib import Path
 
+from lstmkit.cli._options import add_documented_command
 from lstmkit.errors import ModelFileError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
+    p = add_documented_command(
+        subparsers,
         "export",
         help="export a saved model's network to ONNX or torch.export",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        doc=__doc__,
     )
     p.add_argument(
         "--model",

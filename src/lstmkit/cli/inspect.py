@@ -24,18 +24,18 @@ from typing import Any
 
 import torch
 
-from lstmkit.cli._options import check_output_dir
+from lstmkit.cli._options import add_documented_command, check_output_dir
 from lstmkit.errors import ConfigError, DataError, ModelFileError
 
 log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
+    p = add_documented_command(
+        subparsers,
         "inspect",
         help="gate heatmaps and gradient flow of a saved model (or of fresh models)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        doc=__doc__,
     )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--model", metavar="DIR", help="a saved model directory")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from lstmkit.cli._options import positive_int
+from lstmkit.cli._options import add_documented_command, positive_int
 
 
 def _port(text: str) -> int:
@@ -34,11 +34,11 @@ def _seconds(text: str) -> float:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
+    p = add_documented_command(
+        subparsers,
         "serve",
         help="serve a saved model over HTTP (JSON; FastAPI + uvicorn)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        doc=__doc__,
     )
     p.add_argument("--model", metavar="DIR", required=True, help="a saved model directory")
     p.add_argument(
