@@ -39,3 +39,26 @@ def check_lstm_options(
     # thrown away at once, every time a task is made or loaded.
     LSTM(1, hidden_size, device="meta", **options)
     return dict(options)
+
+
+def task_lstm(
+    input_size: int,
+    hidden_size: int,
+    num_layers: int,
+    dropout: float,
+    *,
+    bidirectional: bool,
+    options: dict[str, Any] | None,
+) -> LSTM:
+    """A task network's batch-first :class:`lstmkit.nn.LSTM` with the task's checked
+    ``options``: ``dropout`` acts between stacked layers, so a single layer gets none (and no
+    warning that it has nothing to act on)."""
+    return LSTM(
+        input_size,
+        hidden_size,
+        num_layers,
+        batch_first=True,
+        bidirectional=bidirectional,
+        dropout=dropout if num_layers > 1 else 0.0,
+        **(options or {}),
+    )

@@ -14,7 +14,8 @@ import torch
 from torch import Tensor, nn
 
 from lstmkit.errors import ConfigError
-from lstmkit.nn import LSTM, InputDecay
+from lstmkit.nn import InputDecay
+from lstmkit.tasks.lstm_options import task_lstm
 
 POOLINGS = ("last", "mean", "max", "attention")
 
@@ -154,14 +155,13 @@ class ClassifierNet(nn.Module):
         )
         input_size = embed_size if vocab_size is not None else int(n_features)  # type: ignore[arg-type]
         self.input_dropout = nn.Dropout(dropout)
-        self.lstm = LSTM(
+        self.lstm = task_lstm(
             input_size,
             hidden_size,
-            num_layers=num_layers,
-            batch_first=True,
+            num_layers,
+            dropout,
             bidirectional=self.bidirectional,
-            dropout=dropout if num_layers > 1 else 0.0,
-            **(lstm_options or {}),
+            options=lstm_options,
         )
         out_size = self.lstm.output_size * (2 if self.bidirectional else 1)
         self.attention = AttentionPooling(out_size) if pooling == "attention" else None

@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from torch.utils.data import Dataset
 
 from lstmkit.data.audio import resample
-from lstmkit.nn import LSTM
+from lstmkit.tasks.lstm_options import task_lstm
 from lstmkit.tasks.speech.features import stack_frames
 
 BLANK = 0
@@ -38,14 +38,8 @@ class SpeechNet(nn.Module):
         lstm_options: dict[str, Any],
     ) -> None:
         super().__init__()
-        self.lstm = LSTM(
-            n_features,
-            hidden_size,
-            num_layers,
-            batch_first=True,
-            bidirectional=True,
-            dropout=dropout if num_layers > 1 else 0.0,
-            **lstm_options,
+        self.lstm = task_lstm(
+            n_features, hidden_size, num_layers, dropout, bidirectional=True, options=lstm_options
         )
         self.dropout = nn.Dropout(dropout)
         out = self.lstm.proj_size or hidden_size

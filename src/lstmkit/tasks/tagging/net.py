@@ -15,8 +15,8 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
-from lstmkit.nn import LSTM
 from lstmkit.nn.crf import CRF
+from lstmkit.tasks.lstm_options import task_lstm
 
 
 class TaggerNet(nn.Module):
@@ -51,14 +51,8 @@ class TaggerNet(nn.Module):
             self.char_conv = nn.Conv1d(char_dim, char_filters, kernel_size=3, padding=1)
             features += char_filters
         self.dropout = nn.Dropout(dropout)
-        self.lstm = LSTM(
-            features,
-            hidden_size,
-            num_layers,
-            batch_first=True,
-            bidirectional=True,
-            dropout=dropout if num_layers > 1 else 0.0,
-            **lstm_options,
+        self.lstm = task_lstm(
+            features, hidden_size, num_layers, dropout, bidirectional=True, options=lstm_options
         )
         self.head = nn.Linear(2 * hidden_size, n_tags)
         self.crf = CRF(n_tags, constraints) if use_crf else None
