@@ -27,6 +27,20 @@ from lstmkit.nn.engine.fused.core import (
 from lstmkit.nn.engine.fused.torch_lstm import LSTMFunction
 
 
+def _switches(plan: Plan, keep_h: Tensor | None) -> tuple[bool, ...]:
+    """The switches both kernels take after their arrays: ``reverse, coupled, has_f, peep,
+    has_mask, has_keep``."""
+    opt = plan.options
+    return (
+        plan.reverse,
+        opt.coupled_gates,
+        opt.forget_gate,
+        opt.peephole,
+        plan.h_mask is not None,
+        keep_h is not None,
+    )
+
+
 class NumbaLSTMFunction(nb.NumbaFunction):
     """Same inputs and outputs as the torch-ops ``LSTMFunction`` (no trace, no projection)."""
 
@@ -104,12 +118,7 @@ class NumbaLSTMFunction(nb.NumbaFunction):
                 LH_np,
                 LR_np,
                 LN_EPS,
-                plan.reverse,
-                coupled,
-                has_f,
-                peep,
-                m is not None,
-                keep_h is not None,
+                *_switches(plan, keep_h),
                 ln,
             )
             # The chunk's last cell state (index 0 going backwards), to enter the next chunk.
@@ -188,12 +197,7 @@ class NumbaLSTMFunction(nb.NumbaFunction):
             sv["LH"].numpy() if ln else d3,
             sv["LR"].numpy() if ln else d3,
             d1 if dln is None else dln.numpy(),
-            plan.reverse,
-            coupled,
-            has_f,
-            peep,
-            m is not None,
-            keep_h is not None,
+            *_switches(plan, keep_h),
             g_out is not None,
             ln,
         )
