@@ -17,8 +17,11 @@ from lstmkit.tasks.forecast.task import detect_season, season_from_freq
 
 @pytest.fixture(scope="module")
 def fitted() -> Forecaster:
-    # the lstm reads only its lookback; the hybrid's smoothing reads the whole history
-    fc = Forecaster(horizon=3, lookback=12, hidden_size=8, quantiles=(0.1, 0.9), model="lstm")
+    # the lstm alone reads only its lookback; the hybrid's smoothing and the combination's ETS
+    # read the whole history
+    fc = Forecaster(
+        horizon=3, lookback=12, hidden_size=8, quantiles=(0.1, 0.9), model="lstm", combine="none"
+    )
     return fc.fit(monthly_frame(), time_col="date", targets="y", seed=0, **TINY)
 
 

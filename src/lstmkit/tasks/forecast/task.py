@@ -28,21 +28,20 @@ Data handling, stated once:
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from lstmkit._checks import positive_int
-from lstmkit.data import SeriesTable, make_scaler, scaler_from_dict, split_window_starts
+from lstmkit.data import SeriesTable, make_scaler, split_window_starts
 from lstmkit.data.window_norm import check_window_norm, wants_log
 from lstmkit.errors import ConfigError
-from lstmkit.tasks import persistence
 from lstmkit.tasks.base import Task
 from lstmkit.tasks.forecast import statistical as forecast_stats
+from lstmkit.tasks.forecast.combination import COMBINES, combine, fit_smoothers
 from lstmkit.tasks.forecast.evaluation import BacktestResult, Evaluation, format_metrics
 from lstmkit.tasks.forecast.net import DECODERS, ForecastNet, pinball_loss
 from lstmkit.tasks.forecast.options import (
@@ -56,6 +55,7 @@ from lstmkit.tasks.forecast.options import (
     season_from_freq,
 )
 from lstmkit.tasks.forecast.reading import Reading, int_step
+from lstmkit.tasks.forecast.saving import Saving
 from lstmkit.tasks.forecast.windows import Windowing, Windows, check_finite, part_rows, part_size
 from lstmkit.tasks.lstm_options import check_lstm_options
 from lstmkit.train import FitResult, History, TrainConfig, fit, seed_everything
@@ -75,6 +75,7 @@ _INIT_KEYS = (
     "transform",
     "ensemble",
     "refit",
+    "combine",
     "decoder",
     "hidden_size",
     "num_layers",
@@ -88,7 +89,7 @@ _INIT_KEYS = (
 )
 
 
-class Forecaster(Reading, Windowing, Evaluation, Task):
+class Forecaster(Reading, Windowing, Evaluation, Saving, Task):
     """Multi-step forecaster: an lstmkit LSTM encoder and a direct or autoregressive head.
 
     What the defaults do, chosen by ``lstmkit forecast benchmark`` on real series (FORECASTING.md):
@@ -125,6 +126,10 @@ class Forecaster(Reading, Windowing, Evaluation, Task):
             the level, decided per target column on the train rows), ``"log"`` or ``"none"``.
         ensemble: number of networks (seeds ``seed``, ``seed + 1``, ...) whose forecasts are
             combined by their median.
+        combine: ``"ets"`` (the forecast, and each quantile, is the mean of the ensemble's and an
+            exponential-smoothing model's with a damped trend and a season, chosen by AICc on the
+            same rows; :mod:`lstmkit.tasks.forecast.combination`) or ``"none"`` (the ensemble
+            alone). Applies to the network models without covariates.
         refit: train the members again on all rows (train, val and test) for the epochs that
             validation chose, before saving and predicting.
         decoder: ``"direct"`` (all H steps from one linear head) or ``"autoregressive"`` (an LSTM
@@ -159,6 +164,7 @@ class Forecaster(Reading, Windowing, Evaluation, Task):
         transform: str = "auto",
         ensemble: int = 5,
         refit: bool = True,
+        combine: str = "ets",
         decoder: str = "direct",
         hidden_size: int = 64,
         num_layers: int = 1,
@@ -187,6 +193,11 @@ class Forecaster(Reading, Windowing, Evaluation, Task):
         if not isinstance(refit, bool):
             raise ConfigError(f"refit must be True or False, got {refit!r}")
         self.refit = refit
+        if combine not in COMBINES:
+            raise ConfigError(
+                f"combine must be one of {', '.join(map(repr, COMBINES))}, got {combine!r}"
+            )
+        self.combine = combine
         if decoder not in DECODERS:
             raise ConfigError(
                 f"decoder must be one of {', '.join(map(repr, DECODERS))}, got {decoder!r}"
@@ -226,6 +237,7 @@ class Forecaster(Reading, Windowing, Evaluation, Task):
         self.epochs: list[int] = []  # each member's epochs, chosen on validation
         self.log_targets: list[bool] = []  # per target column: modelled in logs
         self.selection: dict[str, float] = {}  # model="auto": validation MASE of each candidate
+        self.smoothers: dict[str, Any] = {}  # combine="ets": ETS parameters per part and series
         self.columns: dict[str, Any] | None = None
         self.history: History | None = None
         self.fit_result: FitResult | None = None
@@ -366,6 +378,9 @@ class Forecaster(Reading, Windowing, Evaluation, Task):
                 self._covariate_scaler = make_scaler(self.scaler).fit(train_rows[:, n_t:])
 
         fit_stops = [sp.fit_rows().stop for sp in splits]
+        self.smoothers = {}
+        if self.combined:
+            self.smoothers = fit_smoothers(self, series, fit_stops)
         parts = {}
         for name in ("train", "val"):
             origins = [split_window_starts(sp)[name].numpy() + self.lookback for sp in splits]
@@ -421,6 +436,18 @@ class Forecaster(Reading, Windowing, Evaluation, Task):
             refitted.eval()
             self.nets.append(refitted)
         return self
+
+    @property
+    def combined(self) -> bool:
+        """Whether forecasts average in exponential smoothing: ``combine="ets"`` on a network
+        model without covariates (which smoothing cannot use)."""
+        cols = self.columns
+        return (
+            self.combine == "ets"
+            and self.model in ("lstm", "hybrid")
+            and cols is not None
+            and not (cols["past_covariates"] or cols["future_covariates"])
+        )
 
     def _clone(self, model: str) -> Forecaster:
         """An unfitted forecaster with this one's settings and another ``model``."""
@@ -509,7 +536,7 @@ class Forecaster(Reading, Windowing, Evaluation, Task):
     def _forecast(
         self, windows: Windows, *, holdout: bool = False, batch_size: int = 1024
     ) -> np.ndarray:
-        """Unscaled forecasts ``(W, H, T, Q)`` of the ensemble (the median of its members),
+        """Scaled forecasts ``(W, H, T, Q)`` of the ensemble (the median of its members),
         quantiles in increasing order. ``holdout``: use the members fitted before the refit."""
         nets = self.holdout_nets if holdout else self.nets
         assert nets
@@ -525,7 +552,11 @@ class Forecaster(Reading, Windowing, Evaluation, Task):
         # member's forecast, which the monotone maps below (scaler, exp) carry through exactly.
         pred = np.median(np.stack(members), axis=0)
         pred = np.sort(pred, axis=-1)  # quantile crossing is possible; the bands stay ordered
-        moved = np.moveaxis(windows.denormalise(pred), -1, 0)  # (Q, W, H, T)
+        return windows.denormalise(pred)
+
+    def _unscale_forecasts(self, pred: np.ndarray) -> np.ndarray:
+        """Scaled ``(W, H, T, Q)`` forecasts back to the data's units."""
+        moved = np.moveaxis(pred, -1, 0)  # (Q, W, H, T)
         return np.moveaxis(self._unscale_targets(moved), 0, -1)
 
     def _predict_windows(
@@ -542,6 +573,9 @@ class Forecaster(Reading, Windowing, Evaluation, Task):
             check_finite(windows.past, series, windows, "scaled input")
             with np.errstate(over="ignore", invalid="ignore"):
                 pred = self._forecast(windows, holdout=holdout)
+                if self.combined and self.smoothers:
+                    pred = combine(self, series, windows, pred, holdout=holdout)
+                pred = self._unscale_forecasts(pred)
             return check_finite(pred, series, windows, "forecast")
         n_t = len(self.columns["targets"])  # type: ignore[index]
         owners = np.asarray(windows.series)
@@ -609,92 +643,6 @@ class Forecaster(Reading, Windowing, Evaluation, Task):
             )
         series = self._history(history, missing)
         return self._windows(series, [np.array([len(v)]) for _, _, v in series]).past
-
-    # --- saving -----------------------------------------------------------------------------
-
-    def _members_module(self) -> torch.nn.Module:
-        """The ensemble as one module, for one safetensors file: ``members.k.*`` (what predict
-        uses) and, after a refit, ``holdout.k.*`` (what evaluate uses)."""
-        parts = {"members": torch.nn.ModuleList(self.nets)}
-        if self.holdout_nets and self.holdout_nets[0] is not self.nets[0]:
-            parts["holdout"] = torch.nn.ModuleList(self.holdout_nets)
-        return torch.nn.ModuleDict(parts)
-
-    def _state(self) -> dict[str, Any]:
-        return {
-            "target_scaler": self._target_scaler.to_dict() if self._target_scaler else None,
-            "covariate_scaler": self._covariate_scaler.to_dict()
-            if self._covariate_scaler
-            else None,
-            "history": self.history.to_dict() if self.history else None,
-            "log_targets": list(self.log_targets),
-            "epochs": list(self.epochs),
-            "selection": dict(self.selection),
-        }
-
-    def _saved_config(self) -> dict[str, Any]:
-        cols = self.columns
-        assert cols is not None
-        n_inputs = sum(len(cols[k]) for k in ("targets", "past_covariates", "future_covariates"))
-        return {**self.get_config(), "columns": cols, "n_inputs": n_inputs}
-
-    def _weights(self) -> nn.Module:
-        return self._members_module()
-
-    def _empty_net(self, n_inputs: int) -> ForecastNet:
-        """A network with uninitialised weights, for :meth:`load` to fill (building on the meta
-        device skips the initialisers, which cost more than the load itself)."""
-        with torch.device("meta"):
-            net = self._build_net(n_inputs)
-        return net.to_empty(device="cpu")
-
-    @classmethod
-    def _from_config(cls, config: dict[str, Any]) -> Forecaster:
-        # A model saved before ensembles (lstmkit 0.1: one network, no window normalisation)
-        # loads as an ensemble of one.
-        legacy: dict[str, Any] = {}
-        if "ensemble" not in config:
-            legacy = {"model": "lstm", "window_norm": "none", "transform": "none"}
-            legacy.update(ensemble=1, refit=False)
-        init = {k: legacy[k] if k in legacy else config[k] for k in _INIT_KEYS}
-        for key in ("lookback", "season"):  # None means "choose" before fit, never after
-            if init.get(key) is None:
-                raise ConfigError(f"{key!r} is null; a trained model's config gives an int >= 1")
-        return cls(**init, **dict(config.get("lstm_options") or {}))
-
-    def _restore(self, state: dict[str, Any], config: dict[str, Any]) -> None:
-        self.columns = dict(config["columns"])
-        n_inputs = int(config["n_inputs"])
-        self._target_scaler = _scaler(state.get("target_scaler"))
-        self._covariate_scaler = _scaler(state.get("covariate_scaler"))
-        self.history = History.from_dict(state["history"]) if state.get("history") else None
-        n_targets = len(self.columns["targets"])
-        self.log_targets = [bool(v) for v in state.get("log_targets", [False] * n_targets)]
-        if len(self.log_targets) != n_targets:
-            raise ConfigError(
-                f"state.json: log_targets has {len(self.log_targets)} entries for "
-                f"{n_targets} target columns"
-            )
-        self.epochs = [int(v) for v in state.get("epochs", [])]
-        self.selection = {str(k): float(v) for k, v in state.get("selection", {}).items()}
-        n_nets = 0 if self.model == "ets" else self.ensemble
-        self.nets = [self._empty_net(n_inputs) for _ in range(n_nets)]
-        self.holdout_nets = self.nets
-        self._legacy = "ensemble" not in config
-        if not self._legacy and self.refit and self.model != "ets":
-            self.holdout_nets = [self._empty_net(n_inputs) for _ in range(n_nets)]
-
-    def _load_weights(self, tensors: dict[str, Any], path: str | os.PathLike[str]) -> None:
-        if not self._legacy and not any(k.startswith("holdout.") for k in tensors):
-            self.holdout_nets = self.nets
-        module = self.nets[0] if self._legacy else self._members_module()
-        persistence.load_weights(module, tensors, path)
-        for net in {id(n): n for n in [*self.nets, *self.holdout_nets]}.values():
-            net.eval()
-
-
-def _scaler(saved: Any) -> Any:
-    return None if saved is None else scaler_from_dict(saved)
 
 
 __all__ = ["BacktestResult", "Forecaster", "format_metrics", "season_from_freq"]
