@@ -304,3 +304,27 @@ def test_model_directory_missing_or_corrupt(trained, tmp_path, capsys):
     )
     assert "format version 0" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_benchmark_writes_the_report_and_json(tmp_path, capsys, monkeypatch):
+    import functools
+
+    from lstmkit.tasks.forecast import benchmark as fb
+
+    # the CLI's own method table and runner, with networks small enough for a test
+    monkeypatch.setattr(fb, "LSTM_METHODS", {"default": {"hidden_size": 4, "ensemble": 1}})
+    monkeypatch.setattr(
+        fb, "run_benchmark", functools.partial(fb.run_benchmark, train_options={"max_epochs": 2})
+    )
+    data = _csv(tmp_path, _series(48))
+    out = tmp_path / "bench.md"
+    args = ["forecast", "benchmark", str(data), "--seeds", "1", "--methods", "default"]
+    code = main([*args, "--horizon", "3", "--out", str(out), "-q"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "mean MASE default" in printed and "mean MASE seasonal_naive" in printed
+    report = out.read_text()
+    assert "lstmkit forecast benchmark" in report and "| default |" in report
+    saved = json.loads(out.with_suffix(".json").read_text())
+    assert set(saved["results"]["data"]) >= {"default", "naive", "seasonal_naive"}

@@ -116,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Building the parser imports every command (seconds): Ctrl-C here is an interrupt too.
         parser = build_parser()
         args = parser.parse_args(argv)
+        # the words as typed, for reports that print the command that reruns them
+        args.argv = list(sys.argv[1:] if argv is None else argv)
     except KeyboardInterrupt:
         print(f"\n{INTERRUPTED_MESSAGE}", file=sys.stderr)
         return EXIT_INTERRUPTED

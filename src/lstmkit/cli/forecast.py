@@ -163,6 +163,14 @@ def register(subparsers: Any) -> None:
         "networks trained with consecutive seeds; the forecast is their median (default: {})",
     )
     train.add_argument(
+        "--combine",
+        choices=("ets", "none"),
+        default="ets",
+        help="ets (default): every forecast and quantile is the mean of the network ensemble's "
+        "and an exponential-smoothing model's (damped trend and season, chosen by AICc); none: "
+        "the network alone. Models with covariates forecast with the network alone",
+    )
+    train.add_argument(
         "--no-refit",
         dest="refit",
         action="store_false",
@@ -306,10 +314,10 @@ def register(subparsers: Any) -> None:
     )
     bench.add_argument(
         "--methods",
-        default="default,lstm,auto",
+        default="default,hybrid,lstm,auto",
         metavar="M,M",
-        help="LSTM methods to run: default (the Forecaster's defaults: the hybrid), lstm, auto "
-        "(default: all three)",
+        help="LSTM methods to run: default (the Forecaster's defaults: the hybrid averaged with "
+        "exponential smoothing), hybrid and lstm (each network alone), auto (default: all four)",
     )
     bench.add_argument(
         "--out",
@@ -421,6 +429,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         transform=args.transform,
         ensemble=args.ensemble,
         refit=args.refit,
+        combine=args.combine,
         decoder=args.decoder,
         **network_kwargs(args),
         scaler=args.scaler,
@@ -445,8 +454,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     epochs = ", ".join(map(str, forecaster.epochs))
     targets = forecaster.columns["targets"]
     logged = [t for t, lg in zip(targets, forecaster.log_targets, strict=True) if lg]
+    averaged = " averaged with exponential smoothing" if forecaster.combined else ""
     print(
-        f"trained in {seconds:.1f} s: {forecaster.model} ensemble of {forecaster.ensemble}, "
+        f"trained in {seconds:.1f} s: {forecaster.model} ensemble of {forecaster.ensemble}"
+        f"{averaged}, "
         f"epochs chosen on validation {epochs} (first member stopped after {result.epochs}); "
         f"lookback {forecaster.lookback}, horizon {forecaster.horizon}, season "
         f"{forecaster.season}" + (f"; logged targets: {', '.join(logged)}" if logged else "")
@@ -524,9 +535,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
     import shlex
-    import sys
 
-    from lstmkit.tasks import forecast_benchmark as fb
+    from lstmkit.tasks.forecast import benchmark as fb
 
     apply_threads(args)
     files: list[Path] = []
@@ -557,7 +567,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         horizon=args.horizon,
         progress=lambda line: print(line, flush=True),
     )
-    command = "lstmkit forecast " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    command = "lstmkit " + " ".join(shlex.quote(a) for a in args.argv)
     out = Path(args.out)
     markdown = fb.benchmark_markdown(result, command=command)
     paths = {

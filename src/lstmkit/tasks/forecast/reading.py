@@ -52,8 +52,8 @@ class Reading:
             data,
             time_col=time_col,
             targets=targets,
-            past_covariates=tuple(past_covariates or ()),
-            future_covariates=tuple(future_covariates or ()),
+            past_covariates=past_covariates or (),  # one name or a list, as read_table takes
+            future_covariates=future_covariates or (),
             id_col=id_col,
             freq=freq,
             missing=missing or "error",
