@@ -510,8 +510,10 @@ def cmd_nab(args: argparse.Namespace) -> int:
             + f" --jobs {args.jobs}"
             + (f" --horizon {args.horizon}" if args.horizon is not None else "")
         )
-        path = Path(args.report)
-        path.write_text(report.markdown(command), encoding="utf-8")
+        from lstmkit._files import atomic_write
+
+        text = report.markdown(command)
+        path = atomic_write(args.report, lambda tmp: tmp.write_text(text, encoding="utf-8"))
         paths["report"] = path
     if paths:
         print_paths(paths)
