@@ -18,6 +18,7 @@ def test_dataset_paths_exist_with_sources_noted():
     assert set(list_datasets()) == {
         "air_passengers",
         "australia_residents",
+        "heart_rate",
         "elnino_sst_monthly",
         "us_macro_quarterly",
         "char_text",
@@ -37,8 +38,8 @@ def test_unknown_dataset_lists_known_names():
         DataError,
         match=r"unknown dataset 'airline'; the bundled datasets are "
         r"\['air_passengers', 'australia_residents', 'char_text', 'elnino_sst_monthly', "
-        r"'gun_point_test', 'gun_point_train', 'italy_power_test', 'italy_power_train', "
-        r"'sentiment', 'tagged_dev', 'tagged_test', "
+        r"'gun_point_test', 'gun_point_train', 'heart_rate', 'italy_power_test', "
+        r"'italy_power_train', 'sentiment', 'tagged_dev', 'tagged_test', "
         r"'tagged_train', 'us_macro_quarterly'\]",
     ):
         dataset_path("airline")

@@ -18,8 +18,9 @@ from lstmkit.errors import ConfigError, DataError
 
 KNOWN = (
     "['air_passengers', 'australia_residents', 'char_text', 'elnino_sst_monthly', "
-    "'gun_point_test', 'gun_point_train', 'italy_power_test', 'italy_power_train', "
-    "'sentiment', 'tagged_dev', 'tagged_test', 'tagged_train', 'us_macro_quarterly']"
+    "'gun_point_test', 'gun_point_train', 'heart_rate', 'italy_power_test', "
+    "'italy_power_train', 'sentiment', 'tagged_dev', 'tagged_test', 'tagged_train', "
+    "'us_macro_quarterly']"
 )
 
 

@@ -12,6 +12,9 @@ name                      file                                 what
                                                                trend, multiplicative season
 ``australia_residents``   ``australia_residents_quarterly.csv``  Australian residents, 1971-1993:
                                                                a smooth trend
+``heart_rate``            ``heart_rate_half_second.csv``       one heart rate every 0.5 s, 150
+                                                               rows: falls and stays down at
+                                                               the end
 ``char_text``             ``pride_and_prejudice.txt``          one novel, plain UTF-8 text, for
                                                                character-level language models
 ``sentiment``             ``sentiment_movie_snippets.csv``     movie-review sentences, columns
@@ -64,7 +67,7 @@ _FILES = {
         "us_macro_quarterly.csv",
         "US macroeconomic series (GDP, consumption, ...), 1959Q1-2009Q3",
     ),
-    # two of the forecasting dev series, for the forecaster's quality test in CI
+    # three of the forecasting dev series, for the forecaster's quality test in CI
     "air_passengers": (
         "air_passengers_monthly.csv",
         "International airline passengers (thousands), monthly, 1949-1960 (Box & Jenkins)",
@@ -72,6 +75,10 @@ _FILES = {
     "australia_residents": (
         "australia_residents_quarterly.csv",
         "Australian residents (thousands), quarterly, 1971Q2-1993Q2",
+    ),
+    "heart_rate": (
+        "heart_rate_half_second.csv",
+        "Heart rate (bpm) of one subject every 0.5 s, 150 rows (MIT-BIH via Goldberger et al.)",
     ),
     "char_text": (
         "pride_and_prejudice.txt",
