@@ -389,6 +389,11 @@ def print_metrics(forecaster: Any, metrics: pd.DataFrame) -> None:
         )
 
 
+def model_name(forecaster: Any) -> str:
+    """What forecasts, in words: "hybrid", or "hybrid + ETS" with the default combination."""
+    return forecaster.model + (" + ETS" if forecaster.combined else "")
+
+
 def print_verdict(forecaster: Any, metrics: pd.DataFrame) -> None:
     """Say plainly whether a baseline beat the LSTM, and suggest what to do if one did."""
     from lstmkit.tasks.forecast import statistical as forecast_stats
@@ -400,14 +405,15 @@ def print_verdict(forecaster: Any, metrics: pd.DataFrame) -> None:
         return
     best = str(scores.idxmin())
     model, base = float(metrics.loc["model", "MASE"]), float(scores.min())
+    name = model_name(forecaster)
     if model <= base:
         print(
-            f"\nthe {forecaster.model} model beats every baseline: MASE {model:.3f} vs the best, "
+            f"\nthe {name} model beats every baseline: MASE {model:.3f} vs the best, "
             f"{best}, {base:.3f}"
         )
     else:
         print(
-            f"\na simple baseline wins here: {best} MASE {base:.3f} vs the {forecaster.model} "
+            f"\na simple baseline wins here: {best} MASE {base:.3f} vs the {name} "
             f"model {model:.3f}; prefer it for this series (--model auto keeps AutoETS when it "
             "wins on the val part)"
         )

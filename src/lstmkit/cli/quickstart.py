@@ -22,7 +22,13 @@ from lstmkit.cli._options import (
     show_progress,
     write_csv,
 )
-from lstmkit.cli.forecast import last_windows, print_metrics, print_verdict, train_outputs
+from lstmkit.cli.forecast import (
+    last_windows,
+    model_name,
+    print_metrics,
+    print_verdict,
+    train_outputs,
+)
 
 # The Forecaster's defaults (chosen across the dev set, FORECASTING.md), not settings tuned on
 # this series: a newcomer sees what they would get on their own data.
@@ -92,7 +98,7 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
     backtest = forecaster.backtest(windows=BACKTEST_WINDOWS, statistical=stats_available())
     print(
         f"\nbacktest: the last {BACKTEST_WINDOWS} years, one {HORIZON}-month forecast per year "
-        f"(held-out data, the {forecaster.model} ensemble fitted before the refit on all rows):"
+        f"(held-out data, the {model_name(forecaster)} model fitted before the refit on all rows):"
     )
     print_metrics(forecaster, backtest.metrics)
     print_verdict(forecaster, backtest.metrics)
