@@ -87,6 +87,11 @@ def _forecaster(task: Any) -> Spec:
     notes = {
         "forecasts": "(members, batch, horizon, targets, quantiles), normalised; predict takes "
         "the median over members, sorts the quantiles and undoes the window normalisation",
+        "combination": "the graph holds the networks only; with combine='ets' predict also "
+        "averages in an exponential-smoothing forecast (its parameters: state.json 'smoothers', "
+        "lstmkit.tasks.forecast.ets)"
+        if task.combined
+        else "none",
         "quantiles": list(getattr(task, "quantiles", []) or []),
     }
     net = _Ensemble(task.nets, horizon, n_future)
