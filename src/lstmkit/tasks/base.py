@@ -42,6 +42,9 @@ class Task:
 
     TASK: ClassVar[str]
     INIT_KEYS: ClassVar[tuple[str, ...]]
+    # Options added after models were saved without them: the value that reproduces how those
+    # models were trained and predict (not the new default).
+    ADDED_KEYS: ClassVar[dict[str, Any]] = {}
     lstm_options: dict[str, Any]
     net: nn.Module | None  # set by fit (or load); _train_net trains it
 
@@ -57,6 +60,7 @@ class Task:
     @classmethod
     def _from_config(cls: type[T], config: dict[str, Any]) -> T:
         """An unfitted task from a saved config (a subclass may map older configs here)."""
+        config = {**cls.ADDED_KEYS, **config}
         init = {k: config[k] for k in cls.INIT_KEYS}
         return cls(**init, **dict(config.get("lstm_options") or {}))
 

@@ -65,7 +65,7 @@ class Saving:
         if "ensemble" not in config:
             legacy = {"model": "lstm", "window_norm": "none", "transform": "none"}
             legacy.update(ensemble=1, refit=False)
-        config = {"combine": "none", **config}  # saved before the combination existed
+        config = {**cls.ADDED_KEYS, **config}
         init = {k: legacy[k] if k in legacy else config[k] for k in cls.INIT_KEYS}
         for key in ("lookback", "season"):  # None means "choose" before fit, never after
             if init.get(key) is None:

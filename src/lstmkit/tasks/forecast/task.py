@@ -152,6 +152,7 @@ class Forecaster(Reading, Windowing, Evaluation, Saving, Task):
 
     TASK = TASK
     INIT_KEYS = _INIT_KEYS
+    ADDED_KEYS = {"combine": "none"}  # models saved before the combination forecast alone
 
     def __init__(
         self,
