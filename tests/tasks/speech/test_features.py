@@ -89,3 +89,18 @@ def test_speed_perturbation_resamples_and_masking_zeroes_spans():
     assert (masked[0][0] == 0).all(dim=1).sum() <= 20
     with pytest.raises(ValueError, match="speed perturbation needs the utterances' samples"):
         Collate(Utterances([features(x)], [[1]]), speeds=(0.9, 1.1))
+
+
+def test_vocal_tract_warp_stretches_the_mel_axis():
+    from lstmkit.tasks.speech.net import Collate, Utterances
+
+    feats = torch.arange(40, dtype=torch.float32).repeat(5, 1)  # channel j holds j
+    data = Utterances([feats], [[1]])
+    collate = Collate(data, warp=0.2, seed=3)
+    g = torch.Generator().manual_seed(3)
+    alpha = 1.0 + 0.2 * (2 * float(torch.rand((), generator=g)) - 1)
+    warped = collate([0])[0][0, :5]  # (frames, channels), unpadded
+    expected = (torch.arange(40, dtype=torch.float64) / alpha).clamp(0, 39)
+    torch.testing.assert_close(warped[0].double(), expected, rtol=0, atol=1e-5)
+    assert (warped == warped[0]).all()  # the same warp for every frame of an utterance
+    assert torch.equal(Collate(data)([0])[0][0, :5], feats)  # no warp by default

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from lstmkit.data.spoken_digits import bundled_digits_dir, make_digit_strings, read_transcripts
@@ -16,6 +18,8 @@ def test_bad_options_are_config_errors():
         SpeechRecognizer(alphabet="0123 3")
     with pytest.raises(ConfigError, match="hidden_size must be a positive int"):
         SpeechRecognizer(hidden_size=0)
+    with pytest.raises(ConfigError, match=r"vtlp must be a number in \[0, 0.5\), got 0.7"):
+        SpeechRecognizer(vtlp=0.7)
 
 
 @pytest.mark.slow
@@ -39,6 +43,13 @@ def test_connected_digits_of_bundled_speakers_are_learned_and_survive_saving(tmp
     assert loaded.predict(wavs) == model.predict(wavs)
     assert loaded.tokens == list(" 0123456789")
     assert "tokens ' 0123456789'" in repr(loaded)
+    # a model saved before the vtlp option loads with it off, as it was trained
+    config_path = tmp_path / "model" / "config.json"
+    saved = json.loads(config_path.read_text())
+    del saved["config"]["vtlp"]
+    config_path.write_text(json.dumps(saved))
+    old = SpeechRecognizer.load(tmp_path / "model")
+    assert old.vtlp == 0.0 and old.predict(wavs) == model.predict(wavs)
 
 
 def test_leave_one_speaker_out_trains_on_the_others_and_tests_the_one(tmp_path):

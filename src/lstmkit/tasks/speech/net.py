@@ -112,7 +112,9 @@ class Collate:
     spans of up to ``time_width`` frames and ``freq_masks`` bands of up to ``freq_width`` mel
     channels set to 0, the normalised mean), and speed perturbation (Ko et al. 2015): each
     training utterance resampled by a factor drawn from ``speeds`` (1.1: 10 % faster and
-    higher), which needs the dataset's samples."""
+    higher), which needs the dataset's samples; and a vocal-tract-length warp (after Jaitly &
+    Hinton 2013: the mel axis of each training utterance stretched by a factor drawn from
+    ``1 +- warp``)."""
 
     def __init__(
         self,
@@ -125,9 +127,11 @@ class Collate:
         time_width: int = 6,
         freq_masks: int = 2,
         freq_width: int = 8,
+        warp: float = 0.0,
         seed: int = 0,
     ) -> None:
         self.data, self.stack, self.augment = data, stack, augment
+        self.warp = float(warp)
         self.speeds = tuple(speeds)
         if self.speeds != (1.0,) and (data.samples is None or data.featurize is None):
             raise ValueError("speed perturbation needs the utterances' samples")
@@ -149,6 +153,19 @@ class Collate:
             x[:, start : start + width] = 0.0
         return x
 
+    def _warped(self, x: Tensor) -> Tensor:
+        """The mel axis stretched by a factor ``alpha`` drawn from ``1 +- warp``: channel ``j``
+        takes the value at ``j / alpha`` (linear interpolation, clamped at the edges), so formants
+        move up (``alpha > 1``) or down as between shorter and longer vocal tracts."""
+        g = self.generator
+        alpha = 1.0 + self.warp * (2 * float(torch.rand((), generator=g)) - 1)
+        n = x.shape[1]
+        source = (torch.arange(n, dtype=torch.float32) / alpha).clamp(0, n - 1)
+        low = source.floor().long()
+        high = (low + 1).clamp(max=n - 1)
+        frac = source - low
+        return x[:, low] * (1 - frac) + x[:, high] * frac
+
     def _speed(self, index: int) -> Tensor:
         if len(self.speeds) == 1 and self.speeds[0] == 1.0:
             return self.data.features[index]
@@ -162,6 +179,8 @@ class Collate:
 
     def __call__(self, indices: list[int]) -> tuple[Tensor, ...]:
         feats = [self._speed(i) for i in indices]
+        if self.warp > 0:
+            feats = [self._warped(f) for f in feats]
         if self.augment:
             feats = [self._masked(f) for f in feats]
         feats = [stack_frames(f, self.stack) for f in feats]

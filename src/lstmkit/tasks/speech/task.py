@@ -41,7 +41,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
-from lstmkit._checks import choice, positive_int, probability
+from lstmkit._checks import choice, number, positive_int, probability
 from lstmkit.data.audio import is_silent, read_audio
 from lstmkit.data.padding import BucketBatchSampler
 from lstmkit.data.spoken_digits import read_transcripts
@@ -75,6 +75,7 @@ INIT_KEYS = (
     "alphabet",
     "spec_augment",
     "speed_perturb",
+    "vtlp",
     "decoder",
     "beam_width",
 )
@@ -106,6 +107,9 @@ class SpeechRecognizer(Task):
             Park et al. 2019, without time warping).
         speed_perturb: play each training utterance, each epoch, at a speed drawn from 0.9, 1.0
             and 1.1 (Ko et al. 2015): tempo and pitch change together, as between speakers.
+        vtlp: vocal-tract-length perturbation (Jaitly & Hinton 2013): the mel axis of each
+            training utterance, each epoch, stretched by a factor drawn from ``1 +- vtlp``, so
+            formants move as between speakers with shorter or longer vocal tracts; 0: off.
         decoder: ``"beam"`` (prefix beam search, default) or ``"greedy"``.
         beam_width: prefixes kept by the beam search.
         **lstm_options: passed to :class:`lstmkit.nn.LSTM` (``peephole``, ``layer_norm``,
@@ -114,6 +118,7 @@ class SpeechRecognizer(Task):
 
     TASK = "SpeechRecognizer"
     INIT_KEYS = INIT_KEYS
+    ADDED_KEYS = {"vtlp": 0.0}
 
     def __init__(
         self,
@@ -127,6 +132,7 @@ class SpeechRecognizer(Task):
         alphabet: str | None = None,
         spec_augment: bool = True,
         speed_perturb: bool = True,
+        vtlp: float = 0.0,
         decoder: str = "beam",
         beam_width: int = 8,
         **lstm_options: Any,
@@ -144,6 +150,9 @@ class SpeechRecognizer(Task):
         self.alphabet = alphabet
         self.spec_augment = bool(spec_augment)
         self.speed_perturb = bool(speed_perturb)
+        self.vtlp = number("vtlp", vtlp)
+        if not 0 <= self.vtlp < 0.5:
+            raise ConfigError(f"vtlp must be a number in [0, 0.5), got {vtlp!r}")
         self.decoder = choice("decoder", decoder, DECODERS)
         self.beam_width = positive_int("beam_width", beam_width)
         self.lstm_options = check_lstm_options(lstm_options, hidden_size=self.hidden_size)
@@ -309,6 +318,7 @@ class SpeechRecognizer(Task):
             stack=self.stack,
             augment=train and self.spec_augment,
             speeds=SPEEDS if perturb else (1.0,),
+            warp=self.vtlp if train else 0.0,
             seed=seed,
         )
         return DataLoader(data, batch_sampler=sampler, collate_fn=collate)
