@@ -35,12 +35,10 @@ from lstmkit.cli._options import (
     add_verb,
     apply_threads,
     load_model,
-    network_kwargs,
     print_paths,
     print_training_outputs,
     run_fit,
     training_kwargs,
-    write_csv,
     write_json,
 )
 from lstmkit.errors import ConfigError, DataError
@@ -296,15 +294,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.tokenizer,
         tokenizer_options=options,
         embed_size=args.embed_size,
-        **network_kwargs(args),
-        bidirectional=not args.unidirectional,
-        pooling=args.pooling,
-        class_weights=None if args.class_weights == "none" else args.class_weights,
+        **sequences.classifier_kwargs(args),
         vectors=args.vectors,
         freeze_embeddings=args.freeze_embeddings,
-        max_length=args.max_length,
         val_size=0.1 if args.val_size is None else args.val_size,
-        impl=args.impl,
     )
     train_options = training_kwargs(args, out / "run")  # the seed is a training option
     seconds = run_fit(
@@ -341,13 +334,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if clf.numeric:
         return sequences.cmd_predict(args, clf)
     frame = clf.predict_frame(args.data, text_col=args.text_col, proba=not args.no_proba)
-    counts = frame["prediction"].value_counts()
-    print(
-        f"predicted {len(frame)} rows: "
-        + ", ".join(f"{label} {int(n)}" for label, n in counts.items())
-    )
-    print_paths({"predictions": write_csv(frame, args.out)})
-    return 0
+    return sequences.write_predictions(frame, args.out, "rows")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -154,6 +154,30 @@ def write_scores(paths: dict[str, Path], report: dict[str, Any], out: Path, **ab
     )
 
 
+def classifier_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``SequenceClassifier`` options ``train`` takes alike for texts and sequences."""
+    return dict(
+        **network_kwargs(args),
+        bidirectional=not args.unidirectional,
+        pooling=args.pooling,
+        class_weights=None if args.class_weights == "none" else args.class_weights,
+        max_length=args.max_length,
+        impl=args.impl,
+    )
+
+
+def write_predictions(frame: Any, out: str, unit: str) -> int:
+    """Print how many ``unit`` (rows, sequences) got each predicted label; write ``frame``'s
+    CSV to ``out`` and print its path."""
+    counts = frame["prediction"].value_counts()
+    print(
+        f"predicted {len(frame)} {unit}: "
+        + ", ".join(f"{label} {int(n)}" for label, n in counts.items())
+    )
+    print_paths({"predictions": write_csv(frame, out)})
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from lstmkit.tasks.classify import SequenceClassifier
     from lstmkit.tasks.classify.metrics import format_report
@@ -172,15 +196,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out)
     # None leaves the API's numeric default (val_size "auto", TrainConfig's epochs/patience/batch)
     clf = SequenceClassifier(
-        None,
-        **network_kwargs(args),
-        bidirectional=not args.unidirectional,
-        pooling=args.pooling,
-        class_weights=None if args.class_weights == "none" else args.class_weights,
-        max_length=args.max_length,
-        val_size=args.val_size,
-        missing=args.missing,
-        impl=args.impl,
+        None, **classifier_kwargs(args), val_size=args.val_size, missing=args.missing
     )
     options = {k: v for k, v in training_kwargs(args, out / "run").items() if v is not None}
     seconds = run_fit(clf.fit, seqs.series, labels, times=seqs.times, **options)
@@ -218,13 +234,7 @@ def cmd_predict(args: argparse.Namespace, clf: Any) -> int:
     if not args.no_proba:
         for k, label in enumerate(clf.classes):
             frame[f"p_{label}"] = proba[:, k]
-    counts = frame["prediction"].value_counts()
-    print(
-        f"predicted {len(frame)} sequences: "
-        + ", ".join(f"{label} {int(n)}" for label, n in counts.items())
-    )
-    print_paths({"predictions": write_csv(frame, args.out)})
-    return 0
+    return write_predictions(frame, args.out, "sequences")
 
 
 def cmd_evaluate(args: argparse.Namespace, clf: Any) -> int:
