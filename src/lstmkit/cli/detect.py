@@ -257,7 +257,8 @@ def register(subparsers: Any) -> None:
     add_path_option(
         bench,
         "--report",
-        "with --nab: write the scoreboard with ours beside it (e.g. ANOMALY.md)",
+        "with --nab: write the scoreboard with ours beside it (e.g. ANOMALY.md); the file's "
+        "hand-written '## ' sections after it are kept",
         metavar="FILE.md",
     )
     add_count_option(bench, "--rows", 4000, "rows (default: {})")
@@ -511,8 +512,11 @@ def cmd_nab(args: argparse.Namespace) -> int:
             + (f" --horizon {args.horizon}" if args.horizon is not None else "")
         )
         from lstmkit._files import atomic_write
+        from lstmkit.tasks.anomaly.nab_benchmark import merge_report
 
-        text = report.markdown(command)
+        target = Path(args.report)
+        previous = target.read_text(encoding="utf-8") if target.is_file() else None
+        text = merge_report(report.markdown(command), previous)
         path = atomic_write(args.report, lambda tmp: tmp.write_text(text, encoding="utf-8"))
         paths["report"] = path
     if paths:

@@ -98,3 +98,16 @@ def test_reproduces_the_published_windowed_gaussian_scores():
     for profile, want in published.items():
         assert got.score(profile) == pytest.approx(want, abs=0.01)
     assert (got.totals["threshold"] == 1.0).all()  # config/thresholds.json
+
+
+def test_a_rerun_report_keeps_the_hand_written_sections():
+    from lstmkit.tasks.anomaly.nab_benchmark import merge_report
+
+    generated = "# NAB\n\n| detector | standard |\n|---|---|\n| ours | 66.0 |\n"
+    previous = "# NAB\n\n| ours | 64.7 |\n\n## Honest notes\n\nwritten by hand\n\n## More\n\nx\n"
+    merged = merge_report(generated, previous)
+    assert merged.startswith(generated.rstrip("\n"))
+    assert "64.7" not in merged and "66.0" in merged
+    assert merged.endswith("## Honest notes\n\nwritten by hand\n\n## More\n\nx\n")
+    assert merge_report(generated, None) == generated
+    assert merge_report(generated, "# old, nothing hand-written\n") == generated

@@ -161,6 +161,18 @@ class NabReport:
         return "\n".join(out) + "\n"
 
 
+def merge_report(generated: str, previous: str | None) -> str:
+    """The report to write: ``generated`` (which has no ``## `` heading), followed by the
+    hand-written sections of ``previous`` (from its first ``## `` heading on), so that rerunning
+    the benchmark refreshes the numbers without deleting the notes written around them."""
+    if not previous:
+        return generated
+    at = previous.find("\n## ")
+    if at < 0:
+        return generated
+    return generated.rstrip("\n") + "\n" + previous[at:]
+
+
 def run_nab(
     nab_dir: str | Path,
     *,
