@@ -510,6 +510,8 @@ def cmd_nab(args: argparse.Namespace) -> int:
             + " ".join(str(s) for s in seeds)
             + f" --jobs {args.jobs}"
             + (f" --horizon {args.horizon}" if args.horizon is not None else "")
+            + (f" --out {args.out}" if args.out else "")
+            + f" --report {args.report}"
         )
         from lstmkit._files import atomic_write
         from lstmkit.tasks.anomaly.nab_benchmark import merge_report
