@@ -118,3 +118,16 @@ def test_baseline_needs_training_rows(tmp_path, capsys):
     assert "no rows with 'part' in ['nosuch']; the splits present are ['test', 'train', 'val']" in (
         capsys.readouterr().err
     )
+
+
+def test_missing_option_is_refused_for_texts(tmp_path, capsys):
+    # --missing is a numeric-sequence option; for texts it would silently do nothing.
+    data = write_table(tmp_path / "reviews.csv", n=90)
+    out = str(tmp_path / "o")
+    code = main(["classify", "train", "--data", str(data), "--text-col", "review",
+                 "--label-col", "stars", "--missing", "mask", "--out", out])  # fmt: skip
+    assert code != 0
+    err = capsys.readouterr().err
+    assert "--missing mask applies to numeric sequences" in err
+    assert "not to texts" in err
+    assert not (tmp_path / "o" / "model").exists()

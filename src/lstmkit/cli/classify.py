@@ -281,6 +281,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     apply_threads(args)
     if sequences.is_sequence_input(args):
         return sequences.cmd_train(args)
+    if args.missing is not None:
+        raise ConfigError(
+            f"--missing {args.missing} applies to numeric sequences (a .ts file or "
+            "--series-col), not to texts: a text has no missing values"
+        )
     for name, value in TEXT_TRAINING.items():
         if getattr(args, name) is None:
             setattr(args, name, value)

@@ -66,13 +66,13 @@ def add_sequence_options(parser: argparse.ArgumentParser, *, training: bool) -> 
         group.add_argument(
             "--missing",
             choices=("auto", "mask", "decay", "interpolate", "linear", "mean", "ffill"),
-            default="auto",
+            default=None,
             help="what the network sees of empty cells (NaN) and irregular --time-col steps: "
             "mask (value carried forward, observed mask, time since the last observation), "
             "decay (the same, the value decaying toward the mean, GRU-D), interpolate (linear "
             "in time, with the mask and time), linear, mean or ffill (imputation only); auto: the "
             "default method when the training data has gaps or irregular times, else none "
-            "(default: auto)",
+            "(default: auto; numeric sequences only, texts have no missing values)",
         )
         add_path_option(
             group,
@@ -196,7 +196,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out)
     # None leaves the API's numeric default (val_size "auto", TrainConfig's epochs/patience/batch)
     clf = SequenceClassifier(
-        None, **classifier_kwargs(args), val_size=args.val_size, missing=args.missing
+        None, **classifier_kwargs(args), val_size=args.val_size, missing=args.missing or "auto"
     )
     options = {k: v for k, v in training_kwargs(args, out / "run").items() if v is not None}
     seconds = run_fit(clf.fit, seqs.series, labels, times=seqs.times, **options)
