@@ -112,7 +112,7 @@ def _run(
     l0, b0, s0 = _initial(x, m, start, trend)
     level, slope = np.zeros((g, n)), np.zeros((g, n))
     seasonal, err = np.zeros((g, n)), np.zeros((g, n))
-    level[:, :start], slope[:, :start] = l0, np.where(beta > 0, b0, 0.0)[:, None]
+    level[:, :start], slope[:, :start] = l0, b0  # b0 is 0 for a form without trend
     if m > 1:
         seasonal[:, :m] = s0
     lev, slo = level[:, start - 1].copy(), slope[:, start - 1].copy()
@@ -172,7 +172,7 @@ def fit_ets(
         raise ValueError("exponential smoothing needs at least 4 finite values")
     m = int(season) if season > 1 and x.size >= 3 * season else 1
     forms = ("N", "A", "Ad", "AdA") if m > 1 else ("N", "Ad")
-    start = max(m, 1) if m > 1 else 1  # every form scored on the same rows
+    start = max(m, 1)  # every form scored on the same rows
     n_err = x.size - start
     best: tuple[float, ETSParams] | None = None
     for form in forms:
