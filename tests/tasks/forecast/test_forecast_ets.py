@@ -143,3 +143,16 @@ def test_covariates_switch_the_combination_off():
     fc = Forecaster(horizon=3, lookback=12, hidden_size=4, ensemble=1)
     fc.fit(frame, time_col="date", targets="y", past_covariates="temp", seed=0, **TINY)
     assert fc.combine == "ets" and not fc.combined and fc.smoothers == {}
+
+
+def test_a_column_with_a_gap_gets_no_smoothing():
+    from types import SimpleNamespace
+
+    from lstmkit.tasks.forecast.combination import _fit
+
+    stub = SimpleNamespace(season=4, horizon=2, quantiles=(0.1, 0.5, 0.9))
+    column = np.sin(np.arange(40) * np.pi / 2) + 5
+    assert _fit(stub, column) is not None
+    column[10] = np.nan  # dropping the row would move every later row's season by one step
+    assert _fit(stub, column) is None
+    assert _fit(stub, column[:3]) is None

@@ -56,11 +56,12 @@ def fit_smoothers(
 
 
 def _fit(forecaster: Any, column: np.ndarray) -> ETSParams | None:
-    """The smoothing model of one scaled column; None when it has too few finite values (its
-    forecasts are then the network's alone)."""
+    """The smoothing model of one scaled column; None when it is shorter than 4 rows or has a
+    gap (its forecasts are then the network's alone, as :func:`combine` does for a history with
+    gaps: dropping the gap's rows would shift the season's phase)."""
     try:
         return fit_ets(
-            column[np.isfinite(column)],
+            column,
             forecaster.season or 1,
             forecaster.horizon,
             tuple(forecaster.quantiles or ()),
