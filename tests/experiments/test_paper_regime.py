@@ -8,12 +8,8 @@ import torch
 
 from lstmkit.errors import ConfigError
 from lstmkit.experiments.models import SequenceModel, build_model, init_uniform
-from lstmkit.experiments.runner import (
-    PAPER_SETTINGS,
-    config_command,
-    make_config,
-    train_one,
-)
+from lstmkit.experiments.runner import train_one
+from lstmkit.experiments.settings import PAPER_SETTINGS, config_command, make_config
 from lstmkit.experiments.tasks import TASKS, make_task
 
 

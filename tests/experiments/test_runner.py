@@ -18,16 +18,8 @@ from lstmkit.experiments.models import (
     save_model,
 )
 from lstmkit.experiments.report import build_report, heading_recipe
-from lstmkit.experiments.runner import (
-    ExperimentResult,
-    RunConfig,
-    config_command,
-    make_config,
-    plan,
-    read_results,
-    run_experiment,
-    write_result,
-)
+from lstmkit.experiments.runner import ExperimentResult, read_results, run_experiment, write_result
+from lstmkit.experiments.settings import RunConfig, config_command, make_config, plan
 from lstmkit.experiments.tasks import TASKS, make_task
 from lstmkit.nn import LSTM, engine
 

@@ -173,7 +173,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from lstmkit.experiments.runner import FULL_PLAN, make_config
+    from lstmkit.experiments.settings import FULL_PLAN, make_config
 
     for name, cls in TASKS.items():
         task = make_task(name)
@@ -207,13 +207,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from lstmkit.experiments.runner import (
-        config_command,
-        make_config,
-        plan,
-        run_experiment,
-        write_result,
-    )
+    from lstmkit.experiments.runner import run_experiment, write_result
+    from lstmkit.experiments.settings import config_command, make_config, plan
 
     params = {"T": args.T, "p": args.p, "K": args.K, "targets": args.targets}
     if args.name == "all":
@@ -222,7 +217,7 @@ def _run(args: argparse.Namespace) -> int:
         configs = plan(quick=args.quick, regime=args.regime)
         overrides = {k: v for k, v in _overrides(args).items() if v is not None}
         if overrides:
-            from lstmkit.experiments.runner import with_overrides
+            from lstmkit.experiments.settings import with_overrides
 
             configs = [with_overrides(c, **overrides) for c in configs]
     else:
@@ -274,13 +269,8 @@ def _print_summary(result: Any) -> None:
 
 def _report(args: argparse.Namespace) -> int:
     from lstmkit.experiments.report import build_report
-    from lstmkit.experiments.runner import (
-        config_command,
-        plan,
-        read_results,
-        run_experiment,
-        write_result,
-    )
+    from lstmkit.experiments.runner import read_results, run_experiment, write_result
+    from lstmkit.experiments.settings import config_command, plan
 
     _check_jobs(args.jobs)
     if args.run:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from lstmkit._files import atomic_write
 from lstmkit.experiments.models import MODEL_LABELS
-from lstmkit.experiments.runner import ExperimentResult, ModelRun, RunConfig
+from lstmkit.experiments.runner import ExperimentResult, ModelRun
+from lstmkit.experiments.settings import RunConfig
 from lstmkit.experiments.tasks import make_task
 
 PAPER_REFERENCE = (
