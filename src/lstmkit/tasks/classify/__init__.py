@@ -10,33 +10,18 @@
 
 from lstmkit._lazy import lazy_attributes
 
-__getattr__, __dir__ = lazy_attributes(
-    __name__,
-    {
-        "ClassifierNet": "lstmkit.tasks.classify.net",
-        "POOLINGS": "lstmkit.tasks.classify.net",
-        "SequenceClassifier": "lstmkit.tasks.classify.task",
-        "accuracy": "lstmkit.tasks.classify.metrics",
-        "bow_logistic_baseline": "lstmkit.tasks.classify.metrics",
-        "classification_report": "lstmkit.tasks.classify.metrics",
-        "confusion_matrix": "lstmkit.tasks.classify.metrics",
-        "format_report": "lstmkit.tasks.classify.metrics",
-        "macro_f1": "lstmkit.tasks.classify.metrics",
-        "scores_frame": "lstmkit.tasks.classify.metrics",
-        "sorted_labels": "lstmkit.tasks.classify.metrics",
-    },
-)
-
-__all__ = [
-    "POOLINGS",
-    "ClassifierNet",
-    "SequenceClassifier",
-    "accuracy",
-    "bow_logistic_baseline",
-    "classification_report",
-    "confusion_matrix",
-    "format_report",
-    "macro_f1",
-    "scores_frame",
-    "sorted_labels",
-]
+_WHERE = {
+    "ClassifierNet": "lstmkit.tasks.classify.net",
+    "POOLINGS": "lstmkit.tasks.classify.net",
+    "SequenceClassifier": "lstmkit.tasks.classify.task",
+    "accuracy": "lstmkit.tasks.classify.metrics",
+    "bow_logistic_baseline": "lstmkit.tasks.classify.metrics",
+    "classification_report": "lstmkit.tasks.classify.metrics",
+    "confusion_matrix": "lstmkit.tasks.classify.metrics",
+    "format_report": "lstmkit.tasks.classify.metrics",
+    "macro_f1": "lstmkit.tasks.classify.metrics",
+    "scores_frame": "lstmkit.tasks.classify.metrics",
+    "sorted_labels": "lstmkit.tasks.classify.metrics",
+}
+__getattr__, __dir__ = lazy_attributes(__name__, _WHERE)
+__all__ = list(_WHERE)
