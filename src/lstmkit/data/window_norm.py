@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstmkit.errors import ConfigError
+from lstmkit._checks import choice
 
 WINDOW_NORMS = ("last", "mean", "revin", "none")
 # Floor of a window's spread, as a fraction of the global scale: a flat window is not blown up.
@@ -30,11 +30,7 @@ _MIN_SPREAD = 1e-3
 
 
 def check_window_norm(kind: str) -> str:
-    if kind not in WINDOW_NORMS:
-        raise ConfigError(
-            f"window_norm must be one of {', '.join(map(repr, WINDOW_NORMS))}, got {kind!r}"
-        )
-    return kind
+    return choice("window_norm", kind, WINDOW_NORMS)
 
 
 def window_stats(past: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from lstmkit._checks import choice
 from lstmkit._files import atomic_write
 from lstmkit.errors import ConfigError
 from lstmkit.export.layers import exportable
@@ -24,9 +25,7 @@ MISSING_NOTE = "pip install 'lstmkit[export]'"
 
 
 def check_format(format: str) -> str:
-    if format not in FORMATS:
-        raise ConfigError(f"format must be one of {', '.join(map(repr, FORMATS))}, got {format!r}")
-    return format
+    return choice("format", format, FORMATS)
 
 
 def require(module: str) -> None:

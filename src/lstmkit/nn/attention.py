@@ -21,7 +21,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from lstmkit._checks import positive_int
+from lstmkit._checks import choice, positive_int
 from lstmkit.errors import ConfigError, ShapeError
 
 MULTIPLICATIVE_KINDS = ("general", "dot")
@@ -131,10 +131,7 @@ class MultiplicativeAttention(_Attention):
         super().__init__()
         self.query_size = positive_int("query_size", query_size)
         self.key_size = positive_int("key_size", key_size)
-        if kind not in MULTIPLICATIVE_KINDS:
-            raise ConfigError(
-                f"kind must be one of {', '.join(map(repr, MULTIPLICATIVE_KINDS))}, got {kind!r}"
-            )
+        choice("kind", kind, MULTIPLICATIVE_KINDS)
         if kind == "dot" and query_size != key_size:
             raise ConfigError(
                 f"dot attention needs query_size == key_size, got {query_size} and {key_size}; "

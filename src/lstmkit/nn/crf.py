@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from lstmkit._checks import positive_int
+from lstmkit._checks import choice, positive_int
 from lstmkit.errors import ConfigError, ShapeError
 
 FORBIDDEN = -1.0e4
@@ -59,8 +59,7 @@ def transition_constraints(
         ConfigError: for an unknown scheme or a tag that is not ``O`` or ``P-TYPE`` with a prefix
             ``P`` of the scheme.
     """
-    if scheme not in SCHEMES:
-        raise ConfigError(f"scheme must be one of {', '.join(map(repr, SCHEMES))}, got {scheme!r}")
+    choice("scheme", scheme, SCHEMES)
     prefixes = set(scheme) - {"O"}
     parts = [_split_tag(t) for t in tags]
     bad = [t for t, (p, _) in zip(tags, parts, strict=True) if p != "O" and p not in prefixes]

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from lstmkit.errors import ConfigError
+from lstmkit._checks import choice
 from lstmkit.nn import LSTM
 
 DECODERS = ("direct", "autoregressive")
@@ -50,10 +50,7 @@ class ForecastNet(nn.Module):
         affine: bool = False,
     ) -> None:
         super().__init__()
-        if decoder not in DECODERS:
-            raise ConfigError(
-                f"decoder must be one of {', '.join(map(repr, DECODERS))}, got {decoder!r}"
-            )
+        choice("decoder", decoder, DECODERS)
         self.n_targets = n_targets
         self.n_future = n_future
         self.horizon = horizon

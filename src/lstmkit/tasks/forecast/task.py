@@ -35,7 +35,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from lstmkit._checks import positive_int
+from lstmkit._checks import choice, positive_int
 from lstmkit.data import SeriesTable, make_scaler, split_window_starts
 from lstmkit.data.window_norm import check_window_norm, wants_log
 from lstmkit.errors import ConfigError
@@ -181,29 +181,15 @@ class Forecaster(Reading, Windowing, Evaluation, Saving, Task):
         self.horizon = positive_int("horizon", horizon)
         self.lookback = None if lookback is None else positive_int("lookback", lookback)
         self.quantiles = check_quantiles(quantiles)
-        if model not in MODELS:
-            raise ConfigError(f"model must be one of {', '.join(map(repr, MODELS))}, got {model!r}")
-        self.model = model
+        self.model = choice("model", model, MODELS)
         self.window_norm = check_window_norm(window_norm)
-        if transform not in TRANSFORMS:
-            raise ConfigError(
-                f"transform must be one of {', '.join(map(repr, TRANSFORMS))}, got {transform!r}"
-            )
-        self.transform = transform
+        self.transform = choice("transform", transform, TRANSFORMS)
         self.ensemble = positive_int("ensemble", ensemble)
         if not isinstance(refit, bool):
             raise ConfigError(f"refit must be True or False, got {refit!r}")
         self.refit = refit
-        if combine not in COMBINES:
-            raise ConfigError(
-                f"combine must be one of {', '.join(map(repr, COMBINES))}, got {combine!r}"
-            )
-        self.combine = combine
-        if decoder not in DECODERS:
-            raise ConfigError(
-                f"decoder must be one of {', '.join(map(repr, DECODERS))}, got {decoder!r}"
-            )
-        self.decoder = decoder
+        self.combine = choice("combine", combine, COMBINES)
+        self.decoder = choice("decoder", decoder, DECODERS)
         self.hidden_size = positive_int("hidden_size", hidden_size)
         self.num_layers = positive_int("num_layers", num_layers)
         if (
@@ -213,17 +199,11 @@ class Forecaster(Reading, Windowing, Evaluation, Saving, Task):
         ):
             raise ConfigError(f"dropout must be a number in [0, 1), got {dropout!r}")
         self.dropout = float(dropout)
-        if scaler not in SCALERS:
-            raise ConfigError(
-                f"scaler must be one of {', '.join(map(repr, SCALERS))}, got {scaler!r}"
-            )
-        self.scaler = scaler
+        self.scaler = choice("scaler", scaler, SCALERS)
         self.season = None if season is None else positive_int("season", season)
         # What the caller asked for; fit resolves None from the data into lookback/season.
         self._requested = {"lookback": self.lookback, "season": self.season, "model": model}
-        if loss not in LOSSES:
-            raise ConfigError(f"loss must be one of {', '.join(map(repr, LOSSES))}, got {loss!r}")
-        self.loss = loss
+        self.loss = choice("loss", loss, LOSSES)
         if not isinstance(teacher_forcing, int | float) or not 0 <= teacher_forcing <= 1:
             raise ConfigError(
                 f"teacher_forcing must be a probability in [0, 1], got {teacher_forcing!r}"
