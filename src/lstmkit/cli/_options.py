@@ -256,13 +256,12 @@ def add_threads_option(parser: argparse.ArgumentParser, default: int = 1) -> Non
     """``--threads N``, one by default: the models lstmkit trains from the command line gain
     little from a second core on an idle machine and lose ten times and more when another
     process keeps a core busy (OpenMP threads spin waiting for each other; docs/threads.md)."""
-    parser.add_argument(
+    add_count_option(
+        parser,
         "--threads",
-        type=positive_int,
-        default=default,
-        metavar="N",
-        help=f"CPU threads for torch (default: {default}); more pays only for large models on an "
-        "otherwise idle machine (see docs/threads.md)",
+        default,
+        "CPU threads for torch (default: {}); more pays only for large models on an otherwise "
+        "idle machine (see docs/threads.md)",
     )
 
 
@@ -332,30 +331,20 @@ def add_training_options(
     [--impl] --progress --threads`` with the command's defaults, and the scaling options
     (:func:`add_scaling_options`).
 
-    ``batch_help`` says what one batch holds for this command (its default is appended).
+    ``batch_help`` says what one batch holds for this command (its default is appended; no
+    braces in it: it becomes a :func:`add_count_option` template).
     """
-    parser.add_argument(
-        "--epochs",
-        type=positive_int,
-        default=epochs,
-        metavar="N",
-        help=f"maximum epochs (default: {epochs}; early stopping may end sooner)",
+    add_count_option(
+        parser, "--epochs", epochs, "maximum epochs (default: {}; early stopping may end sooner)"
     )
-    parser.add_argument(
+    add_count_option(
+        parser,
         "--patience",
-        type=positive_int,
-        default=patience,
-        metavar="N",
-        help=f"stop after N epochs without a better validation loss (default: {patience})",
+        patience,
+        "stop after N epochs without a better validation loss (default: {})",
     )
     if batch_size is not None:
-        parser.add_argument(
-            "--batch-size",
-            type=positive_int,
-            default=batch_size,
-            metavar="N",
-            help=f"{batch_help} (default: {batch_size})",
-        )
+        add_count_option(parser, "--batch-size", batch_size, batch_help + " (default: {})")
     if lr is not None:
         parser.add_argument("--lr", type=float, default=lr, help=f"learning rate (default: {lr:g})")
     add_seed_option(parser)
