@@ -326,10 +326,12 @@ def add_training_options(
     lr: float | None = None,
     impl: bool = False,
     threads: int = 1,
+    out: str,
 ) -> None:
     """The options of a ``train`` verb: ``--epochs --patience [--batch-size] [--lr] --seed
-    [--impl] --progress --threads`` with the command's defaults, and the scaling options
-    (:func:`add_scaling_options`).
+    [--impl] --progress --threads`` with the command's defaults, the scaling options
+    (:func:`add_scaling_options`), and last ``--out DIR``, the folder the model is saved in,
+    whose help is ``out``.
 
     ``batch_help`` says what one batch holds for this command (its default is appended; no
     braces in it: it becomes a :func:`add_count_option` template).
@@ -358,6 +360,7 @@ def add_training_options(
     add_progress_option(parser)
     add_threads_option(parser, default=threads)
     add_scaling_options(parser)
+    add_path_option(parser, "--out", out, metavar="DIR", required=True)
 
 
 def training_kwargs(args: argparse.Namespace, run_dir: Path | None) -> dict[str, Any]:

@@ -158,6 +158,7 @@ def register(subparsers: Any) -> None:
         batch_help="texts or sequences per batch",
         lr=1e-3,
         impl=True,
+        out="output directory for the model and reports",
     )
     for action in train._actions:  # numeric sequences get the API's defaults (the benchmark's)
         if action.dest in TEXT_TRAINING:
@@ -167,9 +168,6 @@ def register(subparsers: Any) -> None:
                 f"(default: {TEXT_TRAINING[action.dest]} for texts, "
                 f"{SEQUENCE_TRAINING[action.dest]} for numeric sequences",
             )
-    add_path_option(
-        train, "--out", "output directory for the model and reports", metavar="DIR", required=True
-    )
     sequences.add_sequence_options(train, training=True)
 
     # --- predict ---------------------------------------------------------------------------

@@ -150,9 +150,8 @@ def register(subparsers: Any) -> None:
         "trailing fraction of the data for early stopping and the threshold (default: 0.2)",
     )
     add_missing_option(train, training=True)
-    add_training_options(train, epochs=40, patience=10, threads=1)
-    add_path_option(
-        train, "--out", "output directory for the model and files", metavar="DIR", required=True
+    add_training_options(
+        train, epochs=40, patience=10, out="output directory for the model and files"
     )
 
     score = add_verb(

@@ -211,14 +211,13 @@ def register(subparsers: Any) -> None:
         help="fraction of each series kept for testing (default: 0.15)",
     )
     add_training_options(
-        train, epochs=100, patience=10, batch_size=64, batch_help="windows per batch", lr=1e-3
-    )
-    add_path_option(
         train,
-        "--out",
-        "output directory for the model, metrics, plots and training logs",
-        metavar="DIR",
-        required=True,
+        epochs=100,
+        patience=10,
+        batch_size=64,
+        batch_help="windows per batch",
+        lr=1e-3,
+        out="output directory for the model, metrics, plots and training logs",
     )
 
     predict = add_verb(

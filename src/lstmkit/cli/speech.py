@@ -149,8 +149,8 @@ def register(subparsers: Any) -> None:
         batch_help="utterances per batch",
         lr=3e-3,
         impl=True,
+        out="output directory",
     )
-    add_path_option(train, "--out", "output directory", metavar="DIR", required=True)
 
     transcribe = add_verb(
         verbs,

@@ -132,14 +132,13 @@ def register(subparsers: Any) -> None:
         "--freeze-embeddings", action="store_true", help="keep the pretrained vectors fixed"
     )
     add_training_options(
-        train, epochs=30, patience=5, batch_size=32, batch_help="sentences per batch", lr=0.005
-    )
-    add_path_option(
         train,
-        "--out",
-        "output directory for the model, metrics, loss plot and training logs",
-        metavar="DIR",
-        required=True,
+        epochs=30,
+        patience=5,
+        batch_size=32,
+        batch_help="sentences per batch",
+        lr=0.005,
+        out="output directory for the model, metrics, loss plot and training logs",
     )
 
     predict = add_verb(

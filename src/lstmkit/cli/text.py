@@ -153,9 +153,7 @@ def register(subparsers: Any) -> None:
         batch_help="parallel streams the text is cut into",
         lr=2e-3,
         impl=True,
-    )
-    add_path_option(
-        train, "--out", "output directory for the model and metrics", metavar="DIR", required=True
+        out="output directory for the model and metrics",
     )
 
     generate = add_verb(

@@ -109,10 +109,13 @@ def register(subparsers: Any) -> None:
         help="do not feed the previous attentional vector to the decoder",
     )
     add_training_options(
-        train, epochs=30, patience=5, batch_size=64, batch_help="pairs per batch", lr=2e-3
-    )
-    add_path_option(
-        train, "--out", "output directory for the model and logs", metavar="DIR", required=True
+        train,
+        epochs=30,
+        patience=5,
+        batch_size=64,
+        batch_help="pairs per batch",
+        lr=2e-3,
+        out="output directory for the model and logs",
     )
 
     run = add_verb(
