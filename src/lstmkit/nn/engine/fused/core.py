@@ -228,6 +228,17 @@ def masked_output(h_new: Tensor, valid: Tensor | None) -> Tensor:
     return h_new.clone() if valid is None else h_new * valid
 
 
+def project_input(x: Tensor, w_ih: Tensor, bias: Tensor | None, out: Tensor) -> None:
+    """``out = x W_ih^T + bias`` for every step of ``x`` at once, into ``out`` (steps, B, G*H):
+    the input part of every pre-activation, one matrix multiply before the time loop."""
+    x2 = x.reshape(-1, x.shape[-1])
+    out2 = out.view(-1, out.shape[-1])
+    if bias is None:
+        torch.mm(x2, w_ih.detach().t(), out=out2)
+    else:
+        torch.addmm(bias, x2, w_ih.detach().t(), out=out2)
+
+
 def saved_for_backward(
     x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, hid: int, **more: Any
 ) -> dict[str, Any]:

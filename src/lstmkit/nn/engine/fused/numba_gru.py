@@ -12,7 +12,7 @@ from torch import Tensor
 
 from lstmkit.nn.engine.fused import numba_path as nb
 from lstmkit.nn.engine.fused.core import Plan, input_grads, recurrent_weight_grad
-from lstmkit.nn.engine.fused.torch_gru import GRUFunction
+from lstmkit.nn.engine.fused.torch_gru import GRUFunction, gru_biases
 
 
 class NumbaGRUFunction(nb.NumbaFunction):
@@ -27,14 +27,9 @@ class NumbaGRUFunction(nb.NumbaFunction):
         w_ih, w_hh, b_ih, b_hh = weights
         steps, batch, _ = x.shape
         hid = h0.shape[-1]
-        h2 = 2 * hid
         d1 = nb.dummies(x.dtype)[0]
         x = x.detach()
-        bias = b_hn = None
-        if b_ih is not None:
-            bi, bh = b_ih.detach(), b_hh.detach()
-            bias = torch.cat([bi[:h2] + bh[:h2], bi[h2:]])
-            b_hn = torch.cat([bh.new_zeros(h2), bh[h2:]])
+        bias, b_hn = gru_biases(b_ih, b_hh, hid)
         # W_hh h + b_hn of every step for backward; without it a one-step scratch.
         HH = x.new_empty(steps if save else 1, batch, 3 * hid)
         chain = nb.StateChain(plan, x, hid)

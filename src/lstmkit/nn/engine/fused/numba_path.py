@@ -48,6 +48,7 @@ from lstmkit.nn.engine.fused.core import (
     Plan,
     grad_output,
     masked_output,
+    project_input,
     state_views,
 )
 
@@ -270,26 +271,16 @@ def by_chunks(
     span = steps if save else _inference_chunk(steps, batch * rows * x.element_size())
     A = x.new_empty(span, batch, rows)
     if span == steps:
-        _project(x, w_ih, bias, A)
+        project_input(x, w_ih, bias, A)
         run_chunk(A.numpy(), as_numpy(h0), 0, steps)
         return A
     A_np, Hs_np = A.numpy(), Hs.numpy()
     h_in = as_numpy(h0)
     for t0, t1 in _chunks(steps, span, plan.reverse):
-        _project(x[t0:t1], w_ih, bias, A[: t1 - t0])
+        project_input(x[t0:t1], w_ih, bias, A[: t1 - t0])
         run_chunk(A_np[: t1 - t0], h_in, t0, t1)
         h_in = Hs_np[t0 if plan.reverse else t1]
     return A
-
-
-def _project(x: Tensor, w_ih: Tensor, bias: Tensor | None, out: Tensor) -> None:
-    """``out = x W_ih^T + bias`` for every step of ``x`` at once, into ``out`` (steps, B, G*H)."""
-    x2 = x.reshape(-1, x.shape[-1])
-    out2 = out.view(-1, out.shape[-1])
-    if bias is None:
-        torch.mm(x2, w_ih.detach().t(), out=out2)
-    else:
-        torch.addmm(bias, x2, w_ih.detach().t(), out=out2)
 
 
 # --- autograd plumbing of the numba Functions -------------------------------------------------

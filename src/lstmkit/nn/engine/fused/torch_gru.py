@@ -25,6 +25,7 @@ from lstmkit.nn.engine.fused.core import (
     grad_output,
     input_grads,
     masked_output,
+    project_input,
     recurrent_grad,
     recurrent_weight_grad,
     saved_for_backward,
@@ -35,6 +36,19 @@ from lstmkit.nn.engine.fused.core import (
 )
 
 TRACE_NAMES = ("r", "z", "n", "h")
+
+
+def gru_biases(
+    b_ih: Tensor | None, b_hh: Tensor | None, hid: int
+) -> tuple[Tensor | None, Tensor | None]:
+    """The biases as both paths add them: ``[b_ir + b_hr, b_iz + b_hz, b_in]`` to the input
+    projection, and ``[0, 0, b_hn]`` to ``W_hh h_rec`` (``b_hn`` is inside ``r ⊙ (W_hn h + b_hn)``,
+    so it cannot join the others); ``(None, None)`` without bias."""
+    if b_ih is None:
+        return None, None
+    h2 = 2 * hid
+    bi, bh = b_ih.detach(), b_hh.detach()
+    return torch.cat([bi[:h2] + bh[:h2], bi[h2:]]), torch.cat([bh.new_zeros(h2), bh[h2:]])
 
 
 def _workspace(plan: Plan, x: Tensor, hid: int, keep_shape: Any, has_mask: bool) -> Workspace:
@@ -110,7 +124,7 @@ class GRUFunction(FusedFunction):
         plan: Plan, x: Tensor, h0: Tensor, *weights: Tensor | None, save: bool
     ) -> tuple[tuple[Tensor, ...], dict]:
         w_ih, w_hh, b_ih, b_hh = weights
-        steps, batch, dim = x.shape
+        steps, batch, _ = x.shape
         hid = h0.shape[-1]
         h2 = 2 * hid
         (keep_h,) = plan.keep
@@ -121,15 +135,8 @@ class GRUFunction(FusedFunction):
         ws = acquire(key, lambda: _workspace(plan, x, hid, keep_shape, m is not None))
         lease = Lease(ws)
         v = ws.v
-        x2 = x.reshape(steps * batch, dim)
-        X2 = ws.X.view(steps * batch, 3 * hid)
-        b_hn = None
-        if b_ih is None:
-            torch.mm(x2, w_ih.t(), out=X2)
-        else:
-            bias = torch.cat([b_ih[:h2] + b_hh[:h2], b_ih[h2:]])
-            b_hn = torch.cat([b_hh.new_zeros(h2), b_hh[h2:]])
-            torch.addmm(bias, x2, w_ih.t(), out=X2)
+        bias, b_hn = gru_biases(b_ih, b_hh, hid)
+        project_input(x, w_ih, bias, ws.X)
         if keep_h is not None:
             ws.keep_h.copy_(keep_h)
         order = time_order(steps, plan.reverse)

@@ -29,6 +29,7 @@ from lstmkit.nn.engine.fused.core import (
     backward_steps,
     grad_output,
     masked_output,
+    project_input,
     recurrent_grad,
     recurrent_weight_grad,
     saved_for_backward,
@@ -174,7 +175,7 @@ class LSTMFunction(FusedFunction):
         (w_ih, w_hh, b_ih, b_hh, w_hr, w_ci, w_cf, w_co, ln_w, ln_b, lnc_w, lnc_b) = weights
         opt = plan.options
         coupled, peep, ln, proj = opt.coupled_gates, opt.peephole, opt.layer_norm, opt.proj_size
-        steps, batch, dim = x.shape
+        steps, batch, _ = x.shape
         hid = c0.shape[-1]
         p = h0.shape[-1]
         gh = opt.num_gates * hid
@@ -190,12 +191,7 @@ class LSTMFunction(FusedFunction):
         w_ih = w_ih.clone()
         w_hh = w_hh.clone()
         w_hh_t = w_hh.t()
-        x2 = x.reshape(steps * batch, dim)
-        A2 = ws.A.view(steps * batch, gh)
-        if b_ih is None:
-            torch.mm(x2, w_ih.t(), out=A2)
-        else:
-            torch.addmm(b_ih + b_hh, x2, w_ih.t(), out=A2)
+        project_input(x, w_ih, None if b_ih is None else b_ih + b_hh, ws.A)
         if ln:
             ln_w, ln_b = ln_w.clone(), ln_b.clone()
         if keep_h is not None:

@@ -16,6 +16,7 @@ from lstmkit.nn.engine.fused.core import (
     backward_steps,
     grad_output,
     masked_output,
+    project_input,
     recurrent_grad,
     saved_for_backward,
     shared_da_grads,
@@ -34,7 +35,7 @@ class RNNFunction(FusedFunction):
         plan: Plan, x: Tensor, h0: Tensor, *weights: Tensor | None, save: bool
     ) -> tuple[tuple[Tensor, ...], dict]:
         w_ih, w_hh, b_ih, b_hh = weights
-        steps, batch, dim = x.shape
+        steps, batch, _ = x.shape
         hid = h0.shape[-1]
         (keep_h,) = plan.keep
         m = plan.h_mask
@@ -43,12 +44,7 @@ class RNNFunction(FusedFunction):
         order = time_order(steps, plan.reverse)
         # The pre-activations, then h_t before zoneout / lengths in place.
         A = h_new_all if keep_h is None else torch.empty_like(h_new_all)
-        x2 = x.reshape(steps * batch, dim)
-        A2 = A.view(steps * batch, hid)
-        if b_ih is None:
-            torch.mm(x2, w_ih.t(), out=A2)
-        else:
-            torch.addmm(b_ih + b_hh, x2, w_ih.t(), out=A2)
+        project_input(x, w_ih, None if b_ih is None else b_ih + b_hh, A)
         h_prev_all[order[0]].copy_(h0)
         h_rec_all = torch.empty_like(h_prev_all) if m is not None else h_prev_all
         w_hh_t = w_hh.t()
