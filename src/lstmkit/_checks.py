@@ -24,6 +24,15 @@ def positive_int(name: str, value: Any) -> int:
     return int_at_least(name, value, 1)
 
 
+def positive_int_or_none(name: str, value: Any) -> int | None:
+    """``value`` as an int >= 1, or None."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ConfigError(f"{name} must be a positive int or None, got {value!r}")
+    return int(value)
+
+
 def number(name: str, value: Any, *, low: float = 0.0, positive: bool = False) -> float:
     """``value`` as a finite float >= ``low`` (> ``low`` with ``positive``); NaN and infinities
     are refused (no option of lstmkit means anything at infinity: a learning rate, a decay, a
@@ -89,5 +98,6 @@ __all__ = [
     "int_at_least",
     "number",
     "positive_int",
+    "positive_int_or_none",
     "probability",
 ]

@@ -39,7 +39,7 @@ def test_vocabulary_min_freq_max_size_and_round_trip():
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"min_freq": 0}, "min_freq must be an integer >= 1, got 0"), ({"max_size": 0}, "max_size")],
+    [({"min_freq": 0}, "min_freq must be a positive int, got 0"), ({"max_size": 0}, "max_size")],
 )
 def test_vocabulary_bad_options(kwargs, message):
     with pytest.raises(ConfigError, match=message):

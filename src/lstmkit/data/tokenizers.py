@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from lstmkit._checks import described
+from lstmkit._checks import described, int_at_least, positive_int
 from lstmkit.data.vocab import BOS, EOS, PAD, SPECIALS, UNK, Vocabulary, checked_ids
 from lstmkit.errors import ConfigError, DataError, ModelFileError
 
@@ -191,12 +191,8 @@ class BPETokenizer(Tokenizer):
     def __init__(
         self, *, vocab_size: int = 2000, min_freq: int = 2, lowercase: bool = False
     ) -> None:
-        if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 8:
-            raise ConfigError(f"vocab_size must be an integer >= 8, got {vocab_size!r}")
-        if isinstance(min_freq, bool) or not isinstance(min_freq, int) or min_freq < 1:
-            raise ConfigError(f"min_freq must be an integer >= 1, got {min_freq!r}")
-        self.target_size = vocab_size
-        self.min_freq = min_freq
+        self.target_size = int_at_least("vocab_size", vocab_size, 8)
+        self.min_freq = positive_int("min_freq", min_freq)
         self.lowercase = bool(lowercase)
         self._tok: Any = None
 

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from lstmkit._checks import int_at_least, positive_int
 from lstmkit._files import atomic_write
 from lstmkit.errors import ConfigError, DataError
 
@@ -121,8 +122,7 @@ def _date_pairs(n: int, rng: random.Random, options: dict[str, Any]) -> list[tup
 def _reverse_pairs(n: int, rng: random.Random, options: dict[str, Any]) -> list[tuple[str, str]]:
     lo, hi, alphabet = options["min_len"], options["max_len"], options["alphabet"]
     for key, value in (("min_len", lo), ("max_len", hi)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ConfigError(f"reverse option {key} must be an integer >= 1, got {value!r}")
+        positive_int(f"reverse option {key}", value)
     if hi < lo:
         raise ConfigError(f"reverse option max_len {hi} is below min_len {lo}")
     if not isinstance(alphabet, str) or not alphabet:
@@ -146,8 +146,7 @@ def make_pairs(task: str, n: int, *, seed: int, **options: Any) -> list[tuple[st
     module docstring for each task's options); the same arguments give the same pairs."""
     if task not in TASKS:
         raise ConfigError(f"unknown transduction task {task!r}; expected one of {list(TASKS)}")
-    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-        raise ConfigError(f"n must be an integer >= 0 (the number of pairs), got {n!r}")
+    int_at_least("n (the number of pairs)", n, 0)
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise ConfigError(f"seed must be an integer, got {seed!r}")
     rng = random.Random(seed)

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from lstmkit._checks import positive_int, positive_int_or_none
 from lstmkit.errors import ConfigError, ModelFileError
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
@@ -64,12 +65,8 @@ class Vocabulary:
         """Count tokens; keep those seen ``min_freq`` times or more, most frequent first (ties in
         alphabetical order, so the ids do not depend on the order of the data), at most
         ``max_size`` of them (specials not counted)."""
-        if isinstance(min_freq, bool) or not isinstance(min_freq, int) or min_freq < 1:
-            raise ConfigError(f"min_freq must be an integer >= 1, got {min_freq!r}")
-        if max_size is not None and (
-            isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1
-        ):
-            raise ConfigError(f"max_size must be None or an integer >= 1, got {max_size!r}")
+        positive_int("min_freq", min_freq)
+        positive_int_or_none("max_size", max_size)
         counts: Counter[str] = Counter()
         for tokens in token_lists:
             counts.update(tokens)

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from lstmkit._checks import positive_int
 from lstmkit.errors import ConfigError
 
 Scope = MutableMapping[str, Any]
@@ -42,9 +43,7 @@ class Limits:
 
     def __post_init__(self) -> None:
         for name in ("max_body_bytes", "max_batch", "max_streams"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"Limits.{name} must be an integer >= 1, got {value!r}")
+            positive_int(f"Limits.{name}", getattr(self, name))
         idle = self.stream_idle_seconds
         if idle is not None and (
             isinstance(idle, bool) or not isinstance(idle, (int, float)) or not idle > 0

@@ -9,6 +9,7 @@ import sys
 
 import torch
 
+from lstmkit._checks import positive_int
 from lstmkit.errors import ConfigError, DataError
 from lstmkit.serve.limits import Limits
 
@@ -41,8 +42,7 @@ def serve(
     """
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise ConfigError(f"port must be an integer in 0..65535, got {port!r}")
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ConfigError(f"threads must be an integer >= 1, got {threads!r}")
+    positive_int("threads", threads)
     try:
         import uvicorn
     except ImportError:

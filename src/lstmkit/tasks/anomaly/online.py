@@ -44,6 +44,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from lstmkit._checks import positive_int
 from lstmkit.errors import ConfigError, DataError
 
 _OPTIONS = {
@@ -92,8 +93,7 @@ class OnlineDetector:
         o = self.options
         ints = ("lookback", "hidden_size", "update_every", "batch", "memory", "short", "long")
         for key in (*ints, "horizon"):
-            if not isinstance(o[key], int) or isinstance(o[key], bool) or o[key] < 1:
-                raise ConfigError(f"{key} must be a positive int, got {o[key]!r}")
+            positive_int(key, o[key])
         if not 0.0 < float(o["risk"]) < 1.0:
             raise ConfigError(f"risk must be a false-alarm rate in (0, 1), got {o['risk']!r}")
         self.channels = int(channels)

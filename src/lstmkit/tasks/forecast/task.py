@@ -35,7 +35,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from lstmkit._checks import choice, positive_int
+from lstmkit._checks import choice, positive_int, probability
 from lstmkit.data import SeriesTable, make_scaler, split_window_starts
 from lstmkit.data.window_norm import check_window_norm, wants_log
 from lstmkit.errors import ConfigError
@@ -192,23 +192,13 @@ class Forecaster(Reading, Windowing, Evaluation, Saving, Task):
         self.decoder = choice("decoder", decoder, DECODERS)
         self.hidden_size = positive_int("hidden_size", hidden_size)
         self.num_layers = positive_int("num_layers", num_layers)
-        if (
-            isinstance(dropout, bool)
-            or not isinstance(dropout, int | float)
-            or not 0 <= dropout < 1
-        ):
-            raise ConfigError(f"dropout must be a number in [0, 1), got {dropout!r}")
-        self.dropout = float(dropout)
+        self.dropout = probability("dropout", dropout)
         self.scaler = choice("scaler", scaler, SCALERS)
         self.season = None if season is None else positive_int("season", season)
         # What the caller asked for; fit resolves None from the data into lookback/season.
         self._requested = {"lookback": self.lookback, "season": self.season, "model": model}
         self.loss = choice("loss", loss, LOSSES)
-        if not isinstance(teacher_forcing, int | float) or not 0 <= teacher_forcing <= 1:
-            raise ConfigError(
-                f"teacher_forcing must be a probability in [0, 1], got {teacher_forcing!r}"
-            )
-        self.teacher_forcing = float(teacher_forcing)
+        self.teacher_forcing = probability("teacher_forcing", teacher_forcing, top_closed=True)
         self.val_size = part_size("val_size", val_size)
         self.test_size = part_size("test_size", test_size)
         self.lstm_options = check_lstm_options(lstm_options, hidden_size=self.hidden_size)

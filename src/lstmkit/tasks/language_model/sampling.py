@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from lstmkit._checks import positive_int_or_none
 from lstmkit.errors import ConfigError, ShapeError
 
 
@@ -32,10 +33,7 @@ def check_sampling(
             f"temperature must be a finite number >= 0 (0 = always the most likely token), "
             f"got {temperature!r}"
         )
-    if top_k is not None and (
-        isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral) or top_k < 1
-    ):
-        raise ConfigError(f"top_k must be a positive int or None, got {top_k!r}")
+    positive_int_or_none("top_k", top_k)
     if top_p is not None and (
         isinstance(top_p, bool)
         or not isinstance(top_p, numbers.Real)
