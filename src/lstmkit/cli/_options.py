@@ -197,6 +197,23 @@ def add_val_size_option(parser: argparse.ArgumentParser, default: float | None, 
     parser.add_argument("--val-size", type=probability, default=default, metavar="F", help=help)
 
 
+TOKENIZERS = ("char", "word", "bpe")
+
+
+def add_tokenizer_option(parser: argparse.ArgumentParser, default: str) -> None:
+    """``--tokenizer {char,word,bpe}``: how texts become tokens (:mod:`lstmkit.data.tokenizers`);
+    the command's default is listed first."""
+    if default not in TOKENIZERS:
+        raise ValueError(f"expected a default tokenizer among {TOKENIZERS}, got {default!r}")
+    parser.add_argument(
+        "--tokenizer",
+        choices=(default, *(name for name in TOKENIZERS if name != default)),
+        default=default,
+        help=f"how texts are split into tokens: characters, words or bpe subwords (default: "
+        f"{default})",
+    )
+
+
 def add_model_option(parser: argparse.ArgumentParser, command: str) -> None:
     """``--model DIR``: a model directory that ``lstmkit COMMAND train`` wrote."""
     parser.add_argument(

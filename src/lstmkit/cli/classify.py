@@ -30,6 +30,7 @@ from lstmkit.cli._options import (
     add_path_option,
     add_seed_option,
     add_threads_option,
+    add_tokenizer_option,
     add_training_options,
     add_val_size_option,
     add_verb,
@@ -101,12 +102,7 @@ def register(subparsers: Any) -> None:
         "validation rows (default: 0.1 for texts; numeric sequences: 0.1 from 1,000 sequences "
         "on, below none and a cosine learning-rate schedule)",
     )
-    train.add_argument(
-        "--tokenizer",
-        choices=("word", "char", "bpe"),
-        default="word",
-        help="word (default), char or bpe (subwords)",
-    )
+    add_tokenizer_option(train, "word")
     add_count_option(
         train, "--min-freq", 1, "keep tokens seen at least N times in training (default: {})"
     )

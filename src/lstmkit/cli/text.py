@@ -27,6 +27,7 @@ from lstmkit.cli._options import (
     add_path_option,
     add_seed_option,
     add_threads_option,
+    add_tokenizer_option,
     add_training_options,
     add_verb,
     apply_threads,
@@ -84,12 +85,7 @@ def register(subparsers: Any) -> None:
     add_count_option(
         train, "--max-chars", None, "use only the first N characters of the corpus (quick runs)"
     )
-    train.add_argument(
-        "--tokenizer",
-        choices=("char", "word", "bpe"),
-        default="char",
-        help="token level (default: char)",
-    )
+    add_tokenizer_option(train, "char")
     add_count_option(
         train, "--bpe-vocab-size", 2000, "subword vocabulary size for --tokenizer bpe (default: {})"
     )

@@ -21,6 +21,7 @@ from lstmkit.cli._options import (
     add_path_option,
     add_seed_option,
     add_threads_option,
+    add_tokenizer_option,
     add_training_options,
     add_val_size_option,
     add_verb,
@@ -79,12 +80,7 @@ def register(subparsers: Any) -> None:
         0.1,
         "share of --pairs held out for validation when --val is not given (default: 0.1)",
     )
-    train.add_argument(
-        "--tokenizer",
-        choices=("char", "word", "bpe"),
-        default="char",
-        help="how texts are split into tokens (default: char)",
-    )
+    add_tokenizer_option(train, "char")
     train.add_argument(
         "--attention",
         choices=("additive", "multiplicative", "none"),
