@@ -150,6 +150,22 @@ def add_column_option(parser: Any, flag: str, help: str, *, required: bool = Fal
     parser.add_argument(flag, required=required, default=None, metavar="C", help=help)
 
 
+def add_names_option(
+    parser: Any, flag: str, help: str, *, required: bool = False, metavar: str = "C"
+) -> None:
+    """An option naming columns (or models ...): repeatable, each time one or more names, commas
+    allowed too; :func:`flat_names` reads it (None, not given, when not ``required``)."""
+    parser.add_argument(
+        flag,
+        required=required,
+        action="append",
+        nargs="+",
+        default=None,
+        metavar=metavar,
+        help=help,
+    )
+
+
 def add_count_option(
     parser: Any, flag: str, default: int | None, help: str, metavar: str = "N"
 ) -> None:

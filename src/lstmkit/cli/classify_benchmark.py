@@ -11,6 +11,7 @@ from typing import Any
 
 from lstmkit._files import atomic_write
 from lstmkit.cli._options import (
+    add_names_option,
     add_threads_option,
     add_verb,
     apply_threads,
@@ -30,14 +31,12 @@ def register_benchmark(verbs: Any) -> None:
         "NAME_TEST.ts pair in DIR; write a markdown table and a JSON.",
     )
     bench.add_argument("folder", metavar="DIR", help="folder of NAME_TRAIN.ts / NAME_TEST.ts")
-    bench.add_argument(
+    add_names_option(
+        bench,
         "--models",
-        nargs="+",
-        action="append",
-        default=None,
-        metavar="M",
-        help="models to run: default, bilstm (hand-written torch), minirocket (needs sktime), "
+        "models to run: default, bilstm (hand-written torch), minirocket (needs sktime), "
         "or a named variant (default: default bilstm minirocket)",
+        metavar="M",
     )
     bench.add_argument(
         "--seeds",

@@ -17,6 +17,7 @@ from typing import Any
 
 from lstmkit.cli._options import (
     add_column_option,
+    add_names_option,
     add_path_option,
     flat_names,
     network_kwargs,
@@ -53,13 +54,10 @@ def add_sequence_options(parser: argparse.ArgumentParser, *, training: bool) -> 
         f"long table: the column ordering the rows of a sequence (default: file order)"
         f"{'' if training else '; the model' + chr(39) + 's if it had one'}",
     )
-    group.add_argument(
+    add_names_option(
+        group,
         "--columns",
-        nargs="+",
-        action="append",
-        default=None,
-        metavar="C",
-        help="long table: the feature columns (default: "
+        "long table: the feature columns (default: "
         + ("every column but series, time and label)" if training else "the model's)"),
     )
     if training:

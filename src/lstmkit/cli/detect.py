@@ -27,6 +27,7 @@ from lstmkit.cli._options import (
     add_command,
     add_count_option,
     add_missing_option,
+    add_names_option,
     add_network_options,
     add_path_option,
     add_seed_option,
@@ -73,13 +74,11 @@ def register(subparsers: Any) -> None:
     )
     add_path_option(train, "--data", "CSV or Parquet file", required=True)
     add_column_option(train, "--time-col", "the timestamp column", required=True)
-    train.add_argument(
+    add_names_option(
+        train,
         "--columns",
+        "the channels to model and score (repeat, list, or comma-separate)",
         required=True,
-        action="append",
-        nargs="+",
-        metavar="C",
-        help="the channels to model and score (repeat, list, or comma-separate)",
     )
     train.add_argument(
         "--method",

@@ -24,6 +24,7 @@ from lstmkit.cli._options import (
     add_command,
     add_count_option,
     add_missing_option,
+    add_names_option,
     add_network_options,
     add_path_option,
     add_threads_option,
@@ -83,30 +84,18 @@ def register(subparsers: Any) -> None:
         required=True,
     )
     add_column_option(train, "--time-col", "the timestamp column", required=True)
-    train.add_argument(
+    add_names_option(
+        train,
         "--target",
+        "column(s) to forecast; repeat or list several for multivariate targets",
         required=True,
-        action="append",
-        nargs="+",
-        metavar="C",
-        help="column(s) to forecast; repeat or list several for multivariate targets",
     )
-    train.add_argument(
-        "--covariates",
-        action="append",
-        nargs="+",
-        metavar="C",
-        default=None,
-        help="past covariates: columns known only up to the present",
-    )
-    train.add_argument(
+    add_names_option(train, "--covariates", "past covariates: columns known only up to the present")
+    add_names_option(
+        train,
         "--future-covariates",
-        action="append",
-        nargs="+",
-        metavar="C",
-        default=None,
-        help="known-future covariates (calendar, planned values); predicting then "
-        "needs their future values (forecast predict --future)",
+        "known-future covariates (calendar, planned values); predicting then needs their "
+        "future values (forecast predict --future)",
     )
     add_column_option(train, "--id-col", "series id column: train one global model on many series")
     train.add_argument(
