@@ -20,8 +20,8 @@ from lstmkit.nn.engine.fused.kernels.helpers import (
     ROWS,
     jit,
     like,
-    matmat_add,
     parallel_twin,
+    recurrent_grad_rows,
     recurrent_rows,
     sigmoid,
     split_kept_grad,
@@ -157,19 +157,7 @@ def gru_backward(  # noqa: ANN201, PLR0913
                     dhh[2, j] = da_n * r
                     dh_pass[j] += dhj * z  # through z * h_{t-1}, the undropped state
             # dh_{t-1} = W_hh^T dhh for the block's rows at once, then the mask and the pass.
-            accs[b0:b1] = zero
-            matmat_add(WT, dHH[t, b0:b1], accs[b0:b1])
-            for b in range(b0, b1):
-                acc = accs[b]
-                dhb = dh[b]
-                dh_pass = dh_passes[b]
-                if has_mask:
-                    mb = hmask[b]
-                    for k in range(H):
-                        dhb[k] = acc[k] * mb[k] + dh_pass[k]
-                else:
-                    for k in range(H):
-                        dhb[k] = acc[k] + dh_pass[k]
+            recurrent_grad_rows(WT, dHH, t, accs, dh, dh_passes, hmask, b0, b1, has_mask, True)
 
 
 # The kernels, rows in parallel: for batches of several rows when torch has more than one thread

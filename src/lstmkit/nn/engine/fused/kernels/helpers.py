@@ -382,6 +382,37 @@ def recurrent_rows(W, Hs, tp, hmask, Hr, t, out, b0, b1, has_mask):  # noqa: ANN
 
 
 @jit
+def recurrent_grad_rows(WT, D, t, accs, dh, dh_pass, hmask, b0, b1, has_mask, has_pass):  # noqa: ANN001, ANN202, PLR0913
+    """The backward of :func:`recurrent_rows` for rows ``b0:b1`` of step ``t``:
+    ``dh[b] = (D[t, b] W_hh) ⊙ hmask[b] + dh_pass[b]``, where ``D`` holds the gradients of what
+    W_hh multiplied, ``WT`` is W_hh transposed and ``accs`` per-row scratch. ``dh_pass`` is what
+    went straight to ``h_{t-1}`` (kept units; the GRU's ``z ⊙ h_{t-1}``), read only with
+    ``has_pass``."""
+    accs[b0:b1] = like(0.0, accs)
+    matmat_add(WT, D[t, b0:b1], accs[b0:b1])
+    H = dh.shape[1]
+    for b in range(b0, b1):
+        acc = accs[b]
+        dhb = dh[b]
+        pb = dh_pass[b]
+        # One loop per case: no branch inside the unit loops, which vectorise.
+        if has_mask:
+            mb = hmask[b]
+            if has_pass:
+                for k in range(H):
+                    dhb[k] = acc[k] * mb[k] + pb[k]
+            else:
+                for k in range(H):
+                    dhb[k] = acc[k] * mb[k]
+        elif has_pass:
+            for k in range(H):
+                dhb[k] = acc[k] + pb[k]
+        else:
+            for k in range(H):
+                dhb[k] = acc[k]
+
+
+@jit
 def split_kept_grad(dhb, dh_pass, gout, keep_h, t, b, has_gout, has_keep):  # noqa: ANN001, ANN202
     """The gradient reaching a row's h_t, in ``dhb``, plus the output's ``gout[t, b]``; where the
     step kept the previous state (zoneout, a sequence's end) it goes whole to h_{t-1}, in

@@ -22,8 +22,8 @@ from lstmkit.nn.engine.fused.kernels.helpers import (
     layer_norm_backward_row,
     layer_norm_row,
     like,
-    matmat_add,
     parallel_twin,
+    recurrent_grad_rows,
     recurrent_rows,
     sigmoid,
     sigmoid_range,
@@ -310,14 +310,7 @@ def lstm_backward(  # noqa: ANN201, PLR0913
                     for gate in range(NG):
                         layer_norm_backward_row(dz, zh, gate * H, H, LR[t, b, gate])
             # dh_{t-1} = W_hh^T dz for the block's rows at once, then masks and the zoneout pass.
-            accs[b0:b1] = zero
-            matmat_add(WT, dZ[t, b0:b1], accs[b0:b1])
-            for b in range(b0, b1):
-                for k in range(P):
-                    a = accs[b, k]
-                    if has_mask:
-                        a *= hmask[b, k]
-                    dh[b, k] = a + dh_passes[b, k]
+            recurrent_grad_rows(WT, dZ, t, accs, dh, dh_passes, hmask, b0, b1, has_mask, has_keep)
     dpeep[:] = zero
     dln[:] = zero
     for b in range(B):

@@ -16,8 +16,8 @@ from lstmkit.nn.engine.fused.kernels.helpers import (
     ROWS,
     jit,
     like,
-    matmat_add,
     parallel_twin,
+    recurrent_grad_rows,
     recurrent_rows,
     split_kept_grad,
     tanh,
@@ -115,22 +115,7 @@ def rnn_backward(  # noqa: ANN201, PLR0913
                         hj = z[j]
                         da[j] = dhb[j] * (one - hj * hj)
             # dh_{t-1} = W_hh^T da for the block's rows at once, then the mask and zoneout pass.
-            accs[b0:b1] = zero
-            matmat_add(WT, dA[t, b0:b1], accs[b0:b1])
-            for b in range(b0, b1):
-                acc = accs[b]
-                dhb = dh[b]
-                if has_mask:
-                    mb = hmask[b]
-                    for k in range(H):
-                        acc[k] *= mb[k]
-                if has_keep:
-                    dh_pass = dh_passes[b]
-                    for k in range(H):
-                        dhb[k] = acc[k] + dh_pass[k]
-                else:
-                    for k in range(H):
-                        dhb[k] = acc[k]
+            recurrent_grad_rows(WT, dA, t, accs, dh, dh_passes, hmask, b0, b1, has_mask, has_keep)
 
 
 # The kernels, rows in parallel: for batches of several rows when torch has more than one thread
