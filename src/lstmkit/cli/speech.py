@@ -220,6 +220,7 @@ def cmd_make_data(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from lstmkit.tasks.speech import SpeechRecognizer
+    from lstmkit.tasks.speech.metrics import format_scores
 
     apply_threads(args)
     out = Path(args.out)
@@ -241,7 +242,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     paths = {"model": model.save(out / "model")}
     if args.val is not None:
         scores = model.evaluate(args.val).loc["model"].to_dict()
-        print(_format_scores(scores, f"validation ({args.val})"))
+        print(format_scores(scores, f"validation ({args.val})"))
         paths["metrics"] = write_json({"validation": scores}, out / "metrics.json")
     return print_training_outputs(paths, model, out, title="speech recogniser", heading="\nwrote:")
 
@@ -255,37 +256,15 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     return 0
 
 
-def _format_scores(scores: dict[str, float], heading: str) -> str:
-    return (
-        f"{heading}:\n  character error rate  {scores['cer']:.2%}\n"
-        f"  digit (word) error rate  {scores['wer']:.2%}\n"
-        f"  string accuracy       {scores['string_accuracy']:.2%}"
-    )
-
-
-def _confusion_table(confusions: dict[str, int]) -> str:
-    import pandas as pd
-
-    counts: dict[tuple[str, str], int] = {}
-    for key, n in confusions.items():
-        ref, hyp = key.split(" -> ")
-        counts[(ref, hyp)] = n
-    rows = sorted({r for r, _ in counts}, key=lambda w: (w.startswith("<"), w))
-    cols = sorted({h for _, h in counts}, key=lambda w: (w.startswith("<"), w))
-    table = pd.DataFrame(0, index=pd.Index(rows, name="said"), columns=cols)
-    for (r, h), n in counts.items():
-        table.loc[r, h] = n
-    return table.to_string()
-
-
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from lstmkit.tasks.speech import SpeechRecognizer
+    from lstmkit.tasks.speech.metrics import format_confusions, format_scores
 
     model = load_model(args, SpeechRecognizer)
     report = model.report(args.data, decoder=args.decoder)
-    print(_format_scores(report, f"{int(report['n_utterances'])} utterances ({args.data})"))
+    print(format_scores(report, f"{int(report['n_utterances'])} utterances ({args.data})"))
     print("\ndigit confusions (rows: said; columns: transcribed; <del>/<ins>: missed/extra):")
-    print(_confusion_table(report["confusions"]))
+    print(format_confusions(report["confusions"]))
     paths: dict[str, Path] = {}
     if args.json:
         paths["scores"] = write_json(report, args.json, sort_keys=False)

@@ -9,6 +9,8 @@ from lstmkit.tasks.speech.metrics import (
     INSERTED,
     align,
     edit_distance,
+    format_confusions,
+    format_scores,
     transcript_scores,
     word_confusions,
 )
@@ -37,3 +39,25 @@ def test_corpus_level_rates_and_string_accuracy():
 def test_confusions_count_every_aligned_pair():
     counts = word_confusions(["4 0 7", "5"], ["4 9 7", ""])
     assert counts[("0", "9")] == 1 and counts[("4", "4")] == 1 and counts[("5", DELETED)] == 1
+
+
+def test_confusion_table_puts_words_before_deletions_and_insertions():
+    table = format_confusions({"4 -> 4": 2, "0 -> 9": 1, "5 -> <del>": 1, "<ins> -> 1": 1})
+    assert table.splitlines() == [
+        "       1  4  9  <del>",
+        "said                 ",
+        "0      0  0  1      0",
+        "4      0  2  0      0",
+        "5      0  0  0      1",
+        "<ins>  1  0  0      0",
+    ]
+
+
+def test_scores_print_as_percentages_under_a_heading():
+    text = format_scores({"cer": 0.25, "wer": 0.2, "string_accuracy": 0.5}, "test")
+    assert text.splitlines() == [
+        "test:",
+        "  character error rate  25.00%",
+        "  digit (word) error rate  20.00%",
+        "  string accuracy       50.00%",
+    ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 DELETED, INSERTED = "<del>", "<ins>"
 #: The scalar metrics of :func:`transcript_scores`, in the order ``evaluate`` reports them.
@@ -84,12 +85,40 @@ def word_confusions(refs: Sequence[str], hyps: Sequence[str]) -> Counter[tuple[s
     return counts
 
 
+def format_scores(scores: dict[str, Any], heading: str) -> str:
+    """``heading:`` and the three rates of :func:`transcript_scores` as percentages, one a line."""
+    return (
+        f"{heading}:\n  character error rate  {scores['cer']:.2%}\n"
+        f"  digit (word) error rate  {scores['wer']:.2%}\n"
+        f"  string accuracy       {scores['string_accuracy']:.2%}"
+    )
+
+
+def format_confusions(confusions: dict[str, int]) -> str:
+    """The ``{"ref -> hyp": n}`` counts of ``SpeechRecognizer.report`` as a table: a row per word
+    said, a column per word transcribed, :data:`DELETED` and :data:`INSERTED` after the words."""
+    import pandas as pd
+
+    counts: dict[tuple[str, str], int] = {}
+    for key, n in confusions.items():
+        ref, hyp = key.split(" -> ")
+        counts[(ref, hyp)] = n
+    rows = sorted({r for r, _ in counts}, key=lambda w: (w.startswith("<"), w))
+    cols = sorted({h for _, h in counts}, key=lambda w: (w.startswith("<"), w))
+    table = pd.DataFrame(0, index=pd.Index(rows, name="said"), columns=cols)
+    for (r, h), n in counts.items():
+        table.loc[r, h] = n
+    return table.to_string()
+
+
 __all__ = [
     "DELETED",
     "INSERTED",
     "SCALAR_METRICS",
     "align",
     "edit_distance",
+    "format_confusions",
+    "format_scores",
     "transcript_scores",
     "word_confusions",
 ]
