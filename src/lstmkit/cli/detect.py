@@ -337,17 +337,18 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    from lstmkit.data.interval_labels import read_labels
     from lstmkit.tasks.anomaly import AnomalyDetector, format_evaluation
 
     apply_threads(args)
     if args.labels:
-        _read_labels(args.labels)  # a bad labels file fails before any scoring
+        read_labels(args.labels)  # a bad labels file fails before any scoring
     det = AnomalyDetector.load(args.model)
     if args.threshold:
         det.threshold = args.threshold
     table = det.read(args.data, missing=args.missing)
     result = det.detect(table)
-    labels = _read_labels(args.labels) if args.labels else None
+    labels = read_labels(args.labels) if args.labels else None
     stem = _stem(Path(args.out))
     paths = _outputs(det, table.frame, result, stem, labels)
     print(
@@ -370,27 +371,6 @@ def cmd_score(args: argparse.Namespace) -> int:
         )
     print_paths(paths)
     return 0
-
-
-def _read_labels(path: str) -> pd.DataFrame:
-    """The labels CSV, or a one-line DataError naming the file and what is wrong with it."""
-    if not Path(path).is_file():
-        raise DataError(f"labels file {path} does not exist")
-    try:
-        frame = pd.read_csv(path)
-    except (OSError, ValueError) as err:  # empty, binary (not UTF-8), malformed
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        if isinstance(err, UnicodeDecodeError):
-            reason = "not UTF-8 text (a binary file?)"
-        raise DataError(
-            f"labels file {path} is not a CSV with columns start,end: {reason}"
-        ) from None
-    absent = [c for c in ("start", "end") if c not in frame.columns]
-    if absent:
-        raise DataError(
-            f"labels file {path} lacks the column(s) {absent}; it has {list(frame.columns)}"
-        )
-    return frame
 
 
 def _fmt(value: float) -> str:

@@ -4,6 +4,8 @@ against a series' time column as inclusive row ranges (what
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,20 +14,37 @@ import pandas as pd
 from lstmkit.errors import DataError
 
 
+def read_labels(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """The labels CSV at ``path``, or a one-line DataError naming the file and what is wrong
+    with it (absent, not a CSV, not UTF-8, without a ``start`` or ``end`` column)."""
+    if not Path(path).is_file():
+        raise DataError(f"labels file {path} does not exist")
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError) as err:  # empty, binary (not UTF-8), malformed
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        if isinstance(err, UnicodeDecodeError):
+            reason = "not UTF-8 text (a binary file?)"
+        raise DataError(
+            f"labels file {path} is not a CSV with columns start,end: {reason}"
+        ) from None
+    absent = [c for c in ("start", "end") if c not in frame.columns]
+    if absent:
+        raise DataError(
+            f"labels file {path} lacks the column(s) {absent}; it has {list(frame.columns)}"
+        )
+    return frame
+
+
 def labels_to_rows(labels: Any, times: Any) -> list[tuple[int, int]]:
     """Inclusive row ranges of labelled intervals against a sorted time column.
 
-    ``labels``: a CSV path or DataFrame with columns ``start`` and ``end`` (timestamps of the time
-    column, both inclusive; parsed as dates when the time column holds dates). A row is inside an
-    interval when ``start <= time <= end``; intervals that cover no row are dropped.
+    ``labels``: a CSV path (read by :func:`read_labels`) or DataFrame with columns ``start`` and
+    ``end`` (timestamps of the time column, both inclusive; parsed as dates when the time column
+    holds dates). A row is inside an interval when ``start <= time <= end``; intervals that cover
+    no row are dropped.
     """
-    if isinstance(labels, pd.DataFrame):
-        frame = labels
-    else:
-        try:
-            frame = pd.read_csv(labels)
-        except (OSError, ValueError) as err:
-            raise DataError(f"cannot read the labels file {labels}: {err}") from None
+    frame = labels if isinstance(labels, pd.DataFrame) else read_labels(labels)
     absent = [c for c in ("start", "end") if c not in frame.columns]
     if absent:
         raise DataError(
@@ -56,4 +75,4 @@ def labels_to_rows(labels: Any, times: Any) -> list[tuple[int, int]]:
     return out
 
 
-__all__ = ["labels_to_rows"]
+__all__ = ["labels_to_rows", "read_labels"]
