@@ -356,14 +356,6 @@ def train_outputs(
     return paths
 
 
-def last_windows(forecasts: pd.DataFrame, id_col: str | None) -> pd.DataFrame:
-    """The rows of the last forecast window (of each series)."""
-    if id_col is None:
-        return forecasts[forecasts["origin"] == forecasts["origin"].max()]
-    last = forecasts.groupby(id_col)["origin"].transform("max")
-    return forecasts[forecasts["origin"] == last]
-
-
 def print_metrics(forecaster: Any, metrics: pd.DataFrame) -> None:
     """The metrics table, with what the coverage column means when there is one."""
     from lstmkit.tasks.forecast.task import format_metrics
@@ -472,7 +464,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         forecaster,
         out,
         metrics=evaluation.metrics,
-        last_window=last_windows(evaluation.forecasts, forecaster.columns["id_col"]),
+        last_window=evaluation.last_windows(forecaster.columns["id_col"]),
         history=forecaster.training_data.frame,
     )
     print_paths(paths, "\nwrote:")

@@ -23,7 +23,6 @@ from lstmkit.cli._options import (
     write_csv,
 )
 from lstmkit.cli.forecast import (
-    last_windows,
     model_name,
     print_metrics,
     print_verdict,
@@ -107,7 +106,7 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
         forecaster,
         out,
         metrics=backtest.metrics,
-        last_window=last_windows(backtest.forecasts, None),
+        last_window=backtest.last_windows(),
         history=forecaster.training_data.frame,
     )
     paths["backtest forecasts"] = write_csv(backtest.forecasts, out / "backtest.csv")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from lstmkit.errors import ConfigError, ShapeError
@@ -74,3 +75,18 @@ def test_baseline_argument_errors():
         seasonal_naive_forecast(np.arange(5.0), [3], 2, 0)
     with pytest.raises(ShapeError, match=r"origins must lie in \[1, 5\]"):
         naive_forecast(np.arange(5.0), [0], 2)
+
+
+def test_last_windows_keeps_each_series_latest_origin():
+    from lstmkit.tasks.forecast import BacktestResult
+
+    forecasts = pd.DataFrame(
+        {
+            "id": ["a", "a", "a", "b", "b"],
+            "origin": [1, 2, 2, 1, 1],
+            "step": [1, 1, 2, 1, 2],
+        }
+    )
+    result = BacktestResult(forecasts=forecasts, metrics=pd.DataFrame())
+    assert result.last_windows("id").index.tolist() == [1, 2, 3, 4]  # b's last origin is 1
+    assert result.last_windows().index.tolist() == [1, 2]  # one series: the latest origin

@@ -32,6 +32,15 @@ class BacktestResult:
     def __str__(self) -> str:
         return format_metrics(self.metrics)
 
+    def last_windows(self, id_col: str | None = None) -> pd.DataFrame:
+        """The forecast rows of the last window: of each series when the model has an
+        ``id_col`` (name it), else of the one series."""
+        forecasts = self.forecasts
+        if id_col is None:
+            return forecasts[forecasts["origin"] == forecasts["origin"].max()]
+        last = forecasts.groupby(id_col)["origin"].transform("max")
+        return forecasts[forecasts["origin"] == last]
+
 
 def format_metrics(metrics: pd.DataFrame) -> str:
     """The metrics table as aligned text (the CLI prints this); NaN shows as n/a."""
