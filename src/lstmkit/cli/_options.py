@@ -544,7 +544,10 @@ def print_training_outputs(
 
 
 def print_paths(paths: dict[str, Path], heading: str | None = "wrote:") -> None:
-    """``heading``, then one aligned ``name  path`` line per written file."""
+    """``heading``, then one aligned ``name  path`` line per written file; nothing at all when
+    no file was written (a verb whose outputs are all optional)."""
+    if not paths:
+        return
     if heading is not None:
         print(heading)
     width = max(len(name) for name in paths)

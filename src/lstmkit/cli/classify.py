@@ -391,6 +391,5 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
     if args.json:
         paths["metrics"] = write_json(results, args.json, sort_keys=False)
-    if paths:
-        print_paths(paths)
+    print_paths(paths)
     return 0

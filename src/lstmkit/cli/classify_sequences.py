@@ -259,8 +259,7 @@ def cmd_evaluate(args: argparse.Namespace, clf: Any) -> int:
         paths["metrics"] = write_json(
             {"data": seqs.source, "model": report}, args.json, sort_keys=False
         )
-    if paths:
-        print_paths(paths)
+    print_paths(paths)
     return 0
 
 

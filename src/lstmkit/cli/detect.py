@@ -499,8 +499,7 @@ def cmd_nab(args: argparse.Namespace) -> int:
         text = merge_report(report.markdown(command), previous)
         path = atomic_write(args.report, lambda tmp: tmp.write_text(text, encoding="utf-8"))
         paths["report"] = path
-    if paths:
-        print_paths(paths)
+    print_paths(paths)
     return 0
 
 

@@ -273,8 +273,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
         first = report["transcripts"][0]
         paths["plot"] = plot_posteriors(model, first["file"], args.plot, title=first["reference"])
-    if paths:
-        print_paths(paths)
+    print_paths(paths)
     return 0
 
 

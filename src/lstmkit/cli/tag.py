@@ -271,6 +271,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             paths["scores"] = write_json(scores, args.json)
     if args.predictions:
         paths["predictions"] = write_conll(args.predictions, rows)
-    if paths and args.json != "-":
+    if args.json != "-":
         print_paths(paths)
     return 0
