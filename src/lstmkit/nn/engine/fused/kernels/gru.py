@@ -17,14 +17,17 @@ import numpy as np
 from numba import prange
 
 from lstmkit.nn.engine.fused.kernels.helpers import (
-    ROWS,
+    block_span,
     jit,
     like,
     parallel_twin,
     recurrent_grad_rows,
     recurrent_rows,
+    row_blocks,
     sigmoid,
     split_kept_grad,
+    start_chain,
+    step_slots,
     tanh,
 )
 
@@ -52,18 +55,12 @@ def gru_forward(  # noqa: ANN201, PLR0913
     H = H3 // 3
     X4 = X.reshape((T, B, 3, H))
     HH4 = HH.reshape((HH.shape[0], B, 3, H))
-    first = T if reverse else 0
-    for b in range(B):
-        for k in range(H):
-            Hs[first, b, k] = h0[b, k]
+    start_chain(Hs, T if reverse else 0, h0)
     for s in range(T):
-        t = T - 1 - s if reverse else s
-        tp = t + 1 if reverse else t
-        tn = t if reverse else t + 1
+        t, tp, tn = step_slots(s, T, reverse)
         th = t % HH.shape[0]  # the step's slot of HH (0 when only scratch)
-        for blk in prange((B + ROWS - 1) // ROWS):  # row blocks are independent within a step
-            b0 = blk * ROWS
-            b1 = min(B, b0 + ROWS)
+        for blk in prange(row_blocks(B)):  # row blocks are independent within a step
+            b0, b1 = block_span(blk, B)
             for b in range(b0, b1):
                 hrow = HH[th, b]
                 if has_bias:
@@ -124,11 +121,9 @@ def gru_backward(  # noqa: ANN201, PLR0913
     accs = np.empty_like(dh)  # (B, H) W_hh^T dhh of each row
     dh_passes = np.empty_like(dh)  # (B, H) gradient passed straight to h_{t-1}
     for s in range(T):
-        t = s if reverse else T - 1 - s
-        tp = t + 1 if reverse else t
-        for blk in prange((B + ROWS - 1) // ROWS):  # row blocks are independent within a step
-            b0 = blk * ROWS
-            b1 = min(B, b0 + ROWS)
+        t, tp, _ = step_slots(T - 1 - s, T, reverse)
+        for blk in prange(row_blocks(B)):  # row blocks are independent within a step
+            b0, b1 = block_span(blk, B)
             for b in range(b0, b1):
                 x = X4[t, b]
                 hh = HH4[t, b]

@@ -368,6 +368,38 @@ def _ov_like(v, ref):  # noqa: ANN001, ANN202
 
 
 @jit
+def step_slots(s, T, reverse):  # noqa: ANN001, ANN202
+    """Step ``s`` of a direction's forward loop as ``(t, tp, tn)``: the time step, and the slots
+    of the state chain it reads (``h_{t-1}``) and writes (``h_t``); step ``s`` of the backward
+    loop is the forward's ``T - 1 - s``."""
+    t = T - 1 - s if reverse else s
+    tp = t + 1 if reverse else t
+    tn = t if reverse else t + 1
+    return t, tp, tn
+
+
+@jit
+def row_blocks(B):  # noqa: ANN001, ANN202
+    """How many blocks of ``ROWS`` rows a step of ``B`` rows has (the kernels' ``prange``)."""
+    return (B + ROWS - 1) // ROWS
+
+
+@jit
+def block_span(blk, B):  # noqa: ANN001, ANN202
+    """The rows ``[b0, b1)`` of block ``blk``: they share one pass over W_hh."""
+    b0 = blk * ROWS
+    return b0, min(B, b0 + ROWS)
+
+
+@jit
+def start_chain(S, slot, s0):  # noqa: ANN001, ANN202
+    """The initial state ``s0`` (B, n) into ``slot`` of the state chain ``S``."""
+    for b in range(s0.shape[0]):
+        for k in range(s0.shape[1]):
+            S[slot, b, k] = s0[b, k]
+
+
+@jit
 def recurrent_rows(W, Hs, tp, hmask, Hr, t, out, b0, b1, has_mask):  # noqa: ANN001, ANN202
     """``out[b0:b1] += h_rec[b0:b1] . W^T`` by :func:`matmat_add`, where ``h_rec`` is the previous
     state ``Hs[tp]`` or, with recurrent dropout, ``Hs[tp] * hmask``, then kept in ``Hr[t]`` for

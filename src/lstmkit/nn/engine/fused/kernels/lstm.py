@@ -17,7 +17,7 @@ import numpy as np
 from numba import prange
 
 from lstmkit.nn.engine.fused.kernels.helpers import (
-    ROWS,
+    block_span,
     jit,
     layer_norm_backward_row,
     layer_norm_row,
@@ -25,8 +25,11 @@ from lstmkit.nn.engine.fused.kernels.helpers import (
     parallel_twin,
     recurrent_grad_rows,
     recurrent_rows,
+    row_blocks,
     sigmoid,
     sigmoid_range,
+    start_chain,
+    step_slots,
     tanh,
     tanh_range,
 )
@@ -64,7 +67,6 @@ def lstm_forward(  # noqa: ANN201, PLR0913
 ):
     T, B, GH = A.shape
     H = Cs.shape[2]
-    P = Hs.shape[2]
     NG = GH // H
     lnw = lnp[:GH]
     lnb = lnp[GH : 2 * GH]
@@ -77,20 +79,14 @@ def lstm_forward(  # noqa: ANN201, PLR0913
     gf = gg - 1  # and f just before g, when has_f
     NC = Cs.shape[0]  # T+1, or 2 when only the final cell state is wanted (a ring)
     first = T if reverse else 0
-    for b in range(B):
-        for k in range(P):
-            Hs[first, b, k] = h0[b, k]
-        for j in range(H):
-            Cs[first % NC, b, j] = c0[b, j]
+    start_chain(Hs, first, h0)
+    start_chain(Cs, first % NC, c0)
     for s in range(T):
-        t = T - 1 - s if reverse else s
-        tp = t + 1 if reverse else t
-        tn = t if reverse else t + 1
+        t, tp, tn = step_slots(s, T, reverse)
         ts = t % LH.shape[0]  # the step's slot of the LN statistics (0 when only scratch)
         tw = t % Cc.shape[0]  # and of c_t, tanh(c_t)
-        for blk in prange((B + ROWS - 1) // ROWS):  # row blocks are independent within a step
-            b0 = blk * ROWS
-            b1 = min(B, b0 + ROWS)
+        for blk in prange(row_blocks(B)):  # row blocks are independent within a step
+            b0, b1 = block_span(blk, B)
             recurrent_rows(W, Hs, tp, hmask, Hr, t, A[t], b0, b1, has_mask)
             for b in range(b0, b1):
                 z = A[t, b]
@@ -208,11 +204,9 @@ def lstm_backward(  # noqa: ANN201, PLR0913
     lnw = lnp[:GH]
     lncw = lnp[2 * GH : 2 * GH + H]
     for s in range(T):
-        t = s if reverse else T - 1 - s
-        tp = t + 1 if reverse else t
-        for blk in prange((B + ROWS - 1) // ROWS):  # row blocks are independent within a step
-            b0 = blk * ROWS
-            b1 = min(B, b0 + ROWS)
+        t, tp, _ = step_slots(T - 1 - s, T, reverse)
+        for blk in prange(row_blocks(B)):  # row blocks are independent within a step
+            b0, b1 = block_span(blk, B)
             for b in range(b0, b1):
                 dh_pass = dh_passes[b]
                 dc_ln = dc_lns[b]

@@ -13,13 +13,16 @@ import numpy as np
 from numba import prange
 
 from lstmkit.nn.engine.fused.kernels.helpers import (
-    ROWS,
+    block_span,
     jit,
     like,
     parallel_twin,
     recurrent_grad_rows,
     recurrent_rows,
+    row_blocks,
     split_kept_grad,
+    start_chain,
+    step_slots,
     tanh,
 )
 
@@ -40,17 +43,11 @@ def rnn_forward(  # noqa: ANN201, PLR0913
 ):
     T, B, H = A.shape
     zero = like(0.0, A)  # a typed constant keeps float32 arithmetic float32 (see like)
-    first = T if reverse else 0
-    for b in range(B):
-        for k in range(H):
-            Hs[first, b, k] = h0[b, k]
+    start_chain(Hs, T if reverse else 0, h0)
     for s in range(T):
-        t = T - 1 - s if reverse else s
-        tp = t + 1 if reverse else t
-        tn = t if reverse else t + 1
-        for blk in prange((B + ROWS - 1) // ROWS):  # row blocks are independent within a step
-            b0 = blk * ROWS
-            b1 = min(B, b0 + ROWS)
+        t, tp, tn = step_slots(s, T, reverse)
+        for blk in prange(row_blocks(B)):  # row blocks are independent within a step
+            b0, b1 = block_span(blk, B)
             recurrent_rows(W, Hs, tp, hmask, Hr, t, A[t], b0, b1, has_mask)
             for b in range(b0, b1):
                 z = A[t, b]
@@ -97,10 +94,9 @@ def rnn_backward(  # noqa: ANN201, PLR0913
     accs = np.empty_like(dh)  # (B, H) W_hh^T da of each row
     dh_passes = np.empty_like(dh)  # (B, H) gradient passed straight to h_{t-1} by zoneout
     for s in range(T):
-        t = s if reverse else T - 1 - s
-        for blk in prange((B + ROWS - 1) // ROWS):  # row blocks are independent within a step
-            b0 = blk * ROWS
-            b1 = min(B, b0 + ROWS)
+        t, _, _ = step_slots(T - 1 - s, T, reverse)
+        for blk in prange(row_blocks(B)):  # row blocks are independent within a step
+            b0, b1 = block_span(blk, B)
             for b in range(b0, b1):
                 z = Z[t, b]
                 da = dA[t, b]
