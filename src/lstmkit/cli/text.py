@@ -16,7 +16,6 @@ perplexity and bits per character beside a unigram-frequency baseline, and write
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 from typing import Any
 
@@ -210,29 +209,9 @@ def register(subparsers: Any) -> None:
     add_threads_option(evaluate)
 
 
-def format_scores(scores: dict[str, float]) -> str:
-    """Model and unigram baseline side by side, as aligned text."""
-    from lstmkit._table import format_table
-
-    rows = [
-        [
-            "LSTM",
-            f"{scores['loss']:.4f}",
-            f"{scores['perplexity']:.3f}",
-            f"{scores['bits_per_char']:.4f}",
-        ],
-        [
-            "unigram",
-            f"{math.log(scores['unigram_perplexity']):.4f}",
-            f"{scores['unigram_perplexity']:.3f}",
-            f"{scores['unigram_bits_per_char']:.4f}",
-        ],
-    ]
-    return format_table(["model", "loss/token", "perplexity", "bits/char"], rows)
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     from lstmkit.tasks.language_model import LanguageModel
+    from lstmkit.tasks.language_model.metrics import format_scores
 
     apply_threads(args)
     text = _corpus(args.corpus, "the training corpus")
@@ -312,6 +291,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from lstmkit.tasks.language_model import LanguageModel
+    from lstmkit.tasks.language_model.metrics import format_scores
 
     lm = load_model(args, LanguageModel)
     text = _corpus(args.corpus, "the text to score")

@@ -68,4 +68,26 @@ def metric_rows(scores: dict[str, float]) -> dict[str, dict[str, float]]:
     }
 
 
-__all__ = ["LN2", "METRICS", "metric_rows", "text_scores", "unigram_nll"]
+def format_scores(scores: dict[str, float]) -> str:
+    """The model's scores (:meth:`LanguageModel.perplexity`) and the unigram baseline's, one row
+    each, as aligned text."""
+    from lstmkit._table import format_table
+
+    rows = [
+        [
+            "LSTM",
+            f"{scores['loss']:.4f}",
+            f"{scores['perplexity']:.3f}",
+            f"{scores['bits_per_char']:.4f}",
+        ],
+        [
+            "unigram",
+            f"{math.log(scores['unigram_perplexity']):.4f}",
+            f"{scores['unigram_perplexity']:.3f}",
+            f"{scores['unigram_bits_per_char']:.4f}",
+        ],
+    ]
+    return format_table(["model", "loss/token", "perplexity", "bits/char"], rows)
+
+
+__all__ = ["LN2", "METRICS", "format_scores", "metric_rows", "text_scores", "unigram_nll"]
