@@ -24,30 +24,44 @@ T = TypeVar("T")
 # --- argparse types -------------------------------------------------------------------------------
 
 
-def _checked(text: str, convert: Callable[[str], T], ok: Callable[[T], bool], expected: str) -> T:
-    """``convert(text)``, refused with "expected EXPECTED, got VALUE" unless ``ok`` of it."""
+def checked(
+    text: str,
+    convert: Callable[[str], T],
+    ok: Callable[[T], bool],
+    expected: str,
+    in_range: str | None = None,
+) -> T:
+    """``convert(text)``, refused with "expected EXPECTED, got 'TEXT'" when it cannot be
+    converted and with "expected IN_RANGE, got VALUE" (``in_range`` defaults to ``expected``)
+    unless ``ok`` of it: the body of an argparse ``type``."""
     try:
         value = convert(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
     if not ok(value):
-        raise argparse.ArgumentTypeError(f"expected {expected}, got {value}")
+        raise argparse.ArgumentTypeError(f"expected {in_range or expected}, got {value}")
     return value
 
 
 def positive_int(text: str) -> int:
     """An integer >= 1."""
-    return _checked(text, int, lambda v: v >= 1, "a positive integer")
+    return checked(text, int, lambda v: v >= 1, "a positive integer")
 
 
 def probability(text: str) -> float:
     """A number in [0, 1): a dropout rate or a held-out fraction (NaN is refused)."""
-    return _checked(text, float, lambda v: 0 <= v < 1, "a number in [0, 1)")
+    return checked(text, float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 
 
 def non_negative_float(text: str) -> float:
     """A number >= 0 (NaN is refused: the comparison is written so that it fails)."""
-    return _checked(text, float, lambda v: v >= 0, "a number >= 0")
+    return checked(text, float, lambda v: v >= 0, "a number >= 0")
+
+
+def number(text: str) -> float:
+    """Any number (argparse's own ``float`` would say "invalid float value"); the library
+    checks its range, naming the option."""
+    return checked(text, float, lambda v: True, "a number")
 
 
 def devices(text: str) -> int | str | list[int]:

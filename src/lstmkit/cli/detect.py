@@ -39,20 +39,13 @@ from lstmkit.cli._options import (
     flat_names,
     load_model,
     network_kwargs,
+    number,
     print_paths,
     run_fit,
     training_kwargs,
     write_csv,
 )
 from lstmkit.errors import DataError
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    return value
 
 
 def register(subparsers: Any) -> None:
@@ -122,7 +115,7 @@ def register(subparsers: Any) -> None:
     )
     train.add_argument(
         "--hysteresis",
-        type=_fraction,
+        type=number,
         default=1.0,
         metavar="H",
         help="in (0, 1]: a flagged run stays flagged while the score stays above H times the "
@@ -130,14 +123,14 @@ def register(subparsers: Any) -> None:
     )
     train.add_argument(
         "--risk",
-        type=_fraction,
+        type=number,
         default=1e-4,
         metavar="Q",
         help="false-alarm rate of --threshold spot (default: 1e-4, one in 10,000 rows)",
     )
     train.add_argument(
         "--quantile",
-        type=_fraction,
+        type=number,
         default=1.0,
         metavar="Q",
         help="quantile of the validation scores used as the fixed threshold (default: 1.0, "

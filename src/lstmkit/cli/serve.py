@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import argparse
 
-from lstmkit.cli._options import add_documented_command, positive_int
+from lstmkit.cli._options import add_documented_command, checked, positive_int
 
 
 def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port number in 0..65535, got {value}")
-    return value
+    return checked(
+        text, int, lambda v: 0 <= v <= 65535, "a port number", "a port number in 0..65535"
+    )
 
 
 def _seconds(text: str) -> float:
