@@ -15,6 +15,7 @@ from typing import Any
 
 from lstmkit.cli._options import (
     add_progress_option,
+    add_seed_option,
     add_threads_option,
     apply_threads,
     check_output_dir,
@@ -53,7 +54,7 @@ def register(subparsers: Any) -> None:
         metavar="DIR",
         help="output directory (default: ./lstmkit-quickstart)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    add_seed_option(parser)
     parser.add_argument(
         "--epochs",
         type=int,
