@@ -373,12 +373,12 @@ def add_training_options(
     lr: float | None = None,
     impl: bool = False,
     threads: int = 1,
-    out: str,
+    writes: str,
 ) -> None:
     """The options of a ``train`` verb: ``--epochs --patience [--batch-size] [--lr] --seed
     [--impl] --progress --threads`` with the command's defaults, the scaling options
-    (:func:`add_scaling_options`), and last ``--out DIR``, the folder the model is saved in,
-    whose help is ``out``.
+    (:func:`add_scaling_options`), and last ``--out DIR``, the folder the verb writes the model
+    and ``writes`` (what else, in words) into.
 
     ``batch_help`` says what one batch holds for this command (its default is appended; no
     braces in it: it becomes a :func:`add_count_option` template).
@@ -407,7 +407,7 @@ def add_training_options(
     add_progress_option(parser)
     add_threads_option(parser, default=threads)
     add_scaling_options(parser)
-    add_path_option(parser, "--out", out, metavar="DIR", required=True)
+    add_path_option(parser, "--out", f"output directory for {writes}", metavar="DIR", required=True)
 
 
 def training_kwargs(args: argparse.Namespace, run_dir: Path | None) -> dict[str, Any]:

@@ -154,7 +154,7 @@ def register(subparsers: Any) -> None:
         batch_help="texts or sequences per batch",
         lr=1e-3,
         impl=True,
-        out="output directory for the model and reports",
+        writes="the model and reports",
     )
     for action in train._actions:  # numeric sequences get the API's defaults (the benchmark's)
         if action.dest in TEXT_TRAINING:

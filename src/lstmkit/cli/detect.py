@@ -142,9 +142,7 @@ def register(subparsers: Any) -> None:
         "trailing fraction of the data for early stopping and the threshold (default: 0.2)",
     )
     add_missing_option(train, training=True)
-    add_training_options(
-        train, epochs=40, patience=10, out="output directory for the model and files"
-    )
+    add_training_options(train, epochs=40, patience=10, writes="the model and files")
 
     score = add_verb(
         verbs,

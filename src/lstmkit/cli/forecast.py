@@ -206,7 +206,7 @@ def register(subparsers: Any) -> None:
         batch_size=64,
         batch_help="windows per batch",
         lr=1e-3,
-        out="output directory for the model, metrics, plots and training logs",
+        writes="the model, metrics, plots and training logs",
     )
 
     predict = add_verb(

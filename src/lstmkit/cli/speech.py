@@ -149,7 +149,7 @@ def register(subparsers: Any) -> None:
         batch_help="utterances per batch",
         lr=3e-3,
         impl=True,
-        out="output directory",
+        writes="the model, metrics, loss plot and training logs",
     )
 
     transcribe = add_verb(

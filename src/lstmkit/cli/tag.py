@@ -138,7 +138,7 @@ def register(subparsers: Any) -> None:
         batch_size=32,
         batch_help="sentences per batch",
         lr=0.005,
-        out="output directory for the model, metrics, loss plot and training logs",
+        writes="the model, metrics, loss plot and training logs",
     )
 
     predict = add_verb(

@@ -148,7 +148,7 @@ def register(subparsers: Any) -> None:
         batch_help="parallel streams the text is cut into",
         lr=2e-3,
         impl=True,
-        out="output directory for the model and metrics",
+        writes="the model and metrics",
     )
 
     generate = add_verb(

@@ -111,7 +111,7 @@ def register(subparsers: Any) -> None:
         batch_size=64,
         batch_help="pairs per batch",
         lr=2e-3,
-        out="output directory for the model and logs",
+        writes="the model and logs",
     )
 
     run = add_verb(
