@@ -54,8 +54,7 @@ def gru_biases(
 def _workspace(plan: Plan, x: Tensor, hid: int, keep_shape: Any, has_mask: bool) -> Workspace:
     steps, batch, _ = x.shape
     h2 = 2 * hid
-    new = lambda *shape: x.new_empty(shape)  # noqa: E731
-    u = unbind
+    new, u = x.new_empty, unbind
     ws = Workspace()
     ws.X = new(steps, batch, 3 * hid)  # input part, then the gates r, z, n in place
     ws.HH = new(steps, batch, 3 * hid)  # W_hh h_rec (+ b_hn on the n block)
@@ -85,11 +84,12 @@ def _workspace(plan: Plan, x: Tensor, hid: int, keep_shape: Any, has_mask: bool)
     return ws
 
 
-def _backward_workspace(ws: Workspace, x: Tensor, hid: int) -> None:
-    steps, batch, _ = x.shape
+def _backward_workspace(ws: Workspace) -> None:
+    """The backward pass's buffers, sized as the forward's in ``ws``."""
+    steps, batch, h3 = ws.X.shape
+    hid = h3 // 3
     h2 = 2 * hid
-    new = lambda *shape: x.new_empty(shape)  # noqa: E731
-    u = unbind
+    new, u = ws.X.new_empty, unbind
     b = Workspace()
     # da per step: [da_r, dhh_n, da_z, da_n]; its first 3H columns multiply the rows r, n, z of
     # W_hh (dhh_n = da_n * r is the gradient of W_hn h_rec + b_hn).
@@ -182,7 +182,7 @@ class GRUFunction(FusedFunction):
         h2 = 2 * hid
         m = plan.h_mask
         if ws.bwd is None:
-            _backward_workspace(ws, x, hid)
+            _backward_workspace(ws)
         b = ws.bwd
         v = b.v
         r, z, n = X[..., :hid], X[..., hid:h2], X[..., h2:]

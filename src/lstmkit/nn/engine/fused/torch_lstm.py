@@ -66,7 +66,7 @@ def _workspace(
     steps, batch, _ = x.shape
     ng = opt.num_gates
     gh = ng * hid
-    new = lambda *shape: x.new_empty(shape)  # noqa: E731
+    new = x.new_empty
     ws = Workspace()
     ws.A = new(steps, batch, gh)  # pre-activations
     ws.Z = new(steps, batch, gh) if ln else ws.A  # gate activations (in place over A without LN)
@@ -115,15 +115,13 @@ def _workspace(
     return ws
 
 
-def _backward_workspace(ws: Workspace, plan: Plan, x: Tensor, hid: int, p: int) -> None:
-    opt = plan.options
-    ln, proj = opt.layer_norm, opt.proj_size
-    steps, batch, _ = x.shape
-    ng = opt.num_gates
-    gh = ng * hid
-    new = lambda *shape: x.new_empty(shape)  # noqa: E731
-    u = unbind
-    sl = ws.slices
+def _backward_workspace(ws: Workspace, plan: Plan) -> None:
+    """The backward pass's buffers, sized as the forward's in ``ws``."""
+    ln, proj = plan.options.layer_norm, plan.options.proj_size
+    steps, batch, gh = ws.A.shape
+    hid, p = ws.Cs.shape[-1], ws.Hs.shape[-1]
+    ng = gh // hid
+    new, u, sl = ws.A.new_empty, unbind, ws.slices
     b = Workspace()
     b.dZ = new(steps, batch, gh)  # gradient of the gate pre-activations (after LN)
     b.dz_lnw = new(steps, batch, ng, hid) if ln else None  # dz * ln_gates_weight
@@ -281,7 +279,6 @@ class LSTMFunction(FusedFunction):
                 ln_w=ln_w if ln else None,
                 lnc_w=lnc_w,
                 lnc_b=lnc_b,
-                p=p,
             )
             if ln:
                 saved["ln_mean"] = torch.stack([st[0] for st in ln_stats])
@@ -409,7 +406,7 @@ def _grads(plan: Plan, sv: dict, needs: tuple[bool, ...], grads: tuple) -> tuple
     ws = sv["ws"]
     x = sv["x"]
     steps, batch, _ = x.shape
-    hid, p = sv["hid"], sv["p"]
+    hid = sv["hid"]
     ng = opt.num_gates
     gh = ng * hid
     valid = plan.valid
@@ -417,7 +414,7 @@ def _grads(plan: Plan, sv: dict, needs: tuple[bool, ...], grads: tuple) -> tuple
     w_hh = sv["w_hh"]
     order = time_order(steps, plan.reverse)
     if ws.bwd is None:
-        _backward_workspace(ws, plan, x, hid, p)
+        _backward_workspace(ws, plan)
     b = ws.bwd
     v = b.v
     k = _derivative_factors(plan, sv, ws)
