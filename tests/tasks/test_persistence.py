@@ -148,3 +148,11 @@ def test_load_weights_names_shape_mismatches_and_missing_tensors(tmp_path):
     with pytest.raises(ModelFileError, match="NaN or infinity"):
         load_weights(model, {**good, "bias": torch.tensor([float("nan"), 0.0])}, tmp_path)
     load_weights(model, good, tmp_path)
+
+
+def test_model_root_finds_the_model_inside_a_train_out_folder(tmp_path):
+    _save(tmp_path / "run" / "model")
+    assert persistence.model_root(tmp_path / "run") == tmp_path / "run" / "model"
+    assert persistence.model_root(tmp_path / "run" / "model") == tmp_path / "run" / "model"
+    assert persistence.model_root(tmp_path / "empty") == tmp_path / "empty"  # left to the loader
+    assert load_model_dir(tmp_path / "run")[0] == {"width": 3}

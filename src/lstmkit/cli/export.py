@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from lstmkit.cli._options import add_documented_command
 from lstmkit.errors import ModelFileError
@@ -48,9 +47,7 @@ def _load(path: str) -> object:
     from lstmkit import tasks
     from lstmkit.tasks import persistence
 
-    root = Path(path)
-    if not (root / persistence.CONFIG_FILE).is_file() and persistence.is_model_dir(root / "model"):
-        root = root / "model"  # the directory a CLI ``train --out`` wrote
+    root = persistence.model_root(path)
     if not persistence.is_model_dir(root):
         raise ModelFileError(
             f"{path} is not a saved lstmkit model (a directory with {persistence.CONFIG_FILE})"

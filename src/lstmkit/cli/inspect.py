@@ -113,11 +113,7 @@ def inspect_model(
     from lstmkit.tasks import persistence
 
     config, _, _ = persistence.load_model_dir(model_dir)
-    inner = Path(model_dir) / "model"  # the directory 'train --out' wrote, not the model in it
-    if not (Path(model_dir) / persistence.CONFIG_FILE).is_file() and persistence.is_model_dir(
-        inner
-    ):
-        model_dir = str(inner)
+    model_dir = str(persistence.model_root(model_dir))  # or the train --out folder
     header_task = _saved_task(model_dir)
     if header_task == "ExperimentModel":
         return _inspect_experiment_model(model_dir, config, data, out, seed, max_units)

@@ -64,6 +64,15 @@ def is_model_dir(path: str | os.PathLike[str]) -> bool:
     return isinstance(data, dict) and data.get("format") == FORMAT
 
 
+def model_root(path: str | os.PathLike[str]) -> Path:
+    """``path``, or its ``model/`` folder when ``path`` is the output directory of a CLI
+    ``train --out`` (which saves the model there): where a model given as either is."""
+    root = Path(path)
+    if not (root / CONFIG_FILE).is_file() and is_model_dir(root / "model"):
+        return root / "model"
+    return root
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -250,8 +259,7 @@ def load_model_dir(
         raise ModelFileError(f"no model at {root}: the directory does not exist")
     if not root.is_dir():
         raise ModelFileError(f"{root} is not a model directory (it is a file)")
-    if not (root / CONFIG_FILE).is_file() and is_model_dir(root / "model"):
-        root = root / "model"  # the directory a CLI ``train --out`` wrote the model into
+    root = model_root(root)
     if not (root / CONFIG_FILE).is_file():
         raise ModelFileError(f"{root} is not an lstmkit model directory: it has no {CONFIG_FILE}")
     header = _read_json(root / CONFIG_FILE, "its config")
