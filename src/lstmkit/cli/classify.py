@@ -36,11 +36,9 @@ from lstmkit.cli._options import (
     add_verb,
     apply_threads,
     load_model,
-    print_paths,
     print_training_outputs,
     run_fit,
     training_kwargs,
-    write_json,
 )
 from lstmkit.errors import ConfigError, DataError
 
@@ -339,7 +337,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from lstmkit.tasks.classify import SequenceClassifier
     from lstmkit.tasks.classify.metrics import bow_logistic_baseline, format_report
-    from lstmkit.viz.confusion import plot_confusion_matrix
 
     clf = load_model(args, SequenceClassifier)
     if clf.numeric:
@@ -384,12 +381,4 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.baseline:
         print(f"baseline: {results['baseline']['model']}, trained on {source}")
     print_summary(summary)
-    paths: dict[str, Path] = {}
-    if args.plot:
-        paths["confusion plot"] = plot_confusion_matrix(
-            report["confusion_matrix"], report["labels"], args.plot
-        )
-    if args.json:
-        paths["metrics"] = write_json(results, args.json, sort_keys=False)
-    print_paths(paths)
-    return 0
+    return sequences.write_evaluation(args, report, results)

@@ -152,6 +152,22 @@ def write_scores(paths: dict[str, Path], report: dict[str, Any], out: Path, **ab
     )
 
 
+def write_evaluation(args: argparse.Namespace, report: dict[str, Any], results: Any) -> int:
+    """The end of ``evaluate``: ``--plot`` (the confusion matrix of ``report``) and ``--json``
+    (``results``) when given, and their paths printed."""
+    from lstmkit.viz.confusion import plot_confusion_matrix
+
+    paths: dict[str, Path] = {}
+    if args.plot:
+        paths["confusion plot"] = plot_confusion_matrix(
+            report["confusion_matrix"], report["labels"], args.plot
+        )
+    if args.json:
+        paths["metrics"] = write_json(results, args.json, sort_keys=False)
+    print_paths(paths)
+    return 0
+
+
 def classifier_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """The ``SequenceClassifier`` options ``train`` takes alike for texts and sequences."""
     return dict(
@@ -248,19 +264,7 @@ def cmd_evaluate(args: argparse.Namespace, clf: Any) -> int:
     print(f"scored {len(seqs.series)} sequences ({seqs.source})")
     print(format_report(report, title="lstm:"))
     print(frame.to_string(float_format=lambda v: f"{v:.4f}"))
-    paths: dict[str, Path] = {}
-    if args.plot:
-        from lstmkit.viz.confusion import plot_confusion_matrix
-
-        paths["confusion plot"] = plot_confusion_matrix(
-            report["confusion_matrix"], report["labels"], args.plot
-        )
-    if args.json:
-        paths["metrics"] = write_json(
-            {"data": seqs.source, "model": report}, args.json, sort_keys=False
-        )
-    print_paths(paths)
-    return 0
+    return write_evaluation(args, report, {"data": seqs.source, "model": report})
 
 
 __all__ = ["add_sequence_options", "cmd_evaluate", "cmd_predict", "cmd_train", "is_sequence_input"]
