@@ -192,6 +192,12 @@ def unbind(t: Tensor | None) -> tuple[Tensor, ...] | None:
     return None if t is None else t.unbind(0)
 
 
+def step_views(part: Any, names: str) -> dict[str, tuple[Tensor, ...] | None]:
+    """The per-step views of a workspace's time-major buffers, by name; ``names`` are separated
+    by spaces. An absent buffer (None) stays None."""
+    return {name: unbind(getattr(part, name)) for name in names.split()}
+
+
 def keep_masks(
     zoneout: tuple[Tensor, ...] | None, valid: Tensor | None, n: int
 ) -> tuple[Tensor | None, ...]:

@@ -30,6 +30,7 @@ from lstmkit.nn.engine.fused.core import (
     recurrent_weight_grad,
     saved_for_backward,
     state_views,
+    step_views,
     store,
     time_order,
     unbind,
@@ -67,10 +68,7 @@ def _workspace(plan: Plan, x: Tensor, hid: int, keep_shape: Any, has_mask: bool)
     ws.tmp = new(batch, hid)
     X, HH = ws.X, ws.HH
     ws.v = dict(
-        h_prev=u(ws.h_prev),
-        h_new=u(ws.h_new),
-        h_cell=u(ws.h_cell),
-        h_rec=u(ws.h_rec),
+        step_views(ws, "h_prev h_new h_cell h_rec keep_h"),
         HH=u(HH),
         x_rz=u(X[..., :h2]),
         hh_rz=u(HH[..., :h2]),
@@ -78,7 +76,6 @@ def _workspace(plan: Plan, x: Tensor, hid: int, keep_shape: Any, has_mask: bool)
         x_z=u(X[..., hid:h2]),
         x_n=u(X[..., h2:]),
         hh_n=u(HH[..., h2:]),
-        keep_h=u(ws.keep_h),
     )
     ws.bwd = None
     return ws
@@ -101,17 +98,13 @@ def _backward_workspace(ws: Workspace) -> None:
     b.dhprev_dh = new(steps, batch, hid)  # the direct path: z (1 - keep) + keep
     da = b.da
     b.v = dict(
+        step_views(b, "dh g_out dzn_dh drn_dan dhprev_dh"),
         da_hh=u(da[..., : 3 * hid]),
         da_zn=u(da[..., h2:].view(steps, batch, 2, hid)),
         da_n=u(da[..., 3 * hid :].unsqueeze(2)),
         da_rn=u(da[..., :h2].view(steps, batch, 2, hid)),
         da_r=u(da[..., :hid]),
-        dh=u(b.dh),
         dh_blocks=u(b.dh.unsqueeze(2)),
-        g_out=u(b.g_out),
-        dzn_dh=u(b.dzn_dh),
-        drn_dan=u(b.drn_dan),
-        dhprev_dh=u(b.dhprev_dh),
     )
     ws.bwd = b
 

@@ -35,6 +35,7 @@ from lstmkit.nn.engine.fused.core import (
     saved_for_backward,
     shared_da_grads,
     state_views,
+    step_views,
     store,
     time_order,
     unbind,
@@ -87,18 +88,9 @@ def _workspace(
     sl = _gate_slices(opt, hid)
     n_pre = ng - 2
     u = unbind
-    ws.v = dict(
-        h_prev=u(ws.h_prev),
-        h_new=u(ws.h_new),
-        c_prev=u(ws.c_prev),
-        c_new=u(ws.c_new),
-        A=u(ws.A),
+    ws.v = dict(  # the buffers' per-step views, and those of the gate blocks
+        step_views(ws, "h_prev h_new c_prev c_new A tanh_c c_cell h_cell h_rec u keep_h keep_c"),
         Z=u(Z),
-        tanh_c=u(ws.tanh_c),
-        c_cell=u(ws.c_cell),
-        h_cell=u(ws.h_cell),
-        h_rec=u(ws.h_rec),
-        u=u(ws.u),
         z_pre=u(Z[..., sl["pre"]]),
         z_pre_blocks=u(Z[..., sl["pre"]].view(steps, batch, n_pre, hid)),
         c_prev_blocks=u(ws.c_prev.unsqueeze(2)),  # (B, 1, H): broadcast over the pre blocks
@@ -106,8 +98,6 @@ def _workspace(
         o=u(Z[..., sl["o"]]),
         f=None if sl["f"] is None else u(Z[..., sl["f"]]),
         i=None if sl["i"] is None else u(Z[..., sl["i"]]),
-        keep_h=u(ws.keep_h),
-        keep_c=u(ws.keep_c),
         A_blocks=u(ws.A.view(steps, batch, ng, hid)) if ln else None,
     )
     ws.slices = sl
@@ -139,23 +129,13 @@ def _backward_workspace(ws: Workspace, plan: Plan) -> None:
     b.dz_dc = new(steps, batch, ng - 1, hid)  # i, f, g (those present) per dc_total
     b.dcprev_dc = new(steps, batch, hid)
     b.v = dict(
-        dZ=u(b.dZ),
+        step_views(
+            b,
+            "dZ dz_lnw dy dh_cell du dc_cell dc_total dh dc g_out dzo_du dc_du dc_du_via_o dz_dc "
+            "dcprev_dc",
+        ),
         dz_blocks=u(b.dZ.view(steps, batch, ng, hid)),
-        dz_lnw=u(b.dz_lnw),
-        dy=u(b.dy),
-        dh_cell=u(b.dh_cell),
-        du=u(b.du),
-        dc_cell=u(b.dc_cell),
-        dc_total=u(b.dc_total),
         dc_total_blocks=u(b.dc_total.unsqueeze(2)),
-        dh=u(b.dh),
-        dc=u(b.dc),
-        g_out=u(b.g_out),
-        dzo_du=u(b.dzo_du),
-        dc_du=u(b.dc_du),
-        dc_du_via_o=u(b.dc_du_via_o),
-        dz_dc=u(b.dz_dc),
-        dcprev_dc=u(b.dcprev_dc),
         dz_o=u(b.dZ[..., sl["o"]]),
         dz_c_fed=u(b.dZ[..., sl["c_fed"]].view(steps, batch, ng - 1, hid)),
     )
