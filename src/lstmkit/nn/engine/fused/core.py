@@ -245,6 +245,13 @@ def project_input(x: Tensor, w_ih: Tensor, bias: Tensor | None, out: Tensor) -> 
         torch.addmm(bias, x2, w_ih.detach().t(), out=out2)
 
 
+def single_state_outputs(plan: Plan, Hs: Tensor, steps: int) -> tuple[Tensor, Tensor, Tensor]:
+    """The output, the final state and the h_prev views of a single-state cell's chain ``Hs``."""
+    h_prev, h_new = state_views(Hs, plan.reverse)
+    last = 0 if plan.reverse else steps
+    return masked_output(h_new, plan.valid), Hs[last].clone(), h_prev
+
+
 def saved_for_backward(
     x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, hid: int, **more: Any
 ) -> dict[str, Any]:
@@ -265,6 +272,15 @@ def grad_output(plan: Plan, gy: Tensor | None, gh_trace: Tensor | None) -> Tenso
     if g is not None and plan.valid is not None:
         g = g * plan.valid
     return g
+
+
+def seed_grad(dst: Tensor, g_final: Tensor | None, g_steps: Tensor | None, last: int) -> None:
+    """Into ``dst``, the gradient of a state after the direction's last step ``last``: that of
+    the final state (``g_final``, None: zero) plus, when given, the per-step ``g_steps[last]``
+    (the output's, the trace's)."""
+    store(dst, g_final)
+    if g_steps is not None:
+        dst.add_(g_steps[last])
 
 
 def backward_steps(order: range, g_out: tuple[Tensor, ...] | None) -> zip:

@@ -47,9 +47,8 @@ from lstmkit.nn.engine.fused.core import (
     FusedFunction,
     Plan,
     grad_output,
-    masked_output,
     project_input,
-    state_views,
+    single_state_outputs,
 )
 
 log = logging.getLogger(__name__)
@@ -326,13 +325,6 @@ def _torch_ops_grads(fn: Any, ctx: Any, grads: tuple) -> tuple[Tensor | None, ..
     return tuple(
         next(it) if t is not None and need else None for t, need in zip(inputs, needs, strict=True)
     )
-
-
-def single_state_outputs(plan: Plan, Hs: Tensor, steps: int) -> tuple[Tensor, Tensor, Tensor]:
-    """The output, the final state and the h_prev views of a single-state cell's chain ``Hs``."""
-    h_prev, h_new = state_views(Hs, plan.reverse)
-    last = 0 if plan.reverse else steps
-    return masked_output(h_new, plan.valid), Hs[last].clone(), h_prev
 
 
 def start_grads(plan: Plan, sv: dict, grads: tuple) -> tuple[Tensor | None, Tensor]:

@@ -29,6 +29,8 @@ from lstmkit.nn.engine.fused.core import (
     recurrent_grad,
     recurrent_weight_grad,
     saved_for_backward,
+    seed_grad,
+    single_state_outputs,
     state_views,
     step_views,
     store,
@@ -153,10 +155,9 @@ class GRUFunction(FusedFunction):
             torch.addcmul(n, x_z_l[t], tmp, out=h_cell_l[t])
             if keep_h_l is not None:
                 torch.where(keep_h_l[t], h_prev, h_cell_l[t], out=h_new_l[t])
-        last = order[-1]
         X = ws.X
-        output = masked_output(ws.h_new, plan.valid)
-        outs = [output, h_new_l[last].clone()]
+        output, h_last, _ = single_state_outputs(plan, ws.Hs, steps)
+        outs = [output, h_last]
         if plan.want_trace:
             for tr in (X[..., :hid], X[..., hid:h2], X[..., h2:], ws.h_new):
                 outs.append(masked_output(tr, plan.valid))
@@ -215,9 +216,7 @@ class GRUFunction(FusedFunction):
         w_hh_rnz = sv["w_hh"].index_select(0, perm_rows)
         order = time_order(steps, plan.reverse)
         dh_l, dh_blocks_l = v["dh"], v["dh_blocks"]
-        store(dh_l[0], g_hn)
-        if g_out is not None:
-            dh_l[0].add_(g_out[order[-1]])
+        seed_grad(dh_l[0], g_hn, g_out, order[-1])
         da_hh_l, da_zn_l, da_n_l, da_rn_l, da_r_l = (
             v["da_hh"],
             v["da_zn"],

@@ -33,6 +33,7 @@ from lstmkit.nn.engine.fused.core import (
     recurrent_grad,
     recurrent_weight_grad,
     saved_for_backward,
+    seed_grad,
     shared_da_grads,
     state_views,
     step_views,
@@ -409,12 +410,8 @@ def _grads(plan: Plan, sv: dict, needs: tuple[bool, ...], grads: tuple) -> tuple
         g_c = g_c * valid
 
     dh_l, dc_l = v["dh"], v["dc"]
-    store(dh_l[0], g_hn)
-    store(dc_l[0], g_cn)
-    if g_out is not None:
-        dh_l[0].add_(g_out[order[-1]])
-    if g_c is not None:
-        dc_l[0].add_(g_c[order[-1]])
+    seed_grad(dh_l[0], g_hn, g_out, order[-1])
+    seed_grad(dc_l[0], g_cn, g_c, order[-1])
 
     dZ_l, dz_dc_l, dcprev_dc_l = v["dZ"], v["dz_dc"], v["dcprev_dc"]
     dzo_du_l, dc_du_l = v["dzo_du"], v["dc_du"]

@@ -19,7 +19,9 @@ from lstmkit.nn.engine.fused.core import (
     project_input,
     recurrent_grad,
     saved_for_backward,
+    seed_grad,
     shared_da_grads,
+    single_state_outputs,
     state_views,
     time_order,
 )
@@ -66,9 +68,8 @@ class RNNFunction(FusedFunction):
                 a.tanh_()
             if keep_h_l is not None:
                 torch.where(keep_h_l[t], h_prev, a, out=h_new_l[t])
-        last = order[-1]
-        output = masked_output(h_new_all, plan.valid)
-        outs = [output, h_new_l[last].clone()]
+        output, h_last, _ = single_state_outputs(plan, Hs, steps)
+        outs = [output, h_last]
         if plan.want_trace:
             outs.append(masked_output(h_new_all, plan.valid))
         saved = saved_for_backward(x, w_ih, w_hh, b_ih, hid, A=A, h_rec=h_rec_all) if save else {}
@@ -92,9 +93,8 @@ class RNNFunction(FusedFunction):
         da_l, da_dh_l = da.unbind(0), da_dh.unbind(0)
         keep_h_l = None if keep_h is None else keep_h.unbind(0)
         order = time_order(steps, plan.reverse)
-        dh = g_hn if g_hn is not None else x.new_zeros(batch, hid)
-        if g_out is not None:
-            dh = dh + g_out[order[-1]]
+        dh = x.new_empty(batch, hid)
+        seed_grad(dh, g_hn, g_out, order[-1])
         w_hh = sv["w_hh"]
         for _, t, _, g_out_prev in backward_steps(order, g_out_l):
             torch.mul(dh, da_dh_l[t], out=da_l[t])
