@@ -15,6 +15,8 @@ The LSTM's forget-gate bias is added on top by the cell (``forget_bias``).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 
 import torch
 from torch import Tensor, nn
@@ -30,29 +32,30 @@ def check_scheme(scheme: str) -> str:
     return scheme
 
 
-def _blocks(weight: Tensor, num_blocks: int) -> tuple[Tensor, ...]:
-    return weight.chunk(num_blocks, dim=0)
+def _by_block(
+    weight: Tensor, num_blocks: int, scheme: str, hidden_size: int, init_block: Callable
+) -> None:
+    """``init_block`` on each gate block of ``weight`` on its own; with ``"torch"``, torch's
+    uniform over the whole matrix instead."""
+    if scheme == "torch":
+        _torch_uniform(weight, hidden_size)
+        return
+    for block in weight.chunk(num_blocks, dim=0):
+        init_block(block)
 
 
 @torch.no_grad()
 def init_input_weight(weight: Tensor, num_blocks: int, scheme: str, hidden_size: int) -> None:
-    if scheme == "torch":
-        _torch_uniform(weight, hidden_size)
-        return
-    for block in _blocks(weight, num_blocks):
-        if scheme == "he":
-            nn.init.kaiming_normal_(block, nonlinearity="relu")
-        else:
-            nn.init.xavier_uniform_(block)
+    if scheme == "he":
+        init_block = partial(nn.init.kaiming_normal_, nonlinearity="relu")
+    else:
+        init_block = nn.init.xavier_uniform_
+    _by_block(weight, num_blocks, scheme, hidden_size, init_block)
 
 
 @torch.no_grad()
 def init_recurrent_weight(weight: Tensor, num_blocks: int, scheme: str, hidden_size: int) -> None:
-    if scheme == "torch":
-        _torch_uniform(weight, hidden_size)
-        return
-    for block in _blocks(weight, num_blocks):
-        nn.init.orthogonal_(block)
+    _by_block(weight, num_blocks, scheme, hidden_size, nn.init.orthogonal_)
 
 
 @torch.no_grad()
