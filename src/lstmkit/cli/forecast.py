@@ -44,7 +44,7 @@ from lstmkit.cli._options import (
     write_csv,
     write_json,
 )
-from lstmkit.errors import ConfigError, DataError
+from lstmkit.errors import ConfigError
 
 
 def _quantiles(text: str) -> tuple[float, ...] | None:
@@ -525,18 +525,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     from lstmkit.tasks.forecast import benchmark as fb
 
     apply_threads(args)
-    files: list[Path] = []
-    for raw in args.paths:
-        path = Path(raw)
-        if path.is_dir():
-            found = sorted(path.glob("*.csv"))
-            if not found:
-                raise DataError(f"{path} is a directory with no *.csv file to benchmark")
-            files.extend(found)
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise DataError(f"{path}: no such file or directory")
+    files = fb.series_files(args.paths)
     check_output_file(args.out)
     names = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in names if m not in fb.LSTM_METHODS]

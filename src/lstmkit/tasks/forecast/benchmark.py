@@ -204,6 +204,24 @@ def _lstm_run(
     return np.stack(points), lo, hi, fit_seconds, predict_seconds
 
 
+def series_files(paths: Sequence[str | Path]) -> list[Path]:
+    """The CSV files to benchmark: each path that is a file, and every ``*.csv`` of each path
+    that is a directory (sorted); a missing path or a directory without one is a DataError."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(path.glob("*.csv"))
+            if not found:
+                raise DataError(f"{path} is a directory with no *.csv file to benchmark")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise DataError(f"{path}: no such file or directory")
+    return files
+
+
 def run_benchmark(
     paths: Sequence[str | Path],
     *,
@@ -367,5 +385,6 @@ __all__ = [
     "SeriesSpec",
     "benchmark_markdown",
     "run_benchmark",
+    "series_files",
     "series_spec",
 ]
