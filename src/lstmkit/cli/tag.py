@@ -187,13 +187,6 @@ def register(subparsers: Any) -> None:
     add_threads_option(evaluate)
 
 
-def _apply_columns(tagger: Any, args: argparse.Namespace) -> None:
-    if args.token_col is not None:
-        tagger.token_col = args.token_col
-    if args.tag_col is not None:
-        tagger.tag_col = args.tag_col
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     from lstmkit.tasks.tagging import Tagger, format_span_scores
 
@@ -258,8 +251,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from lstmkit.tasks.tagging import Tagger, format_span_scores, span_scores
 
     tagger = load_model(args, Tagger)
-    _apply_columns(tagger, args)
-    rows = tagger.compare(args.data)  # (tokens, gold, predicted) per sentence
+    # (tokens, gold, predicted) per sentence
+    rows = tagger.compare(args.data, token_col=args.token_col, tag_col=args.tag_col)
     scores = span_scores([gold for _, gold, _ in rows], [pred for _, _, pred in rows])
     paths: dict[str, Path] = {}
     if args.json == "-":

@@ -115,6 +115,17 @@ def test_predict_from_files(trained, tmp_path):
     assert trained.compare(conll) == [(["Anna", "smith"], ["B-PER", "I-PER"], ["B-PER", "I-PER"])]
 
 
+def test_compare_reads_other_columns_without_changing_the_model(trained, tmp_path):
+    conll = tmp_path / "tag-first.conll"
+    conll.write_text("Anna B-PER NNP\nsmith I-PER NNP\n", encoding="utf-8")
+    expected = [(["Anna", "smith"], ["B-PER", "I-PER"], ["B-PER", "I-PER"])]
+    assert trained.compare(conll, tag_col=1) == expected
+    assert (trained.token_col, trained.tag_col) == (0, -1)
+    assert trained.compare(conll)[0][1] == ["NNP", "NNP"]  # the model's last column
+    with pytest.raises(ConfigError, match="tag_col must be an int column index, got '1'"):
+        trained.compare(conll, tag_col="1")
+
+
 def test_softmax_tagger_and_no_constraints(tmp_path):
     data = make_sentences(40, 0)
     soft = Tagger(use_crf=False, char_features=False, **SMALL)

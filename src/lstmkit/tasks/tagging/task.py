@@ -74,6 +74,13 @@ INIT_KEYS = (
 )
 
 
+def _column_index(name: str, value: Any) -> int:
+    """A CoNLL column index (negative counts from the end), refused unless an int."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{name} must be an int column index, got {value!r}")
+    return value
+
+
 class Tagger(Task):
     """BiLSTM(-CRF) sequence tagger over whitespace tokens.
 
@@ -136,10 +143,8 @@ class Tagger(Task):
         self.min_freq = positive_int("min_freq", min_freq)
         self.word_dropout = probability("word_dropout", word_dropout)
         self.constraints = choice("constraints", constraints, CONSTRAINTS)
-        for name, value in (("token_col", token_col), ("tag_col", tag_col)):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ConfigError(f"{name} must be an int column index, got {value!r}")
-        self.token_col, self.tag_col = token_col, tag_col
+        self.token_col = _column_index("token_col", token_col)
+        self.tag_col = _column_index("tag_col", tag_col)
         self.freeze_embeddings = bool(freeze_embeddings)
         self.lstm_options = check_lstm_options(lstm_options, _LSTM_OPTIONS)
         # Set by fit (or load):
@@ -377,15 +382,20 @@ class Tagger(Task):
     # --- evaluation ------------------------------------------------------------------------------
 
     def compare(
-        self, data: Any, *, batch_size: int = 256
+        self,
+        data: Any,
+        *,
+        batch_size: int = 256,
+        token_col: int | None = None,
+        tag_col: int | None = None,
     ) -> list[tuple[list[str], list[str], list[str]]]:
         """``(tokens, gold tags, predicted tags)`` for each sentence of tagged ``data`` (a CoNLL
-        path read with the model's ``token_col`` and ``tag_col``, ``bundled:NAME``, or
-        ``(tokens, tags)`` pairs): conlleval's three columns."""
+        path read with ``token_col`` and ``tag_col``, by default the model's, ``bundled:NAME``,
+        or ``(tokens, tags)`` pairs): conlleval's three columns."""
         self._require_fitted("compare")
-        sentences = tagged_sentences(
-            data, "evaluation data", token_col=self.token_col, tag_col=self.tag_col
-        )
+        token_col = self.token_col if token_col is None else _column_index("token_col", token_col)
+        tag_col = self.tag_col if tag_col is None else _column_index("tag_col", tag_col)
+        sentences = tagged_sentences(data, "evaluation data", token_col=token_col, tag_col=tag_col)
         predicted = self.predict([s.tokens for s in sentences], batch_size=batch_size)
         return [(s.tokens, s.tags or [], p) for s, p in zip(sentences, predicted, strict=True)]
 
