@@ -1,5 +1,6 @@
 """Scalar and row helpers of the numba kernels: exp, sigmoid and tanh that vectorise, the
-recurrent matrix-vector product, and the ``jit`` decorator they all share.
+recurrent product and its backward, the loop plumbing every kernel shares (a step's slots in the
+state chain, its blocks of rows), and the ``jit`` decorator they all use.
 
 Imported by :mod:`lstmkit.nn.engine.fused.kernels` only (so only when numba is usable).
 """
