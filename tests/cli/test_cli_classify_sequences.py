@@ -52,6 +52,7 @@ def test_ts_train_predict_evaluate(tmp_path, capsys):
                  "--out", str(out), *TINY]) == 0  # fmt: skip
     text = capsys.readouterr().out
     assert "trained on 24 sequences (2 feature(s), 2 classes)" in text and "test (" in text
+    assert "(member 1 of an ensemble of 5)" in text  # "auto" on a small numeric set
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["n"] == 10 and metrics["part"] == "test"
 
@@ -70,6 +71,21 @@ def test_ts_train_predict_evaluate(tmp_path, capsys):
     assert "scored 10 sequences" in text and "accuracy" in text and "macro_f1" in text
     result = json.loads((tmp_path / "e.json").read_text())
     assert result["model"]["accuracy"] == pytest.approx(metrics["accuracy"])
+
+
+def test_ensemble_option(tmp_path, capsys):
+    train = write_ts(tmp_path / "X_TRAIN.ts", *waves(12, 0))
+    out = tmp_path / "run"
+    assert main(["classify", "train", "--data", str(train), "--out", str(out), *TINY,
+                 "--ensemble", "2"]) == 0  # fmt: skip
+    assert "(member 1 of an ensemble of 2)" in capsys.readouterr().out
+    config = json.loads((out / "model" / "config.json").read_text())
+    assert config["config"]["ensemble"] == 2
+    for bad in ("0", "many", "2.5"):  # argparse exits 2 with the message
+        with pytest.raises(SystemExit) as exit_info:
+            main(["classify", "train", "--data", str(train), "--out", str(out), "--ensemble", bad])
+        assert exit_info.value.code == 2
+        assert f"expected 'auto' or an int >= 1, got {bad!r}" in capsys.readouterr().err
 
 
 def test_long_csv_keeps_its_columns_for_predict(tmp_path, capsys):

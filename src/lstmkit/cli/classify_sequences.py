@@ -176,6 +176,7 @@ def classifier_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         pooling=args.pooling,
         class_weights=None if args.class_weights == "none" else args.class_weights,
         max_length=args.max_length,
+        ensemble=args.ensemble,
         impl=args.impl,
     )
 
@@ -225,6 +226,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(
         f"trained on {len(seqs.series)} sequences ({clf.n_features} feature(s), "
         f"{len(clf.classes)} classes) in {seconds:.1f} s: {epochs_text(result)}"
+        + (f" (member 1 of an ensemble of {len(clf.nets)})" if len(clf.nets) > 1 else "")
         + (f"; gaps/irregular times read as {clf.missing_method!r}" if clf.missing_method else "")
     )
     paths: dict[str, Path] = {"model": clf.save(out / "model")}

@@ -54,6 +54,18 @@ class _FirstOutput(nn.Module):
         return self.net(*args)[0]
 
 
+class _MeanProbabilities(nn.Module):
+    """Classifier members: ``(x, lengths) -> (B, classes)``, the mean of their softmax."""
+
+    def __init__(self, nets: list[nn.Module]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(nets)
+
+    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
+        probs = [torch.softmax(net(x, lengths).float(), dim=1) for net in self.members]
+        return torch.stack(probs).mean(0)
+
+
 class _LMStep(nn.Module):
     """``(ids, h_0, c_0, h_1, c_1, ...) -> (logits, h_0, c_0, ...)``: one call of the LM."""
 
@@ -126,9 +138,14 @@ def _classifier(task: Any) -> Spec:
         x = torch.ones(_BATCH, _STEPS, dtype=torch.int64)
         kind = "(batch, time) int64 token ids, 0 = padding"
     lengths = torch.tensor([_STEPS, _STEPS - 2])
-    axes = {"x": {0: "batch", 1: "time"}, "lengths": {0: "batch"}, "logits": {0: "batch"}}
-    notes = {"x": kind, "logits": "(batch, classes)", "classes": list(map(str, task.classes))}
-    return Spec(net, (x, lengths), ["x", "lengths"], ["logits"], axes, notes)
+    nets = list(getattr(task, "nets", None) or [net])
+    out, note = "logits", "(batch, classes)"
+    if len(nets) > 1:  # predict averages the members' probabilities: so does the graph
+        net, out = _MeanProbabilities(nets), "probabilities"
+        note = f"(batch, classes), the mean of the {len(nets)} ensemble members' softmax"
+    axes = {"x": {0: "batch", 1: "time"}, "lengths": {0: "batch"}, out: {0: "batch"}}
+    notes = {"x": kind, out: note, "classes": list(map(str, task.classes))}
+    return Spec(net, (x, lengths), ["x", "lengths"], [out], axes, notes)
 
 
 def _tagger(task: Any) -> Spec:

@@ -38,6 +38,9 @@ ANCHORS = ("bilstm", "minirocket")
 VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     # the numeric defaults before issue 13: a BiLSTM alone, 10 % held out for early stopping
     "plain": ({"conv_branch": False, "val_size": 0.1}, {}),
+    # the default before its ensemble of seeds: one network
+    "single": ({"ensemble": 1}, {}),
+    "ens3": ({"ensemble": 3}, {}),
     "fcn": ({"conv_branch": True}, {}),
     "all-cosine": ({"val_size": 0}, {"schedule": "cosine"}),
     "fcn-all-cosine": ({"conv_branch": True, "val_size": 0}, {"schedule": "cosine"}),
