@@ -155,22 +155,13 @@ class NumbaLSTMFunction(nb.NumbaFunction):
         coupled, has_f, peep, ln = opt.coupled_gates, opt.forget_gate, opt.peephole, opt.layer_norm
         gy, g_hn, g_cn = grads[0], grads[1], grads[2]
         x, A = sv["x"], sv["A"]
-        steps, batch, _ = x.shape
+        batch = x.shape[1]
         hid = sv["Cc"].shape[-1]
         p = sv["Hs"].shape[-1]
         gh = A.shape[-1]
         d1, d2, d3, db3 = nb.dummies(x.dtype)
         g_out = grad_output(plan, gy, None)
-        dh = (
-            x.new_zeros(batch, p)
-            if g_hn is None
-            else g_hn.clone(memory_format=torch.contiguous_format)
-        )
-        dc = (
-            x.new_zeros(batch, hid)
-            if g_cn is None
-            else g_cn.clone(memory_format=torch.contiguous_format)
-        )
+        dh, dc = nb.fresh_grad(g_hn, x, p), nb.fresh_grad(g_cn, x, hid)
         dZ = torch.empty_like(A)
         dpeep = x.new_empty(3, hid)
         dln = x.new_empty(2 * gh + 2 * hid) if ln else None

@@ -327,15 +327,17 @@ def _torch_ops_grads(fn: Any, ctx: Any, grads: tuple) -> tuple[Tensor | None, ..
     )
 
 
+def fresh_grad(g: Tensor | None, x: Tensor, size: int) -> Tensor:
+    """A contiguous copy of a final state's gradient, which a backward kernel updates in place
+    (to the initial state's); zeros ``(B, size)`` when there is none."""
+    if g is None:
+        return x.new_zeros(x.shape[1], size)
+    return g.clone(memory_format=torch.contiguous_format)
+
+
 def start_grads(plan: Plan, sv: dict, grads: tuple) -> tuple[Tensor | None, Tensor]:
     """The output's gradient (lengths applied) and a fresh gradient of the final state."""
-    x = sv["x"]
-    g_out = grad_output(plan, grads[0], None)
-    g_hn = grads[1]
-    batch, hid = x.shape[1], sv["hid"]
-    if g_hn is None:
-        return g_out, x.new_zeros(batch, hid)
-    return g_out, g_hn.clone(memory_format=torch.contiguous_format)
+    return grad_output(plan, grads[0], None), fresh_grad(grads[1], sv["x"], sv["hid"])
 
 
 # --- what the GRU and RNN Functions share (one state h) -----------------------------------------
