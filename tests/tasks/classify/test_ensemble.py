@@ -13,7 +13,7 @@ import torch
 from safetensors import safe_open
 
 from lstmkit.data import pad_sequences
-from lstmkit.errors import ConfigError
+from lstmkit.errors import ConfigError, ModelFileError
 from lstmkit.tasks.classify import SequenceClassifier
 from lstmkit.tasks.classify.ensemble import AUTO_MEMBERS, ensemble_size
 
@@ -94,6 +94,18 @@ def test_a_model_saved_before_ensembles_loads_as_one_member(tmp_path):
     assert not any(k.startswith("members.") for k in keys)
     loaded = SequenceClassifier.load(again)
     np.testing.assert_array_equal(loaded.predict_proba(INPUTS), clf.predict_proba(INPUTS))
+
+
+@pytest.mark.parametrize("bad", [0, 2.5, True])
+def test_a_corrupt_member_count_is_a_model_file_error_naming_it(three, tmp_path, bad):
+    path = three.save(tmp_path / "ens")
+    state = json.loads((path / "state.json").read_text())
+    state["members"] = bad
+    (path / "state.json").write_text(json.dumps(state))
+    with pytest.raises(
+        ModelFileError, match=rf"state.json.*members must be a positive int, got {bad}"
+    ):
+        SequenceClassifier.load(path)
 
 
 @pytest.mark.parametrize("bad", [0, -1, "many", 2.5, True, None])

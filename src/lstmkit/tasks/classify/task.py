@@ -548,7 +548,7 @@ class SequenceClassifier(TextTables, Task):
             torch.softmax(self._logits(net, encoded, size).double(), dim=1).numpy()
             for net in self.nets
         ]
-        return mean_arrays([[p] for p in probs])[0]
+        return np.mean(probs, axis=0)
 
     def predict(self, inputs: Any, *, times: Any = None, batch_size: int = 256) -> list[Any]:
         """The most probable label of each input."""
@@ -668,9 +668,7 @@ class SequenceClassifier(TextTables, Task):
             check_missing(self.missing_method)
         self.gap_scale = float(missing.get("gap_scale", 1.0))
         self.history = History.from_dict(state["history"]) if state.get("history") else None
-        members = state.get("members", 1)  # saved before ensembles: one network
-        if isinstance(members, bool) or not isinstance(members, int) or members < 1:
-            raise ValueError(f"'members' must be an int >= 1, got {members!r}")
+        members = positive_int("members", state.get("members", 1))  # before ensembles: one
         self.nets = [self._build_net() for _ in range(members)]
         self.net = self.nets[0]
 
