@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from lstmkit.cli import build_parser, main
+from lstmkit.cli.experiments import _overrides
 from lstmkit.errors import ConfigError, ModelFileError
 from lstmkit.experiments.models import (
     MODELS,
@@ -210,6 +211,26 @@ def test_config_command_reproduces_the_config():
     assert cmd.startswith("lstmkit experiments run copy --K 3 --T 5 --quick --models lstm,gru")
     ns = build_parser().parse_args(cmd.split()[1:])
     assert ns.models == ("lstm", "gru") and ns.seeds == (1, 2) and ns.T == 5 and ns.K == 3
+
+
+def test_config_command_carries_validation_size_and_the_direct_recipe():
+    config = make_config(
+        "long-lag",
+        task_params={"p": 100},
+        direct=True,
+        memory_after=2000,
+        validation_size=256,
+    )
+    assert config.result_id == "long-lag-p100-direct-mem2000-val256"
+    cmd = config_command(config)
+    assert "--validation-size 256 --direct --memory-after 2000" in cmd
+    ns = build_parser().parse_args(cmd.split()[1:])
+    assert _overrides(ns)["validation_size"] == 256
+    again = make_config("long-lag", task_params={"p": ns.p}, **_overrides(ns))
+    assert again.result_id == config.result_id
+    # the default validation size is left out of the command and the name
+    plain = make_config("adding")
+    assert "--validation-size" not in config_command(plain) and "val" not in plain.result_id
 
 
 # --- CLI ------------------------------------------------------------------------------------------

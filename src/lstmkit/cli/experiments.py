@@ -148,6 +148,24 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--eval-every", type=int, help="validation check every N training sequences")
     p.add_argument("--test-size", type=int, help="test sequences (default 2560 as in the paper)")
     p.add_argument(
+        "--validation-size",
+        type=int,
+        help="validation sequences read by the stop rule (default 512; the test set's size makes "
+        "a run that stops on validation far less likely to miss the criterion on test)",
+    )
+    p.add_argument(
+        "--direct",
+        action="store_true",
+        help="input-to-output connections beside the recurrent layer (the paper's net for "
+        "long-lag task 2a)",
+    )
+    p.add_argument(
+        "--memory-after",
+        type=int,
+        help="with --direct: train the direct connections alone for N sequences, then add the "
+        "recurrent path (the paper added its memory cell once the error stopped decreasing)",
+    )
+    p.add_argument(
         "--no-stop",
         action="store_true",
         help="train the whole budget instead of stopping at the criterion",
@@ -202,6 +220,9 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "batch_size": args.batch_size,
         "eval_every": args.eval_every,
         "test_size": args.test_size,
+        "validation_size": args.validation_size,
+        "direct": True if args.direct else None,
+        "memory_after": args.memory_after,
         "stop_when_solved": False if args.no_stop else None,
     }
 

@@ -175,6 +175,7 @@ _RECIPE_WORDS = {
     "output_gate_bias": "output gate bias {}",
     "direct": "input-to-output connections",
     "memory_after": "recurrent path after {} sequences",
+    "validation_size": "validation on {} sequences",
 }
 
 

@@ -235,6 +235,7 @@ _RECIPE_IDS: dict[str, str] = {
     "output_gate_bias": "ogb",
     "direct": "direct",
     "memory_after": "mem",
+    "validation_size": "val",
 }
 RECIPE_FIELDS: tuple[str, ...] = tuple(_RECIPE_IDS)
 
@@ -318,6 +319,12 @@ def config_command(config: RunConfig) -> str:
         "--test-size",
         str(config.test_size),
     ]
+    if config.validation_size != RunConfig.validation_size:
+        parts += ["--validation-size", str(config.validation_size)]
+    if config.direct:
+        parts.append("--direct")
+    if config.memory_after:
+        parts += ["--memory-after", str(config.memory_after)]
     if not config.stop_when_solved:
         parts.append("--no-stop")
     return " ".join(parts)
