@@ -15,7 +15,7 @@ from safetensors import safe_open
 from lstmkit.data import pad_sequences
 from lstmkit.errors import ConfigError, ModelFileError
 from lstmkit.tasks.classify import SequenceClassifier
-from lstmkit.tasks.classify.ensemble import AUTO_MEMBERS, ensemble_size
+from lstmkit.tasks.classify.ensemble import AUTO_MEMBERS, ensemble_size, member_seed
 
 DATA = pathlib.Path(__file__).parent / "data"
 V2 = json.loads((DATA / "numeric_v2" / "expected.json").read_text(encoding="utf-8"))
@@ -55,9 +55,11 @@ def test_an_ensemble_averages_its_members_probabilities(three):
     assert len(three.nets) == 3 and three.net is three.nets[0]
     members = [_member_proba(three, net, INPUTS) for net in three.nets]
     np.testing.assert_allclose(three.predict_proba(INPUTS), np.mean(members, axis=0), atol=1e-12)
-    # member k is the single model of seed + k: member 0 is numeric_v2, member 1 seed 5's model
+    # member k is the single model of member_seed(seed, k): member 0 is numeric_v2 (seed 4),
+    # member 1 the model of seed 4 + 10007, so the ensembles of seeds 4 and 5 share no member
+    assert [member_seed(4, k) for k in range(3)] == [4, 10_011, 20_018]
     np.testing.assert_allclose(members[0], V2["predict_proba"], rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(members[1], _fit(1, seed=5).predict_proba(INPUTS), atol=1e-12)
+    np.testing.assert_allclose(members[1], _fit(1, seed=10_011).predict_proba(INPUTS), atol=1e-12)
     by_hand = []
     for x in INPUTS:
         seq = torch.as_tensor(three.scaler.transform(x), dtype=torch.float32)

@@ -4,7 +4,8 @@ weights combine.
 On a small training set one network's test accuracy moves by 10+ points from seed to seed (the
 initial weights and batch order decide which of many equally good training fits it lands on);
 the mean of a few members' probabilities moves far less. Member ``k`` is trained with seed
-``seed + k`` on the same preprocessing, so member 0 is the single model a fit of one trains.
+:func:`member_seed` ``(seed, k)`` on the same preprocessing, so member 0 is the single model a fit
+of one trains.
 """
 
 from __future__ import annotations
@@ -20,6 +21,15 @@ from lstmkit.tasks.classify.inputs import AUTO_HOLDOUT_MIN
 # Members that ensemble="auto" trains on small numeric training sets (chosen by the benchmark:
 # docs/sequence-classification.md, "Ensemble of seeds").
 AUTO_MEMBERS = 5
+# Member k's seed is seed + k * MEMBER_SEED_STRIDE, not seed + k: with seed + k the fits of seeds
+# 0 and 1 shared four of their five members, so comparing them (a benchmark's seed spread) said
+# little about how much a user's result depends on the seed.
+MEMBER_SEED_STRIDE = 10_007
+
+
+def member_seed(seed: int, k: int) -> int:
+    """The seed of ensemble member ``k`` of a fit with ``seed`` (member 0: ``seed`` itself)."""
+    return seed + k * MEMBER_SEED_STRIDE
 
 
 def check_ensemble(value: Any) -> int | str:

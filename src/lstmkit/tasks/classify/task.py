@@ -54,6 +54,7 @@ from lstmkit.tasks.classify.ensemble import (
     check_ensemble,
     ensemble_size,
     mean_arrays,
+    member_seed,
     members_module,
 )
 from lstmkit.tasks.classify.inputs import (
@@ -134,7 +135,7 @@ class SequenceClassifier(TextTables, Task):
             :mod:`lstmkit.tasks.classify.missing`. "auto" (default): "linear" (measured best
             with values missing at random) when the training data holds NaN or irregular time
             stamps, otherwise none of these (the values as they are).
-        ensemble: how many networks a fit trains (member ``k`` with seed ``seed + k``, on the
+        ensemble: how many networks a fit trains (member ``k`` with seed ``seed + 10007 k``, on the
             same preprocessing; predictions average their probabilities): an int >= 1, or
             "auto" (default): 5 for numeric sequences in the small-data regime (fewer than
             ``AUTO_HOLDOUT_MIN`` examples and no ``val``), where one network's accuracy moves
@@ -455,14 +456,15 @@ class SequenceClassifier(TextTables, Task):
         )
         members, first = [], None
         for k in range(size):  # member 0 is exactly the model a fit of one trains
-            member = train_config.replace(seed=seed + k)
+            k_seed = member_seed(seed, k)
+            member = train_config.replace(seed=k_seed)
             if k and member.run_dir is not None:
                 member = member.replace(run_dir=Path(member.run_dir) / f"member-{k}")
             if size > 1:
-                log.info("ensemble member %d of %d (seed %d)", k + 1, size, seed + k)
-            seed_everything(seed + k)
-            self.net = self._build_net(seed + k, with_vectors=True)
-            train_loader = self._loader(train_x, [index[v] for v in targets], bs, True, seed + k)
+                log.info("ensemble member %d of %d (seed %d)", k + 1, size, k_seed)
+            seed_everything(k_seed)
+            self.net = self._build_net(k_seed, with_vectors=True)
+            train_loader = self._loader(train_x, [index[v] for v in targets], bs, True, k_seed)
             self._train_net(fit, loss_fn, train_loader, val_loader, member)
             members.append(self.net)
             first = first or (self.fit_result, self.history)
