@@ -35,6 +35,7 @@ from lstmkit.cli._options import (
     add_val_size_option,
     add_verb,
     apply_threads,
+    check_output_dir,
     load_model,
     print_training_outputs,
     run_fit,
@@ -308,7 +309,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         options["vocab_size" if args.tokenizer == "bpe" else "max_size"] = args.max_vocab
     if args.tokenizer == "char" and "max_size" in options:
         raise ConfigError("--max-vocab applies to the word and bpe tokenizers, not char")
-    out = Path(args.out)
+    out = check_output_dir(args.out)  # before training, not after
     clf = SequenceClassifier(
         args.tokenizer,
         tokenizer_options=options,

@@ -19,6 +19,7 @@ from lstmkit.cli._options import (
     add_column_option,
     add_names_option,
     add_path_option,
+    check_output_dir,
     flat_names,
     network_kwargs,
     print_paths,
@@ -202,13 +203,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         given.append("--freeze-embeddings")
     if given:
         raise ConfigError(f"{', '.join(given)} apply to texts, not to numeric sequences")
+    out = check_output_dir(args.out)  # before reading and training, not after
     seqs = read(args, args.data, None, labels=True)
     labels = require_labels(seqs, "training")
     test = None
     if args.test is not None:
         test = read(args, args.test, None, labels=True)
         require_labels(test, "--test")
-    out = Path(args.out)
     # None leaves the API's numeric default (val_size "auto", TrainConfig's epochs/patience/batch)
     clf = SequenceClassifier(
         None, **classifier_kwargs(args), val_size=args.val_size, missing=args.missing or "auto"

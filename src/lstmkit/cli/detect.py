@@ -36,6 +36,7 @@ from lstmkit.cli._options import (
     add_val_size_option,
     add_verb,
     apply_threads,
+    check_output_dir,
     flat_names,
     load_model,
     network_kwargs,
@@ -292,7 +293,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from lstmkit.tasks.anomaly import AnomalyDetector
 
     apply_threads(args)
-    out = Path(args.out)
+    out = check_output_dir(args.out)  # before training, not after
     det = AnomalyDetector(
         args.method,
         window=args.window,

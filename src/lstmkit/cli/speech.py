@@ -33,6 +33,7 @@ from lstmkit.cli._options import (
     add_training_options,
     add_verb,
     apply_threads,
+    check_output_dir,
     load_model,
     network_kwargs,
     positive_int,
@@ -223,7 +224,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from lstmkit.tasks.speech.metrics import format_scores
 
     apply_threads(args)
-    out = Path(args.out)
+    out = check_output_dir(args.out)  # before training, not after
     options = {} if args.impl == "auto" else {"impl": args.impl}
     model = SpeechRecognizer(
         **network_kwargs(args),
