@@ -97,6 +97,10 @@ def test_long_csv_keeps_its_columns_for_predict(tmp_path, capsys):
     assert main(["classify", "train", "--data", str(data), "--series-col", "id",
                  "--time-col", "t", "--label-col", "y", "--columns", "ax", "ay",
                  "--test", str(test), "--out", str(out), *TINY]) == 0  # fmt: skip
+    state = json.loads((out / "model" / "state.json").read_text())
+    assert state["columns"] == {
+        "series_col": "id", "time_col": "t", "label_col": "y", "columns": ["ax", "ay"]
+    }  # fmt: skip
     pred = tmp_path / "pred.csv"
     # predict and evaluate take the model's column names by default
     assert main(["classify", "predict", "--model", str(out), "--data", str(test),

@@ -205,7 +205,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise ConfigError(f"{', '.join(given)} apply to texts, not to numeric sequences")
     out = check_output_dir(args.out)  # before reading and training, not after
     seqs = read(args, args.data, None, labels=True)
-    labels = require_labels(seqs, "training")
+    require_labels(seqs, "training")
     test = None
     if args.test is not None:
         test = read(args, args.test, None, labels=True)
@@ -215,14 +215,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         None, **classifier_kwargs(args), val_size=args.val_size, missing=args.missing or "auto"
     )
     options = {k: v for k, v in training_kwargs(args, out / "run").items() if v is not None}
-    seconds = run_fit(clf.fit, seqs.series, labels, times=seqs.times, **options)
-    if not is_ts(args.data):
-        clf.columns = {
-            "series_col": args.series_col,
-            "time_col": args.time_col,
-            "label_col": args.label_col,
-            "columns": seqs.columns,
-        }
+    seconds = run_fit(clf.fit_sequences, seqs, **options)  # keeps a table's column names
     result = clf.fit_result
     print(
         f"trained on {len(seqs.series)} sequences ({clf.n_features} feature(s), "

@@ -38,7 +38,11 @@ from lstmkit.errors import ConfigError, DataError
 class Sequences:
     """Series ids, the series ``(T_i, F)`` float64 (NaN where missing), labels (None when the
     input has none), the feature names, where they came from, and with a time column each
-    series' time stamps as float64 ``(T_i,)`` (dates as seconds since 1970; else None)."""
+    series' time stamps as float64 ``(T_i,)`` (dates as seconds since 1970; else None).
+
+    ``table_columns``: read from a long table, the column names it was read with
+    (``series_col``, ``time_col``, ``label_col`` and the feature ``columns``), which a model keeps
+    to read the next table the same way; None for a ``.ts`` file, which has no column names."""
 
     ids: list[Any]
     series: list[np.ndarray]
@@ -46,6 +50,7 @@ class Sequences:
     columns: list[str]
     source: str
     times: list[np.ndarray] | None = None
+    table_columns: dict[str, Any] | None = None
 
 
 def _read(data: Any) -> tuple[pd.DataFrame, str]:
@@ -185,6 +190,12 @@ def read_long(
         list(columns),
         where,
         out_times if order_key is not None else None,
+        {
+            "series_col": series_col,
+            "time_col": time_col,
+            "label_col": label_col,
+            "columns": list(columns),
+        },
     )
 
 

@@ -13,6 +13,8 @@ saved model::
 
 Numeric sequences (``tokenizer=None``): each example is an array ``(T_i, F)`` (or ``(T_i,)`` for one
 feature) of any length; features are standardised with a scaler fitted on the training examples.
+``fit_sequences`` trains from a ``.ts`` file or a long table (one row per time step) and keeps the
+table's column names, as ``fit_frame`` does for texts.
 
 Data handling, stated once:
 
@@ -87,6 +89,7 @@ from lstmkit.tasks.classify.missing import (
     width,
 )
 from lstmkit.tasks.classify.net import POOLINGS, ClassifierNet
+from lstmkit.tasks.classify.sequence_tables import SequenceTables
 from lstmkit.tasks.classify.tables import TextTables
 from lstmkit.tasks.lstm_options import check_lstm_options
 from lstmkit.train import FitResult, History, TrainConfig, fit, seed_everything
@@ -96,7 +99,7 @@ log = logging.getLogger(__name__)
 TASK = "SequenceClassifier"
 
 
-class SequenceClassifier(TextTables, Task):
+class SequenceClassifier(TextTables, SequenceTables, Task):
     """Sequence classification: (bi)LSTM over token embeddings or numeric features, pooled, and a
     linear head trained with (optionally class-weighted) cross-entropy.
 
@@ -362,7 +365,7 @@ class SequenceClassifier(TextTables, Task):
         seed = train_config.seed
         self.n_features = None  # a refit may change the inputs
         self.nets = []  # a refit that fails leaves no model
-        self.columns = None  # fit_frame sets them after fitting
+        self.columns = None  # fit_frame and fit_sequences set them after fitting
         self.missing_method, self.gap_scale = None, 1.0
         items = self._check_inputs(inputs, "training data")
         targets = check_labels(labels, len(items), "training data")
