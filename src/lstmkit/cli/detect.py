@@ -12,11 +12,8 @@ numbers for an integer time column), both inclusive; other columns are ignored.
 from __future__ import annotations
 
 import argparse
-import csv
 import math
-import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -371,85 +368,31 @@ def _fmt(value: float) -> str:
 
 def cmd_stream(args: argparse.Namespace) -> int:
     from lstmkit.tasks.anomaly import AnomalyDetector
+    from lstmkit.tasks.anomaly.csv_stream import BadRow, score_csv_lines
 
     det = load_model(args, AnomalyDetector)
-    stream = det.stream()
-    lines = _lines(sys.stdin)
-    header_line, undecodable = next(lines, (None, None))
-    if undecodable:
-        raise DataError(f"the header line is {undecodable}")
-    if not header_line:
-        raise DataError("stdin is empty: expected a CSV header line naming the columns")
-    header = [name.strip() for name in _split(header_line.lstrip("\ufeff"))]  # a BOM is no name
-    absent = [c for c in det.channels if c not in header]
-    if absent:
-        raise DataError(f"the header line lacks the model's column(s) {absent}; it has {header}")
-    index = [header.index(c) for c in det.channels]
-    time_col = det.columns["time_col"]
-    time_at = header.index(time_col) if time_col in header else None
+    # bytes when stdin has a binary buffer: a line that is not UTF-8 is one bad row, not the end
+    scored = score_csv_lines(det, getattr(sys.stdin, "buffer", sys.stdin), source="stdin")
     out = sys.stdout
-    out.write("row," + (f"{time_col}," if time_at is not None else "") + "score,is_anomaly\n")
+    time_col = scored.time_col
+    out.write("row," + (f"{time_col}," if time_col is not None else "") + "score,is_anomaly\n")
     out.flush()
     bad = 0
-    for row, (line, undecodable) in enumerate(lines, start=1):
-        problem = undecodable
-        if problem is None:
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                continue
-            fields = _split(line)
-            if len(fields) != len(header):
-                problem = f"expected {len(header)} fields, got {len(fields)}"
-            else:
-                values = [fields[i].strip() for i in index]
-                bad_field = next((v for v in values if not _NUMBER.fullmatch(v)), None)
-                if bad_field is not None:
-                    problem = f"non-numeric value {bad_field!r}"
-                elif time_at is not None and not fields[time_at].strip():
-                    problem = f"empty {time_col!r} field"
-                else:
-                    x = [float(v) for v in values]
-                    if not all(math.isfinite(v) for v in x):
-                        problem = "missing or infinite value"
-        if problem is not None:
+    for record in scored:
+        if isinstance(record, BadRow):
             bad += 1
+            where = f"data row {record.row}: {record.problem}"
             if args.on_bad_row == "stop":  # bad data, not bad usage: exit 1 through main
-                raise DataError(f"data row {row}: {problem}; stopping (--on-bad-row stop)")
-            print(f"lstmkit: warning: data row {row}: {problem}; skipped", file=sys.stderr)
+                raise DataError(f"{where}; stopping (--on-bad-row stop)")
+            print(f"lstmkit: warning: {where}; skipped", file=sys.stderr)
             sys.stderr.flush()
             continue
-        score, flag = stream.update(x)
-        stamp = f"{fields[time_at].strip()}," if time_at is not None else ""
-        out.write(f"{row},{stamp}{_fmt(score)},{int(flag)}\n")
+        stamp = f"{record.time}," if record.time is not None else ""
+        out.write(f"{record.row},{stamp}{_fmt(record.score)},{int(record.is_anomaly)}\n")
         out.flush()
     if bad:
         print(f"lstmkit: {bad} bad row(s) skipped", file=sys.stderr)
     return 0
-
-
-# A plain decimal number (what a CSV writer emits): float() alone would also take '1_000', '١٢'
-# (other scripts' digits), 'nan' and 'infinity', which are garbage in a data row.
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
-
-
-def _lines(stdin: Any) -> Iterator[tuple[str | None, str | None]]:
-    """``(line, None)`` per line of ``stdin``, or ``(None, why)`` for a line that is not UTF-8
-    (read as bytes when ``stdin`` has a binary buffer, so one bad line does not end the stream)."""
-    raw = getattr(stdin, "buffer", None)
-    if raw is None:
-        for line in stdin:
-            yield line, None
-        return
-    for data in raw:
-        try:
-            yield data.decode("utf-8"), None
-        except UnicodeDecodeError as err:
-            yield None, f"not UTF-8 text (byte {data[err.start]:#04x} at byte {err.start + 1})"
-
-
-def _split(line: str) -> list[str]:
-    """The fields of one CSV line (quotes handled by the csv module; one record per line)."""
-    return next(csv.reader([line.rstrip("\r\n")]), [])
 
 
 def cmd_nab(args: argparse.Namespace) -> int:

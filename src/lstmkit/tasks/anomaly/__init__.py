@@ -7,6 +7,8 @@ reconstruction errors, or the rolling z-score baseline; batch and streaming.
 * :mod:`~lstmkit.tasks.anomaly.scoring` — EWMA smoothing, the dynamic (Hundman et al. 2018) and
   fixed thresholds, pruning, the rolling z-score.
 * :mod:`~lstmkit.tasks.anomaly.streaming` — :class:`AnomalyStream`, O(1) per row.
+* :mod:`~lstmkit.tasks.anomaly.csv_stream` — :func:`score_csv_lines`, CSV text lines scored as
+  they arrive (``lstmkit detect stream``), bad rows reported.
 * :mod:`~lstmkit.tasks.anomaly.metrics` — point-wise, event-wise and point-adjusted metrics.
 * :mod:`~lstmkit.tasks.anomaly.benchmark` — the seeded synthetic benchmark of every method.
 * :mod:`~lstmkit.tasks.anomaly.evt` — SPOT / DSPOT thresholds from a false-alarm rate (Siffer et
