@@ -4,6 +4,7 @@ torch.export program; bad requests end with one error line and the documented ex
 from __future__ import annotations
 
 import importlib
+import json
 
 import numpy as np
 import pytest
@@ -58,6 +59,15 @@ def test_not_a_model_directory(tmp_path, capsys):
     code = main(["export", "--model", str(tmp_path), "--out", str(tmp_path / "m.onnx")])
     assert code == 1
     assert "is not a saved lstmkit model" in capsys.readouterr().err
+
+
+def test_a_config_that_names_no_task(tmp_path, capsys):
+    header = {"format": "lstmkit-model", "format_version": 1, "task": "Nope"}
+    (tmp_path / "config.json").write_text(json.dumps(header), encoding="utf-8")
+    code = main(["export", "--model", str(tmp_path), "--out", str(tmp_path / "m.onnx")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.strip() == f"lstmkit: error: {tmp_path / 'config.json'} names no lstmkit task"
 
 
 def test_unknown_format(tmp_path, capsys):

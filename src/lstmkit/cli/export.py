@@ -12,10 +12,8 @@ docs/export.md for each task's inputs and outputs and the few lines that run the
 from __future__ import annotations
 
 import argparse
-import json
 
 from lstmkit.cli._options import add_documented_command
-from lstmkit.errors import ModelFileError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,30 +41,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_export)
 
 
-def _load(path: str) -> object:
-    from lstmkit import tasks
-    from lstmkit.tasks import persistence
-
-    root = persistence.model_root(path)
-    if not persistence.is_model_dir(root):
-        raise ModelFileError(
-            f"{path} is not a saved lstmkit model (a directory with {persistence.CONFIG_FILE})"
-        )
-    try:
-        kind = json.loads((root / persistence.CONFIG_FILE).read_text(encoding="utf-8"))["task"]
-        cls = getattr(tasks, kind)
-    except (ValueError, KeyError, TypeError, AttributeError):
-        raise ModelFileError(f"{root / persistence.CONFIG_FILE} names no lstmkit task") from None
-    return cls.load(root)
-
-
 def _export(args: argparse.Namespace) -> int:
     from lstmkit.export import export_model
     from lstmkit.export.writer import check_format, check_out
+    from lstmkit.tasks.loading import load_task
 
     check_format(args.format)
     check_out(args.out)  # before the (slower) load
-    model = _load(args.model)
+    model = load_task(args.model)
     written = export_model(model, args.out, format=args.format)
     print(f"wrote {written} ({args.format}, {type(model).__name__})")
     return 0

@@ -40,7 +40,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any
 
 try:
@@ -151,26 +150,17 @@ SERVED_TASKS = (
 
 
 def load_task(path: str | os.PathLike[str]) -> Task:
-    """Load the model saved in directory ``path``, whatever its task (read from config.json)."""
-    import json
-
-    from lstmkit import tasks
+    """Load the model saved in directory ``path`` (or a ``train --out`` directory), whatever its
+    task (:func:`lstmkit.tasks.loading.saved_task_class`), if lstmkit serve serves that task."""
     from lstmkit.errors import ModelFileError
-    from lstmkit.tasks import persistence
+    from lstmkit.tasks.loading import saved_task_class
 
-    root = Path(path)
-    if not persistence.is_model_dir(root):
+    root, cls = saved_task_class(path)
+    if cls.TASK not in SERVED_TASKS:
         raise ModelFileError(
-            f"{root} is not a saved lstmkit model (a directory with config.json, "
-            "weights.safetensors and state.json)"
+            f"{root} holds a {cls.TASK!r} model; lstmkit serve serves {', '.join(SERVED_TASKS)}"
         )
-    with open(root / persistence.CONFIG_FILE, encoding="utf-8") as fh:
-        kind = json.load(fh).get("task")
-    if kind not in SERVED_TASKS:
-        raise ModelFileError(
-            f"{root} holds a {kind!r} model; lstmkit serve serves {', '.join(SERVED_TASKS)}"
-        )
-    return getattr(tasks, kind).load(root)
+    return cls.load(root)
 
 
 # --- JSON in and out ------------------------------------------------------------------------------

@@ -9,7 +9,8 @@
 * :class:`SpeechRecognizer` — speech to text (BiLSTM + CTC), WAV files, error rates.
 
 Each task is a subpackage shaped alike (``task.py``, ``net.py``, ``metrics.py``) on one base,
-:class:`lstmkit.tasks.base.Task`; :mod:`lstmkit.tasks.persistence` is the model directory format.
+:class:`lstmkit.tasks.base.Task`; :mod:`lstmkit.tasks.persistence` is the model directory format,
+and :func:`load_task` (:mod:`lstmkit.tasks.loading`) loads a saved model whatever its task.
 """
 
 from lstmkit._lazy import lazy_attributes
@@ -29,6 +30,7 @@ __getattr__, __dir__ = lazy_attributes(
         "SequenceClassifier": "lstmkit.tasks.classify",
         "SpeechRecognizer": "lstmkit.tasks.speech",
         "Tagger": "lstmkit.tasks.tagging",
+        "load_task": "lstmkit.tasks.loading",
     },
 )
 
@@ -43,4 +45,5 @@ __all__ = [
     "SequenceClassifier",
     "SpeechRecognizer",
     "Tagger",
+    "load_task",
 ]
