@@ -1,6 +1,6 @@
 """The networks: cells (one step), recurrent layers (the loop over time) and their engines, and
-the blocks tasks build on them: attention, a linear-chain CRF, GRU-D input decay, the AWD-LSTM
-regularisers.
+the blocks tasks build on them: attention, a linear-chain CRF, GRU-D input and hidden-state
+decay, the AWD-LSTM regularisers.
 
 Depends on torch only.
 """
@@ -9,6 +9,7 @@ from lstmkit.nn.attention import AdditiveAttention, MultiplicativeAttention
 from lstmkit.nn.cells import GRUCell, LSTMCell, LSTMOptions, RNNCell
 from lstmkit.nn.crf import CRF
 from lstmkit.nn.decay import InputDecay
+from lstmkit.nn.hidden_decay import HiddenDecay, backward_deltas
 from lstmkit.nn.recurrent import GRU, LSTM, RNN
 from lstmkit.nn.regularization import LockedDropout, WeightDrop, embedding_dropout
 
@@ -19,6 +20,7 @@ __all__ = [
     "RNN",
     "AdditiveAttention",
     "GRUCell",
+    "HiddenDecay",
     "InputDecay",
     "LSTMCell",
     "LSTMOptions",
@@ -26,5 +28,6 @@ __all__ = [
     "MultiplicativeAttention",
     "RNNCell",
     "WeightDrop",
+    "backward_deltas",
     "embedding_dropout",
 ]

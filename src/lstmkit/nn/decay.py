@@ -9,9 +9,9 @@ and ``x̄`` the channel's training mean::
     γ = exp(-max(0, w_d · δ + b_d))
     x̂ = m · x_last + (1 - m) · (γ · x_last + (1 - γ) · x̄)
 
-``w`` and ``b`` are learned, one each per channel (GRU-D's diagonal input decay). Only the
-input decay is here; GRU-D's hidden-state decay would act inside the recurrent loop, between
-steps, which :class:`lstmkit.nn.LSTM`'s engines do not expose.
+``w`` and ``b`` are learned, one each per channel (GRU-D's diagonal input decay). GRU-D's
+hidden-state decay acts inside the recurrent loop, between steps:
+:class:`lstmkit.nn.HiddenDecay`.
 """
 
 from __future__ import annotations
