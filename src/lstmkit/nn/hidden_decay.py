@@ -129,6 +129,11 @@ class HiddenDecay(nn.Module):
                 bias = torch.zeros(size, dtype=param.dtype, device=param.device)
                 self.register_parameter("bias" + suffix, nn.Parameter(bias))
 
+    @property
+    def output_size(self) -> int:
+        """Features of ``h`` in one direction, as the wrapped layer's."""
+        return self.rnn.output_size
+
     def gamma(self, deltas: Tensor, layer: int = 0, direction: int = 0) -> Tensor:
         """``γ = exp(-max(0, W_γ δ + b_γ))`` in (0, 1], ``(..., F) -> (..., size)``."""
         suffix = self.rnn._suffix(layer, direction)

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from lstmkit.errors import ConfigError, DataError
-from lstmkit.nn import InputDecay
+from lstmkit.nn import HiddenDecay, InputDecay, backward_deltas
 from lstmkit.tasks.classify import SequenceClassifier
 from lstmkit.tasks.classify.missing import (
     features,
@@ -46,6 +46,7 @@ def test_each_method_s_inputs():
     np.testing.assert_array_equal(mask[:, 2:4], [[1, 0], [0, 1], [0, 0], [1, 1]])
     np.testing.assert_array_equal(mask[:, 4:], [[0, 0], [0.5, 0.5], [1.5, 1], [2, 1.5]])
     np.testing.assert_array_equal(features(X, S, "decay", 2.0), mask)
+    np.testing.assert_array_equal(features(X, S, "grud", 2.0), mask)
     # linear in time between observations, held before the first and after the last
     np.testing.assert_allclose(
         interpolated(X, S), [[1, 2], [1.75, 2], [3.25, 4], [4, 5]], rtol=0, atol=1e-15
@@ -117,6 +118,28 @@ def test_the_net_decays_the_carried_values_before_reading_them():
     assert net.decayed(x)[0, 1, 0] < 1.0  # the missing value decays from 1 toward the mean 0
 
 
+def test_grud_net_decays_the_hidden_state_and_padding_changes_nothing():
+    torch.manual_seed(0)
+    net = ClassifierNet(
+        n_classes=2, n_features=6, hidden_size=4, input_decay=True, hidden_decay=True
+    ).double()
+    net.eval()
+    assert isinstance(net.lstm, HiddenDecay) and net.lstm.output_size == 4
+    x = torch.tensor(features(X, S, "grud", 1.0), dtype=torch.float64)[None]
+    lengths = torch.tensor([4])
+    xd = net.decayed(x)
+    _, m, delta = xd.chunk(3, dim=-1)
+    out, _, _ = net.encode(xd, lengths)
+    want, _ = net.lstm(xd, delta, lengths, backward_deltas(m, delta, lengths))
+    torch.testing.assert_close(out, want, rtol=0, atol=0)
+    padded = torch.cat([x, torch.zeros(1, 3, 6, dtype=torch.float64)], dim=1)
+    batch = torch.cat([padded, torch.randn(1, 7, 6, dtype=torch.float64)])
+    logits = net(batch, torch.tensor([4, 7]))
+    torch.testing.assert_close(logits[:1], net(x, lengths), rtol=0, atol=1e-12)
+    with pytest.raises(ConfigError, match=r"hidden_decay .* needs input_decay=True"):
+        ClassifierNet(n_classes=2, n_features=6, hidden_decay=True)
+
+
 def _data(n: int = 24, seed: int = 0) -> tuple[list[np.ndarray], list[int]]:
     """Class 1 sequences sit 1.5 above class 0; two channels; lengths 8-14."""
     rng = np.random.default_rng(seed)
@@ -127,7 +150,7 @@ def _data(n: int = 24, seed: int = 0) -> tuple[list[np.ndarray], list[int]]:
 TINY = {"max_epochs": 15, "seed": 1, "enable_progress_bar": False, "lr": 0.01}
 
 
-@pytest.mark.parametrize("method", ["auto", "decay", "interpolate", "mean", "ffill"])
+@pytest.mark.parametrize("method", ["auto", "decay", "grud", "interpolate", "mean", "ffill"])
 def test_fit_and_predict_with_gaps_and_round_trip(method, tmp_path):
     xs, ys = _data()
     gappy = remove_at_random(xs, 0.5, seed=0)

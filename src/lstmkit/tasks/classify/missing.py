@@ -10,6 +10,9 @@ mean of every channel is 0. Then, per ``method``:
   the time since the channel's previous observation ``δ``, divided by ``gap_scale``;
 * ``"decay"``: the same three, and the network decays the carried value toward the mean with a
   learned rate (:class:`lstmkit.nn.InputDecay`, GRU-D's input decay);
+* ``"grud"``: as ``"decay"``, and before each step the LSTM's hidden state decays at a learned
+  rate of ``δ`` (:class:`lstmkit.nn.HiddenDecay`, GRU-D's hidden-state decay; the backward
+  direction reads the time to the next observation), in a Python loop over time (slower);
 * ``"interpolate"``: the same three, but the value is interpolated linearly in time between
   the channel's previous and next observation (held at the first and last observed value
   before and after them) instead of carried forward;
@@ -32,7 +35,7 @@ import numpy as np
 
 from lstmkit.errors import ConfigError, DataError
 
-METHODS = ("mask", "decay", "interpolate", "linear", "mean", "ffill")
+METHODS = ("mask", "decay", "grud", "interpolate", "linear", "mean", "ffill")
 # "auto" with gaps: chosen by the missing-value benchmark (docs/sequence-classification.md):
 # with 50 % of the values removed at random, the mask and time inputs cost 3 to 30 points on
 # three dev sets against interpolation alone (random gaps carry no label information; the
@@ -52,7 +55,7 @@ def check_missing(value: Any) -> str:
 
 def width(method: str | None, n_features: int) -> int:
     """Network inputs per step for ``n_features`` channels."""
-    return 3 * n_features if method in ("mask", "decay", "interpolate") else n_features
+    return 3 * n_features if method in ("mask", "decay", "grud", "interpolate") else n_features
 
 
 def check_times(times: Any, lengths: list[int], what: str) -> list[np.ndarray] | None:

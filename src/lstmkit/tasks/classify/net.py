@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from lstmkit.errors import ConfigError
-from lstmkit.nn import InputDecay
+from lstmkit.nn import LSTM, HiddenDecay, InputDecay, backward_deltas
 from lstmkit.tasks.lstm_options import task_lstm
 
 POOLINGS = ("last", "mean", "max", "attention")
@@ -123,6 +123,10 @@ class ClassifierNet(nn.Module):
             ``n_features = 3F``; see :mod:`lstmkit.tasks.classify.missing`): the carried values
             decay toward the mean by :class:`lstmkit.nn.InputDecay` before the LSTM and the
             convolutional branch read them (GRU-D's input decay).
+        hidden_decay: with ``input_decay``: the LSTM's hidden state decays before each step by
+            :class:`lstmkit.nn.HiddenDecay` with the ``δ`` inputs (the backward direction with
+            the time to the next observation, :func:`lstmkit.nn.backward_deltas`): GRU-D's
+            hidden-state decay. ``lstm`` is then the decay layer, the LSTM its ``rnn``.
     """
 
     def __init__(
@@ -140,6 +144,7 @@ class ClassifierNet(nn.Module):
         conv_branch: bool = False,
         lstm_options: dict[str, Any] | None = None,
         input_decay: bool = False,
+        hidden_decay: bool = False,
     ) -> None:
         super().__init__()
         if pooling not in POOLINGS:
@@ -155,7 +160,7 @@ class ClassifierNet(nn.Module):
         )
         input_size = embed_size if vocab_size is not None else int(n_features)  # type: ignore[arg-type]
         self.input_dropout = nn.Dropout(dropout)
-        self.lstm = task_lstm(
+        self.lstm: LSTM | HiddenDecay = task_lstm(
             input_size,
             hidden_size,
             num_layers,
@@ -177,6 +182,13 @@ class ClassifierNet(nn.Module):
                     f"multiple of 3, got {n_features!r}"
                 )
             self.decay = InputDecay(n_features // 3)
+        if hidden_decay:
+            if self.decay is None:
+                raise ConfigError(
+                    "hidden_decay reads the delta inputs of the [value, mask, delta] layout; it "
+                    "needs input_decay=True"
+                )
+            self.lstm = HiddenDecay(self.lstm, n_features // 3)
         self.head = nn.Linear(out_size + (self.conv.output_size if self.conv else 0), n_classes)
 
     def decayed(self, x: Tensor) -> Tensor:
@@ -191,8 +203,12 @@ class ClassifierNet(nn.Module):
         (``x`` already through :meth:`decayed`)."""
         if self.embedding is not None:
             x = self.embedding(x)  # (B, T, E)
-        x = self.input_dropout(x)
-        out, (h_n, c_n) = self.lstm(x, lengths=lengths)  # out: (B, T, D)
+        if isinstance(self.lstm, HiddenDecay):
+            _, m, delta = x.chunk(3, dim=-1)  # read before the input dropout
+            back = backward_deltas(m, delta, lengths) if self.bidirectional else None
+            out, (h_n, c_n) = self.lstm(self.input_dropout(x), delta, lengths, back)
+        else:
+            out, (h_n, c_n) = self.lstm(self.input_dropout(x), lengths=lengths)  # (B, T, D)
         return out, length_mask(lengths.to(out.device), out.shape[1]), (h_n, c_n)
 
     def pool(self, out: Tensor, mask: Tensor, h_n: Tensor) -> Tensor:

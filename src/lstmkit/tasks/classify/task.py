@@ -131,7 +131,8 @@ class SequenceClassifier(TextTables, SequenceTables, Task):
             as in LSTM-FCN (Karim et al. 2018); see :class:`~lstmkit.tasks.classify.net.ConvBranch`.
         missing: numeric sequences with gaps (NaN) or irregular time stamps: "mask" (the value
             carried forward, an observed mask and the time since the last observation), "decay"
-            (the same, the carried value decaying toward the mean at a learned rate, GRU-D),
+            (the same, the carried value decaying toward the mean at a learned rate, GRU-D's
+            input decay), "grud" (as "decay", and the LSTM's hidden state decays too, GRU-D),
             "interpolate" (the same, the value interpolated linearly in time instead of carried
             forward), "linear" (the interpolated value alone), "mean" (mean imputation) or
             "ffill" (forward fill); see
@@ -495,7 +496,8 @@ class SequenceClassifier(TextTables, SequenceTables, Task):
             dropout=self.dropout,
             conv_branch=self.conv_branch,
             lstm_options=self.lstm_options,
-            input_decay=self.missing_method == "decay",
+            input_decay=self.missing_method in ("decay", "grud"),
+            hidden_decay=self.missing_method == "grud",
         )
         if not self.numeric and self.embed_size is None:
             self.embed_size = 100
