@@ -94,6 +94,17 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
         help="vocal-tract-length perturbation: stretch each training utterance's mel axis by a "
         "factor in 1 +- W (default: 0, off; 0.1 did not help on two measured folds)",
     )
+    _frontend_option(parser)
+
+
+def _frontend_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--frontend",
+        choices=("none", "conv"),
+        default="none",
+        help="before the BiLSTM: nothing (default) or two convolutions over (time, mel) with "
+        "max-pooling along the mel axis (measured worse on two folds: docs/speech.md)",
+    )
 
 
 def _decoder_option(parser: argparse.ArgumentParser) -> None:
@@ -197,6 +208,7 @@ def register(subparsers: Any) -> None:
     )
     loso.add_argument("--n-train", type=positive_int, default=600, metavar="N", help="(600)")
     loso.add_argument("--epochs", type=positive_int, default=20, metavar="N", help="(20)")
+    _frontend_option(loso)
     add_path_option(loso, "--out", "write the folds as CSV")
     add_threads_option(loso)
 
@@ -232,6 +244,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         spec_augment=not args.no_spec_augment,
         speed_perturb=not args.no_speed_perturb,
         vtlp=args.vtlp,
+        frontend=args.frontend,
         **options,
     )
     seconds = run_fit(model.fit, args.data, args.val, **training_kwargs(args, out / "run"))
@@ -289,6 +302,7 @@ def cmd_loso(args: argparse.Namespace) -> int:
         held_out=args.held_out,
         seeds=args.seeds,
         n_train=args.n_train,
+        model_options={"frontend": args.frontend},
         fit_options={"max_epochs": args.epochs},
     )
     print(f"leave-one-speaker-out, {time.perf_counter() - start:.0f} s:")

@@ -1,6 +1,7 @@
 """The network behind :class:`~lstmkit.tasks.SpeechRecognizer`, its batches and its loss.
 
-Per frame of (stacked) log-mel features: a stacked bidirectional :class:`lstmkit.nn.LSTM` run
+Per frame of (stacked) log-mel features: optionally a convolutional front end
+(:mod:`.frontend`), then a stacked bidirectional :class:`lstmkit.nn.LSTM` run
 with the true ``lengths`` (no compute on padding), dropout, and a linear layer giving one score
 per output token plus the CTC blank (index 0). Training minimises :class:`torch.nn.CTCLoss` over
 the log-softmax of those scores: the negative log of the summed probability of every frame-level
@@ -20,6 +21,7 @@ from torch.utils.data import Dataset
 from lstmkit.data.audio import resample
 from lstmkit.tasks.lstm_options import task_lstm
 from lstmkit.tasks.speech.features import stack_frames
+from lstmkit.tasks.speech.frontend import ConvFrontEnd
 
 BLANK = 0
 
@@ -36,16 +38,21 @@ class SpeechNet(nn.Module):
         num_layers: int,
         dropout: float,
         lstm_options: dict[str, Any],
+        frontend: ConvFrontEnd | None = None,
     ) -> None:
         super().__init__()
+        self.frontend = frontend  # None: the features go straight into the LSTM
+        lstm_in = self.frontend.out_features if self.frontend is not None else n_features
         self.lstm = task_lstm(
-            n_features, hidden_size, num_layers, dropout, bidirectional=True, options=lstm_options
+            lstm_in, hidden_size, num_layers, dropout, bidirectional=True, options=lstm_options
         )
         self.dropout = nn.Dropout(dropout)
         out = self.lstm.proj_size or hidden_size
         self.head = nn.Linear(2 * out, n_tokens + 1)
 
     def forward(self, features: Tensor, lengths: Tensor) -> Tensor:
+        if self.frontend is not None:
+            features = self.frontend(features, lengths)
         out, _ = self.lstm(features, lengths=lengths.cpu())
         return torch.log_softmax(self.head(self.dropout(out)).float(), dim=-1)
 

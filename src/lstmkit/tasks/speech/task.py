@@ -50,6 +50,7 @@ from lstmkit.tasks.base import Task, metrics_frame
 from lstmkit.tasks.lstm_options import check_lstm_options
 from lstmkit.tasks.speech.decoding import beam_decode, greedy_decode
 from lstmkit.tasks.speech.features import FeatureConfig, LogMel, stack_frames
+from lstmkit.tasks.speech.frontend import FRONTENDS, ConvFrontEnd
 from lstmkit.tasks.speech.metrics import SCALAR_METRICS, transcript_scores, word_confusions
 from lstmkit.tasks.speech.net import (
     Collate,
@@ -76,6 +77,7 @@ INIT_KEYS = (
     "spec_augment",
     "speed_perturb",
     "vtlp",
+    "frontend",
     "decoder",
     "beam_width",
 )
@@ -110,6 +112,9 @@ class SpeechRecognizer(Task):
         vtlp: vocal-tract-length perturbation (Jaitly & Hinton 2013): the mel axis of each
             training utterance, each epoch, stretched by a factor drawn from ``1 +- vtlp``, so
             formants move as between speakers with shorter or longer vocal tracts; 0: off.
+        frontend: ``"none"`` (the features go straight into the BiLSTM) or ``"conv"``: two
+            convolutions over (time, mel) with max-pooling along the mel axis before it
+            (:class:`~.frontend.ConvFrontEnd`, CLDNN-style; needs ``n_mels >= 6``).
         decoder: ``"beam"`` (prefix beam search, default) or ``"greedy"``.
         beam_width: prefixes kept by the beam search.
         **lstm_options: passed to :class:`lstmkit.nn.LSTM` (``peephole``, ``layer_norm``,
@@ -118,7 +123,7 @@ class SpeechRecognizer(Task):
 
     TASK = "SpeechRecognizer"
     INIT_KEYS = INIT_KEYS
-    ADDED_KEYS = {"vtlp": 0.0}
+    ADDED_KEYS = {"vtlp": 0.0, "frontend": "none"}
 
     def __init__(
         self,
@@ -133,6 +138,7 @@ class SpeechRecognizer(Task):
         spec_augment: bool = True,
         speed_perturb: bool = True,
         vtlp: float = 0.0,
+        frontend: str = "none",
         decoder: str = "beam",
         beam_width: int = 8,
         **lstm_options: Any,
@@ -153,6 +159,11 @@ class SpeechRecognizer(Task):
         self.vtlp = number("vtlp", vtlp)
         if not 0 <= self.vtlp < 0.5:
             raise ConfigError(f"vtlp must be a number in [0, 0.5), got {vtlp!r}")
+        self.frontend = choice("frontend", frontend, FRONTENDS)
+        if self.frontend == "conv" and self.n_mels < 6:
+            raise ConfigError(
+                f"frontend 'conv' pools the mel axis by 6 and needs n_mels >= 6, got {n_mels!r}"
+            )
         self.decoder = choice("decoder", decoder, DECODERS)
         self.beam_width = positive_int("beam_width", beam_width)
         self.lstm_options = check_lstm_options(lstm_options, hidden_size=self.hidden_size)
@@ -332,6 +343,7 @@ class SpeechRecognizer(Task):
             num_layers=self.num_layers,
             dropout=self.dropout,
             lstm_options=self.lstm_options,
+            frontend=(ConvFrontEnd(self.n_mels, self.stack) if self.frontend == "conv" else None),
         )
 
     # --- prediction ------------------------------------------------------------------------------
