@@ -30,6 +30,7 @@ from lstmkit.cli._options import (
     write_json,
 )
 from lstmkit.errors import ConfigError, DataError
+from lstmkit.tasks.classify.missing import METHODS as MISSING_METHODS
 
 TEXT_ONLY = {
     "split_col": "--split-col",
@@ -64,12 +65,13 @@ def add_sequence_options(parser: argparse.ArgumentParser, *, training: bool) -> 
     if training:
         group.add_argument(
             "--missing",
-            choices=("auto", "mask", "decay", "interpolate", "linear", "mean", "ffill"),
+            choices=("auto", *MISSING_METHODS),
             default=None,
             help="what the network sees of empty cells (NaN) and irregular --time-col steps: "
             "mask (value carried forward, observed mask, time since the last observation), "
-            "decay (the same, the value decaying toward the mean, GRU-D), interpolate (linear "
-            "in time, with the mask and time), linear, mean or ffill (imputation only); auto: the "
+            "decay (the same, the value decaying toward the mean, GRU-D's input decay), grud "
+            "(decay and GRU-D's hidden-state decay), interpolate (linear in time, with the mask "
+            "and time), linear, mean or ffill (imputation only); auto: the "
             "default method when the training data has gaps or irregular times, else none "
             "(default: auto; numeric sequences only, texts have no missing values)",
         )

@@ -131,6 +131,13 @@ def _detector(task: Any) -> Spec:
 
 def _classifier(task: Any) -> Spec:
     net = task.net
+    if getattr(task, "missing_method", None) == "grud":
+        raise ConfigError(
+            "a classifier trained with missing='grud' cannot be exported to ONNX: GRU-D's "
+            "hidden-state decay changes the state between steps in a Python loop "
+            "(lstmkit.nn.HiddenDecay) that the export does not trace; train with missing="
+            "'decay' or 'linear' to export, or serve the model with lstmkit serve"
+        )
     if net.embedding is None:
         x = torch.zeros(_BATCH, _STEPS, net.lstm.input_size)
         kind = "(batch, time, features) float32, scaled as the classifier scales them"

@@ -241,3 +241,16 @@ def test_bad_inputs_get_clear_errors():
         r"spaced data; refit with missing='mask'",
     ):
         clf.predict(remove_at_random(xs[:2], 0.5, seed=0))
+
+
+def test_a_grud_classifier_refuses_onnx_export_and_leaves_no_file(tmp_path):
+    from lstmkit.errors import ConfigError
+    from lstmkit.export import export_model
+
+    xs, ys = _data()
+    clf = SequenceClassifier(None, hidden_size=4, conv_branch=False, missing="grud", ensemble=1)
+    clf.fit(remove_at_random(xs, 0.5, seed=0), ys, max_epochs=1, enable_progress_bar=False)
+    out = tmp_path / "m.onnx"
+    with pytest.raises(ConfigError, match="missing='grud' cannot be exported to ONNX"):
+        export_model(clf, out)
+    assert not out.exists()

@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from lstmkit.errors import ConfigError, DataError
+from lstmkit.tasks.classify.missing import METHODS
 
 ANCHORS = ("bilstm", "minirocket")
 # Named classifier settings the benchmark can run beside the default:
@@ -306,7 +307,7 @@ def run_benchmark(
 
 # --- gaps: values removed at random ---------------------------------------------------------------
 
-MISSING_METHODS = ("mask", "decay", "interpolate", "linear", "mean", "ffill")
+MISSING_METHODS = METHODS  # every method of lstmkit.tasks.classify.missing
 
 
 def run_missing_benchmark(
