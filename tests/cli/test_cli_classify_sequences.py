@@ -165,3 +165,10 @@ def test_bad_inputs(tmp_path, capsys):
     expect_error(capsys, ["classify", "train", "--data", str(train), "--vectors", "v.txt",
                           "--out", str(tmp_path / "o")],
                  "--vectors apply to texts, not to numeric sequences", code=2)  # fmt: skip
+
+
+def test_the_missing_choices_are_the_classifier_methods():
+    from lstmkit.cli.classify_sequences import MISSING_CHOICES
+    from lstmkit.tasks.classify.missing import METHODS
+
+    assert ("auto", *METHODS) == MISSING_CHOICES
