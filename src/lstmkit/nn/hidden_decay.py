@@ -21,7 +21,8 @@ time from step t to the channel's next observation after t (to the sequence's la
 there is none, and 0 at the last step). :func:`backward_deltas` computes it from the observed
 mask and the forward δ.
 
-The loop over time is this module's own (a Python loop, autograd for gradients): the state is
+The loop over time is the reference engine's (:func:`lstmkit.nn.engine.reference.run_direction`,
+a Python loop, autograd for gradients), with the decay as its ``before_step``: the state is
 changed between steps, which the fused kernels and torch's native op do not allow, so this layer
 runs at the reference engine's speed whatever the wrapped layer's ``impl`` says.
 """
@@ -34,7 +35,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lstmkit._checks import positive_int
 from lstmkit.errors import ConfigError, ShapeError
+from lstmkit.nn.engine import reference
+from lstmkit.nn.engine.base import Direction
 from lstmkit.nn.recurrent import GRU, LSTM
 
 
@@ -101,8 +105,7 @@ class HiddenDecay(nn.Module):
         super().__init__()
         if not isinstance(rnn, LSTM | GRU):
             raise ConfigError(f"rnn must be an lstmkit.nn.LSTM or GRU, got {type(rnn).__name__}")
-        if isinstance(n_deltas, bool) or not isinstance(n_deltas, int) or n_deltas < 1:
-            raise ConfigError(f"n_deltas must be an int >= 1, got {n_deltas!r}")
+        n_deltas = positive_int("n_deltas", n_deltas)
         if rnn.zoneout > 0:
             raise ConfigError(
                 f"HiddenDecay does not support zoneout (the layer has zoneout={rnn.zoneout}); "
@@ -151,10 +154,6 @@ class HiddenDecay(nn.Module):
         self._check_inputs(x, deltas, deltas_backward)
         batch, steps = x.shape[0], x.shape[1]
         valid_lengths = rnn._check_lengths(lengths, steps, batch, x.device)
-        valid = None
-        if valid_lengths is not None:
-            valid = torch.arange(steps)[:, None] < valid_lengths[None, :]  # (T, B)
-            valid = valid.to(x.device).unsqueeze(-1)
         by_direction = (deltas, deltas_backward)
         finals: list[tuple[Tensor, ...]] = []
         layer_input = x
@@ -164,7 +163,9 @@ class HiddenDecay(nn.Module):
             outputs = []
             for direction in range(rnn.num_directions):
                 gammas = self.gamma(by_direction[direction], layer, direction)  # (B, T, size)
-                out, final = self._run_direction(layer_input, gammas, valid, layer, direction)
+                out, final = self._run_direction(
+                    layer_input, gammas, valid_lengths, layer, direction
+                )
                 outputs.append(out)
                 finals.append(final)
             layer_input = torch.cat(outputs, dim=-1)
@@ -172,34 +173,38 @@ class HiddenDecay(nn.Module):
         return layer_input, (stacked if isinstance(rnn, LSTM) else stacked[0])
 
     def _run_direction(
-        self, x: Tensor, gammas: Tensor, valid: Tensor | None, layer: int, direction: int
+        self, x: Tensor, gammas: Tensor, lengths: Tensor | None, layer: int, direction: int
     ) -> tuple[Tensor, tuple[Tensor, ...]]:
-        """One layer and direction over time: ``(B, T, size)`` outputs and the final state."""
+        """One layer and direction over time: ``(B, T, size)`` outputs and the final state, by
+        the reference engine's loop with the decay applied before each step."""
         rnn = self.rnn
-        batch, steps = x.shape[0], x.shape[1]
-        weights = rnn.direction_weights(layer, direction)
+        batch = x.shape[0]
         state = tuple(x.new_zeros(batch, size) for size in rnn.state_sizes)
         h_mask = None
         if self.training and rnn.recurrent_dropout > 0:
             keep = 1.0 - rnn.recurrent_dropout
             h_mask = x.new_empty(batch, rnn.output_size).bernoulli_(keep).div_(keep)
-        outputs: list[Tensor] = [x.new_zeros(0)] * steps
-        order = range(steps - 1, -1, -1) if direction == 1 else range(steps)
-        for t in order:
-            g = gammas[:, t]
-            decayed = (state[0] * g, *state[1:])
+        g_time = gammas.transpose(0, 1)  # (T, B, size)
+
+        def decay(t: int, prev: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+            g = g_time[t]
             if self.decay_cell:
-                decayed = (decayed[0], state[1] * g)
-            new, _ = rnn.cell.step(x[:, t], decayed, weights, rnn.step_options, h_mask)
-            h_t = new[0]
-            if valid is not None:
-                # Past a sequence's end the state stays as it was (the initial zeros, going
-                # backward, so that direction starts at the sequence's own last step).
-                new = tuple(torch.where(valid[t], n, p) for n, p in zip(new, state, strict=True))
-                h_t = torch.where(valid[t], h_t, torch.zeros_like(h_t))
-            state = new
-            outputs[t] = h_t
-        return torch.stack(outputs, dim=1), state
+                return (prev[0] * g, prev[1] * g)
+            return (prev[0] * g, *prev[1:])
+
+        plan = Direction(
+            rnn.cell,
+            rnn.direction_weights(layer, direction),
+            rnn.step_options,
+            lengths,
+            direction == 1,
+            h_mask,
+            None,
+            False,
+            before_step=decay,
+        )
+        out, final, _ = reference.run_direction(x.transpose(0, 1), state, plan)
+        return out.transpose(0, 1), final
 
     def _check_inputs(self, x: Tensor, deltas: Tensor, deltas_backward: Tensor | None) -> None:
         rnn = self.rnn

@@ -101,6 +101,10 @@ class Direction:
     zoneout: tuple[Tensor, ...] | None  # each (T, B, size), True = keep previous
     want_trace: bool
     impl: str = ""  # the layer's impl: "fused:numba" / "fused:torch" force fused's path
+    #: ``(t, state) -> state`` applied to the previous state before step ``t`` (the reference
+    #: engine only: GRU-D's hidden-state decay, :class:`lstmkit.nn.HiddenDecay`); past a
+    #: sequence's end the state still stays as it was before the hook
+    before_step: Callable[[int, tuple[Tensor, ...]], tuple[Tensor, ...]] | None = None
 
     def valid(self, x: Tensor) -> Tensor | None:
         """(T, B, 1): True where step t of ``x`` is inside sequence b; None without lengths."""

@@ -31,7 +31,8 @@ def run_direction(x: Tensor, state: tuple[Tensor, ...], d: Direction) -> Directi
     order = range(steps - 1, -1, -1) if d.reverse else range(steps)
     for t in order:
         prev = state
-        new, gates = d.cell.step(x[t], prev, d.weights, d.options, d.h_mask)
+        read = prev if d.before_step is None else d.before_step(t, prev)
+        new, gates = d.cell.step(x[t], read, d.weights, d.options, d.h_mask)
         if d.zoneout is not None:
             keeps = zip(d.zoneout, prev, new, strict=True)
             new = tuple(torch.where(z[t], p, n) for z, p, n in keeps)
