@@ -164,7 +164,7 @@ def test_online_stream_bench_splits_rows_with_and_without_an_update():
 def test_online_stream_bench_rejects_a_bad_row_count():
     from lstmkit.bench.stream import run_online_stream_bench
 
-    with pytest.raises(ConfigError, match="rows must be an int >= 1, got 0"):
+    with pytest.raises(ConfigError, match="rows must be a positive int, got 0"):
         run_online_stream_bench(rows=0)
 
 

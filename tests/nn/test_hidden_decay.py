@@ -199,7 +199,7 @@ def test_bad_inputs_name_the_problem():
 
 
 def test_bad_configuration_names_the_value():
-    with pytest.raises(ConfigError, match=r"n_deltas must be an int >= 1, got 0"):
+    with pytest.raises(ConfigError, match=r"n_deltas must be a positive int, got 0"):
         HiddenDecay(LSTM(3, 4), 0)
     with pytest.raises(ConfigError, match=r"rnn must be an lstmkit.nn.LSTM or GRU, got LSTM"):
         HiddenDecay(torch.nn.LSTM(3, 4), 2)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from lstmkit._checks import positive_int
 from lstmkit.errors import ConfigError
 from lstmkit.nn import LSTMCell
 
@@ -161,8 +162,7 @@ def run_online_stream_bench(
     from lstmkit.data.synthetic_anomalies import make_anomaly_series
     from lstmkit.tasks.anomaly import OnlineDetector
 
-    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
-        raise ConfigError(f"rows must be an int >= 1, got {rows!r}")
+    rows = positive_int("rows", rows)
     detector = OnlineDetector(1, probation=probation, seed=seed, **options)
     n = detector.probation + rows
     syn = make_anomaly_series(n, channels=1, n_anomalies=max(1, rows // 1000), seed=seed)

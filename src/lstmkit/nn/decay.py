@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from lstmkit._checks import positive_int
 from lstmkit.errors import ConfigError
 
 
@@ -36,9 +37,7 @@ class InputDecay(nn.Module):
         self, n_features: int, mean: Tensor | None = None, init_weight: float = 0.1
     ) -> None:
         super().__init__()
-        if isinstance(n_features, bool) or not isinstance(n_features, int) or n_features < 1:
-            raise ConfigError(f"n_features must be an int >= 1, got {n_features!r}")
-        self.n_features = n_features
+        self.n_features = positive_int("n_features", n_features)
         self.weight = nn.Parameter(torch.full((n_features,), float(init_weight)))
         self.bias = nn.Parameter(torch.zeros(n_features))
         if mean is None:

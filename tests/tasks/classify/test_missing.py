@@ -99,7 +99,7 @@ def test_input_decay_matches_a_float64_reference_by_hand():
 
 
 def test_input_decay_bad_sizes():
-    with pytest.raises(ConfigError, match=r"n_features must be an int >= 1, got 0"):
+    with pytest.raises(ConfigError, match=r"n_features must be a positive int, got 0"):
         InputDecay(0)
     with pytest.raises(ConfigError, match=r"mean has 3 values, expected n_features=2"):
         InputDecay(2, mean=torch.zeros(3))

@@ -20,6 +20,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from lstmkit.errors import ConfigError, ShapeError
+
 FRONTENDS = ("none", "conv")
 
 
@@ -32,7 +34,7 @@ class ConvFrontEnd(nn.Module):
     def __init__(self, n_mels: int, stack: int, channels: int = 16) -> None:
         super().__init__()
         if n_mels < 6:
-            raise ValueError(f"the conv front end needs at least 6 mel channels, got {n_mels}")
+            raise ConfigError(f"the conv front end needs at least 6 mel channels, got {n_mels}")
         self.n_mels, self.stack = n_mels, stack
         self.conv1 = nn.Conv2d(1, channels, kernel_size=5, padding=2)
         self.pool1 = nn.MaxPool2d(kernel_size=(1, 3))
@@ -48,7 +50,7 @@ class ConvFrontEnd(nn.Module):
     def forward(self, features: Tensor, lengths: Tensor) -> Tensor:
         batch, steps, width = features.shape
         if width != self.stack * self.n_mels:
-            raise ValueError(
+            raise ShapeError(
                 f"expected frames of {self.stack} x {self.n_mels} features, got width {width}"
             )
         frames = steps * self.stack
